@@ -1,0 +1,188 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// CreateRun inserts the run, its first events and tasks in one round trip.
+func (s *Store) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
+	var b pgx.Batch
+	var n notifier
+	queueCreateRun(&b, &n, p)
+	n.queue(s, &b)
+	return s.sendBatch(ctx, "create run", &b)
+}
+
+// GetRun returns the run with that RunID, or store.ErrNotFound.
+func (s *Store) GetRun(ctx context.Context, runID string) (*store.Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE run_id = $1`, runID))
+	return r, interpretError("get run", err)
+}
+
+// CurrentRun returns the newest run of a workflow ID, or store.ErrNotFound.
+func (s *Store) CurrentRun(ctx context.Context, workflowID string) (*store.Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx,
+		`SELECT `+runColumns+` FROM runs WHERE workflow_id = $1 ORDER BY n DESC LIMIT 1`, workflowID))
+	return r, interpretError("current run", err)
+}
+
+// ListRuns returns runs matching p, oldest first.
+func (s *Store) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*store.Run, error) {
+	statuses := make([]string, len(p.Statuses))
+	for i, st := range p.Statuses {
+		statuses[i] = string(st)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE ($1 = '' OR workflow_id = $1) AND (cardinality($2::text[]) = 0 OR status = ANY($2))
+		ORDER BY n LIMIT nullif($3, 0)`, p.WorkflowID, statuses, int64(p.Limit))
+	if err != nil {
+		return nil, interpretError("list runs", err)
+	}
+	runs, err := scanRuns(rows)
+	return runs, interpretError("list runs", err)
+}
+
+// ClaimRuns leases running runs that want attention, skipping rows other
+// claimers hold locked, so concurrent claimers never wait for each other
+// nor claim the same run. Lease expiry uses the database's clock.
+func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.Run, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	all, queues := anyOf(p.Queues)
+	rows, err := s.pool.Query(ctx, `WITH c AS (
+		SELECT run_id FROM runs r
+		WHERE status = 'running' AND ($1 OR queue = ANY($2))
+		  AND (lease_until IS NULL OR lease_until <= now())
+		  AND (wake_at <= now() OR EXISTS (SELECT 1 FROM inbox i WHERE i.run_id = r.run_id))
+		LIMIT $3
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE runs r SET owner = $4, lease_until = now() + $5 * interval '1 microsecond', updated_at = now()
+	FROM c WHERE r.run_id = c.run_id
+	RETURNING `+runColumnsQ, all, queues, p.Limit, p.Owner, micros(p.Lease))
+	if err != nil {
+		return nil, interpretError("claim runs", err)
+	}
+	runs, err := scanRuns(rows)
+	return runs, interpretError("claim runs", err)
+}
+
+// ReleaseRun gives up p.Owner's lease on a run and sets its WakeAt.
+func (s *Store) ReleaseRun(ctx context.Context, p *store.ReleaseRunParams) error {
+	var released, exists bool
+	err := s.pool.QueryRow(ctx, `WITH u AS (
+		UPDATE runs SET owner = '', lease_until = NULL, wake_at = $3, updated_at = now()
+		WHERE run_id = $1 AND owner = $2 AND $2 <> ''
+		RETURNING run_id, queue, status,
+			wake_at <= now() OR EXISTS (SELECT 1 FROM inbox i WHERE i.run_id = runs.run_id) AS due
+	)
+	SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM runs WHERE run_id = $1),
+		(SELECT count(pg_notify($4, 'run:' || queue)) FROM u WHERE $5 AND status = 'running' AND due)`,
+		p.RunID, p.Owner, nullTime(p.WakeAt), s.channel, s.cfg.notify).Scan(&released, &exists, nil)
+	if err != nil {
+		return interpretError("release run", err)
+	}
+	return leaseResult("release run", released, exists)
+}
+
+// leaseResult is the error of a write guarded by a lease: nil when done,
+// store.ErrNotFound when the row does not exist, else store.ErrLeaseLost.
+func leaseResult(op string, done, exists bool) error {
+	switch {
+	case done:
+		return nil
+	case !exists:
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
+	default:
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrLeaseLost)
+	}
+}
+
+// RenewLeases extends the leases p.Owner holds (unexpired, by the
+// database's clock) and reports the others as lost.
+func (s *Store) RenewLeases(ctx context.Context, p *store.RenewLeasesParams) (*store.RenewLeasesResult, error) {
+	res := &store.RenewLeasesResult{}
+	if len(p.RunIDs) == 0 && len(p.TaskIDs) == 0 {
+		return res, nil
+	}
+	runIDs, taskIDs := p.RunIDs, p.TaskIDs
+	if runIDs == nil {
+		runIDs = []string{}
+	}
+	if taskIDs == nil {
+		taskIDs = []string{}
+	}
+	var renewedRuns, renewedTasks []string
+	err := s.pool.QueryRow(ctx, `WITH r AS (
+		UPDATE runs SET lease_until = now() + $4 * interval '1 microsecond'
+		WHERE run_id = ANY($2) AND owner = $1 AND $1 <> '' AND lease_until > now()
+		RETURNING run_id
+	), t AS (
+		UPDATE tasks SET lease_until = now() + $4 * interval '1 microsecond'
+		WHERE id = ANY($3) AND owner = $1 AND $1 <> '' AND lease_until > now()
+		RETURNING id
+	)
+	SELECT array(SELECT run_id FROM r), array(SELECT id FROM t)`,
+		p.Owner, runIDs, taskIDs, micros(p.Lease)).Scan(&renewedRuns, &renewedTasks)
+	if err != nil {
+		return nil, interpretError("renew leases", err)
+	}
+	for _, id := range p.RunIDs {
+		if !slices.Contains(renewedRuns, id) {
+			res.LostRuns = append(res.LostRuns, id)
+		}
+	}
+	for _, id := range p.TaskIDs {
+		if !slices.Contains(renewedTasks, id) {
+			res.LostTasks = append(res.LostTasks, id)
+		}
+	}
+	return res, nil
+}
+
+// ReleaseLeases clears the leases owner holds on runs and tasks, or all
+// leases when owner is "". Released tasks are reported Abandoned by the
+// next ClaimTasks: their attempt died with the owner.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
+	_, err := s.pool.Exec(ctx, `WITH r AS (
+		UPDATE runs SET owner = '', lease_until = NULL, updated_at = now()
+		WHERE owner <> '' AND ($1 = '' OR owner = $1)
+		RETURNING queue
+	), t AS (
+		UPDATE tasks SET owner = '', lease_until = NULL, abandoned = true
+		WHERE owner <> '' AND ($1 = '' OR owner = $1)
+		RETURNING queue
+	)
+	SELECT count(pg_notify($2, p)) FROM (
+		SELECT 'run:' || queue AS p FROM r UNION SELECT 'task:' || queue FROM t
+	) n WHERE $3`, owner, s.channel, s.cfg.notify)
+	return interpretError("release leases", err)
+}
+
+// SetRunStatus changes an open run's status without an owner and clears
+// its lease. It returns store.ErrNotFound when no open run has that ID.
+func (s *Store) SetRunStatus(ctx context.Context, p *store.SetRunStatusParams) error {
+	var found bool
+	err := s.pool.QueryRow(ctx, `WITH u AS (
+		UPDATE runs SET status = $2, error = $3, wake_at = $4, owner = '', lease_until = NULL, updated_at = now()
+		WHERE run_id = $1 AND status IN ('running', 'stuck')
+		RETURNING queue, status
+	)
+	SELECT EXISTS (SELECT 1 FROM u),
+		(SELECT count(pg_notify($5, 'run:' || queue)) FROM u WHERE $6 AND status = 'running')`,
+		p.RunID, string(p.Status), p.Error, nullTime(p.WakeAt), s.channel, s.cfg.notify).Scan(&found, nil)
+	if err != nil {
+		return interpretError("set run status", err)
+	}
+	if !found {
+		return interpretError("set run status", pgx.ErrNoRows)
+	}
+	return nil
+}
