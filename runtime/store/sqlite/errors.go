@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+var (
+	// ErrLocked is returned by Open when another Store, in this process or
+	// another, has the database open.
+	ErrLocked = errors.New("sqlite: database in use by another store")
+	// ErrClosed is returned by calls on a closed Store.
+	ErrClosed = errors.New("sqlite: store closed")
+)
+
+// sqliteCode returns the extended result code of a driver error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isBusy reports whether err means that another connection holds a lock
+// we need; the operation may succeed if retried.
+func isBusy(err error) bool {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+// isIncompatible reports whether err means that the file is not a usable
+// SQLite database.
+func isIncompatible(err error) bool {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return true
+	}
+	return false
+}
+
+// translate maps a driver error to the store's sentinels. It is the one
+// place where driver errors are interpreted: constraint violations become
+// store.ErrAlreadyExists, a corrupt or foreign file store.ErrIncompatible,
+// and other driver errors plain errors that keep the driver's message but
+// not its type. Errors that already are ours pass through.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, sentinel := range []error{
+		store.ErrNotFound, store.ErrAlreadyExists, store.ErrLeaseLost, store.ErrConflict,
+		store.ErrIncompatible, ErrLocked, ErrClosed, context.Canceled, context.DeadlineExceeded,
+	} {
+		if errors.Is(err, sentinel) {
+			return err
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	code := sqliteCode(err)
+	switch {
+	case code == 0:
+		return err
+	case code == sqlite3.SQLITE_CONSTRAINT_UNIQUE, code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w (%s)", store.ErrAlreadyExists, err.Error())
+	case isIncompatible(err):
+		return fmt.Errorf("%w (%s)", store.ErrIncompatible, err.Error())
+	default:
+		return fmt.Errorf("sqlite: %s", err.Error())
+	}
+}

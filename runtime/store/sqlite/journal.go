@@ -1,0 +1,156 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// LoadJournal implements store.Store.
+func (s *Store) LoadJournal(ctx context.Context, runID string, afterSeq int64) ([]store.Event, error) {
+	var events []store.Event
+	err := s.read(ctx, func() error {
+		events = events[:0]
+		rows, err := s.rst.loadJournal.QueryContext(ctx, runID, afterSeq)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				e  store.Event
+				at int64
+			)
+			if err := rows.Scan(&e.Seq, &e.Kind, &e.Data, &at); err != nil {
+				return err
+			}
+			e.At = fromNanos(at)
+			events = append(events, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load journal of run %s: %w", runID, err)
+	}
+	return events, nil
+}
+
+// Commit implements store.Store.
+func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
+	if p.Update != nil && !validStatus(p.Update.Status) {
+		return fmt.Errorf("sqlite: commit to run %s: invalid status %q", p.RunID, p.Update.Status)
+	}
+	for _, c := range p.CreateRuns {
+		if err := checkCreate(c); err != nil {
+			return err
+		}
+	}
+	return s.write(ctx, func(tx *wtx) error { return tx.commitRun(p) })
+}
+
+func (tx *wtx) commitRun(p *store.CommitParams) error {
+	newLen := p.ExpectLen + int64(len(p.Events))
+	var (
+		res sql.Result
+		err error
+	)
+	if u := p.Update; u == nil {
+		res, err = tx.stmts.commitRun.Exec(newLen, tx.now, p.RunID, p.Owner, p.ExpectLen)
+	} else {
+		res, err = tx.commitRunUpdate.Exec(newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
+			string(u.Status), u.Result, u.Error, toNanos(u.WakeAt), u.NextRunID, !u.Status.Open())
+	}
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return tx.whyNotCommitted(p)
+	}
+
+	if err := tx.appendEvents(p.RunID, p.ExpectLen, p.Events); err != nil {
+		return err
+	}
+	for _, id := range p.ConsumeInbox {
+		if _, err := tx.consumeInbox.Exec(id, p.RunID); err != nil {
+			return err
+		}
+	}
+	if err := tx.createTasks(p.RunID, p.CreateTasks); err != nil {
+		return err
+	}
+	for _, id := range p.DeleteTasks {
+		if _, err := tx.deleteTask.Exec(id); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.CreateRuns {
+		if err := tx.createRun(c); err != nil {
+			return err
+		}
+	}
+	for _, d := range p.Deliver {
+		if _, err := tx.deliver(d); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// whyNotCommitted finds which check of a commit failed. Fencing comes first:
+// a caller without the lease learns nothing about the journal.
+func (tx *wtx) whyNotCommitted(p *store.CommitParams) error {
+	var (
+		owner      string
+		leaseUntil int64
+		length     int64
+	)
+	err := tx.runLease.QueryRow(p.RunID).Scan(&owner, &leaseUntil, &length)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("commit to run %s: %w", p.RunID, store.ErrNotFound)
+	case err != nil:
+		return err
+	case owner != p.Owner || leaseUntil <= tx.now:
+		return fmt.Errorf("commit to run %s by %q: %w", p.RunID, p.Owner, store.ErrLeaseLost)
+	default:
+		return fmt.Errorf("commit to run %s: journal has %d events, commit expected %d: %w",
+			p.RunID, length, p.ExpectLen, store.ErrConflict)
+	}
+}
+
+// appendEvents inserts events as Seq = after+1, after+2, ...
+func (tx *wtx) appendEvents(runID string, after int64, events []store.Event) error {
+	for i, e := range events {
+		at := toNanos(e.At)
+		if at == 0 {
+			at = tx.now
+		}
+		if _, err := tx.insertEvent.Exec(runID, after+int64(i)+1, e.Kind, e.Data, at); err != nil {
+			return fmt.Errorf("append event %d to run %s: %w", after+int64(i)+1, runID, translate(err))
+		}
+	}
+	return nil
+}
+
+// createTasks inserts tasks of runID; a task without ID or RunID gets one.
+func (tx *wtx) createTasks(runID string, tasks []*store.Task) error {
+	for _, t := range tasks {
+		id, rid := t.ID, t.RunID
+		if id == "" {
+			id = newID()
+		}
+		if rid == "" {
+			rid = runID
+		}
+		if _, err := tx.insertTask.Exec(id, rid, t.Kind, t.Queue, toNanos(t.DueAt), int64(t.Attempt),
+			t.Data, t.Details, tx.now); err != nil {
+			return fmt.Errorf("create task %s: %w", id, translate(err))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+//go:build unix
+
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// fileLock is an exclusive advisory lock (flock) on PATH.lock. flock locks
+// belong to an open file description, so a second Open in the same process
+// conflicts just like one in another process; the kernel drops the lock when
+// the process dies, so a crash leaves no stale lock behind.
+type fileLock struct{ f *os.File }
+
+const lockSupported = true
+
+func lockFile(path string) (*fileLock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s is locked", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
+	}
+	return &fileLock{f: f}, nil
+}
+
+func (l *fileLock) unlock() error {
+	if l == nil {
+		return nil
+	}
+	// Closing the descriptor releases the flock.
+	return l.f.Close()
+}

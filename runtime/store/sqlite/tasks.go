@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// ClaimTasks implements store.Store. Empty Kinds or Queues do not filter; a
+// Limit below 1 claims at most one task. Tasks come out by due time.
+func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*store.Task, error) {
+	kinds, queues := jsonList(p.Kinds), jsonList(p.Queues)
+	var tasks []*store.Task
+	err := s.write(ctx, func(tx *wtx) error {
+		tasks = tasks[:0]
+		rows, err := tx.claimTasks.Query(p.Owner, tx.now+int64(p.Lease), tx.now, kinds, queues, claimLimit(p.Limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanTask(rows)
+			if err != nil {
+				return err
+			}
+			tasks = append(tasks, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim tasks: %w", err)
+	}
+	return tasks, nil
+}
+
+// UpdateTask implements store.Store.
+func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error {
+	return s.write(ctx, func(tx *wtx) error {
+		res, err := tx.updateTask.Exec(p.ID, p.Owner, tx.now, p.Details, p.Release, int64(p.Lease),
+			toNanos(p.DueAt), int64(p.Attempt))
+		if err := leaseOutcome(res, err, tx.taskExists(p.ID)); err != nil {
+			return fmt.Errorf("update task %s by %q: %w", p.ID, p.Owner, err)
+		}
+		return nil
+	})
+}
+
+// CompleteTask implements store.Store.
+func (s *Store) CompleteTask(ctx context.Context, p *store.CompleteTaskParams) error {
+	return s.write(ctx, func(tx *wtx) error {
+		var runID string
+		err := tx.completeTask.QueryRow(p.ID, p.Owner, tx.now).Scan(&runID)
+		if errors.Is(err, sql.ErrNoRows) {
+			ok, err := tx.taskExists(p.ID)()
+			switch {
+			case err != nil:
+				return err
+			case ok:
+				return fmt.Errorf("complete task %s by %q: %w", p.ID, p.Owner, store.ErrLeaseLost)
+			default:
+				return fmt.Errorf("complete task %s: %w", p.ID, store.ErrNotFound)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if p.Result == nil {
+			return nil
+		}
+		d := *p.Result
+		d.RunID, d.WorkflowID = runID, ""
+		if _, err := tx.deliver(&d); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+}
