@@ -30,7 +30,7 @@ func (s *Store) sendBatch(ctx context.Context, op string, b *pgx.Batch) error {
 const sqlInsertRun = `INSERT INTO runs (run_id, workflow_id, workflow, queue, status, input, result, error, meta,
 	parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease_until)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-	CASE WHEN $15 = '' THEN NULL ELSE now() + $16 * interval '1 microsecond' END)`
+	CASE WHEN $15 = '' THEN NULL ELSE now() + $16::bigint * interval '1 microsecond' END)`
 
 const sqlInsertEvents = `INSERT INTO events (run_id, seq, kind, data, at)
 SELECT $1, $2 + e.o, e.kind, e.data, coalesce(e.at, now())
@@ -38,7 +38,7 @@ FROM unnest($3::text[], $4::bytea[], $5::timestamptz[]) WITH ORDINALITY AS e(kin
 
 const sqlInsertTasks = `INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
 SELECT t.id, t.run_id, t.kind, t.queue, coalesce(t.due_at, now()), t.attempt, t.data, t.details, t.owner,
-	CASE WHEN t.owner = '' THEN NULL ELSE coalesce(t.lease_until, now() + $11 * interval '1 microsecond') END
+	CASE WHEN t.owner = '' THEN NULL ELSE coalesce(t.lease_until, now() + $11::bigint * interval '1 microsecond') END
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::bytea[],
 	$8::bytea[], $9::text[], $10::timestamptz[]) AS t(id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)`
 

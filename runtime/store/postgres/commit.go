@@ -33,10 +33,20 @@ FROM (SELECT DISTINCT r.queue
 	JOIN runs r ON ((d.run_id <> '' AND r.run_id = d.run_id) OR (d.run_id = '' AND r.workflow_id = d.workflow_id))
 		AND r.status = 'running') r`
 
-// Commit applies p in one round trip: a pipelined batch whose first
+// Commit applies p atomically. Most commits go through group commit
+// (group.go): one statement for all the commits in flight. Commits that
+// create runs or deliver to other runs are sent alone by commitBatch.
+func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
+	if len(p.CreateRuns) > 0 || len(p.Deliver) > 0 {
+		return s.commitBatch(ctx, p)
+	}
+	return s.committer.commit(ctx, p)
+}
+
+// commitBatch applies p in one round trip: a pipelined batch whose first
 // statement, fence_run, checks the lease and the journal length and
 // applies the run's update, and aborts the batch when either check fails.
-func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
+func (s *Store) commitBatch(ctx context.Context, p *store.CommitParams) error {
 	var b pgx.Batch
 	var n notifier
 

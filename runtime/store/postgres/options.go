@@ -18,6 +18,9 @@ const (
 	// ConnectTimeoutDefault bounds each connection attempt unless the DSN
 	// sets connect_timeout.
 	ConnectTimeoutDefault = 10 * time.Second
+	// CommitConcurrencyDefault is the number of group-commit statements in
+	// flight at once unless WithCommitConcurrency sets it.
+	CommitConcurrencyDefault = 4
 	// LeaseDefault is the lease taken when a call asks for a zero lease.
 	LeaseDefault = 30 * time.Second
 )
@@ -39,6 +42,7 @@ type config struct {
 	notify      bool
 	syncCommit  string
 	logger      *slog.Logger
+	commitConns int32
 	poolConfigs []func(*pgxpool.Config)
 }
 
@@ -97,6 +101,21 @@ func WithNotify(notify bool) Option {
 // setting.
 func WithSynchronousCommit(mode string) Option {
 	return optionFunc(func(c *config) { c.syncCommit = mode })
+}
+
+// WithCommitConcurrency sets how many group-commit statements may run at
+// once (CommitConcurrencyDefault; keep it below the pool size).
+// Concurrent Commit calls beyond that wait and go out together in the next
+// statement, which is what makes commits cheap under load.
+func WithCommitConcurrency(n int32) Option {
+	return optionFunc(func(c *config) { c.commitConns = n })
+}
+
+func (c *config) commitConcurrency() int {
+	if c.commitConns > 0 {
+		return int(c.commitConns)
+	}
+	return CommitConcurrencyDefault
 }
 
 // WithLogger receives the store's background events (listener reconnects).

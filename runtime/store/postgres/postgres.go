@@ -27,6 +27,8 @@ type Store struct {
 	cfg     *config
 	channel string // NOTIFY channel of the schema
 
+	committer *committer
+
 	mu       sync.Mutex
 	listener *listener // started by the first Subscribe
 	closed   bool
@@ -52,6 +54,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %v", err)
 	}
 	s := &Store{pool: pool, cfg: cfg, channel: channelName(cfg.schema)}
+	s.committer = &committer{s: s, maxFlushers: cfg.commitConcurrency()}
 	if err := s.prepareSchema(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -64,7 +64,7 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 		LIMIT $3
 		FOR UPDATE SKIP LOCKED
 	)
-	UPDATE runs r SET owner = $4, lease_until = now() + $5 * interval '1 microsecond', updated_at = now()
+	UPDATE runs r SET owner = $4, lease_until = now() + $5::bigint * interval '1 microsecond', updated_at = now()
 	FROM c WHERE r.run_id = c.run_id
 	RETURNING `+runColumnsQ, all, queues, p.Limit, p.Owner, micros(p.Lease))
 	if err != nil {
@@ -121,11 +121,11 @@ func (s *Store) RenewLeases(ctx context.Context, p *store.RenewLeasesParams) (*s
 	}
 	var renewedRuns, renewedTasks []string
 	err := s.pool.QueryRow(ctx, `WITH r AS (
-		UPDATE runs SET lease_until = now() + $4 * interval '1 microsecond'
+		UPDATE runs SET lease_until = now() + $4::bigint * interval '1 microsecond'
 		WHERE run_id = ANY($2) AND owner = $1 AND $1 <> '' AND lease_until > now()
 		RETURNING run_id
 	), t AS (
-		UPDATE tasks SET lease_until = now() + $4 * interval '1 microsecond'
+		UPDATE tasks SET lease_until = now() + $4::bigint * interval '1 microsecond'
 		WHERE id = ANY($3) AND owner = $1 AND $1 <> '' AND lease_until > now()
 		RETURNING id
 	)

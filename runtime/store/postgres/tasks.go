@@ -24,7 +24,7 @@ func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*s
 		LIMIT $5
 		FOR UPDATE SKIP LOCKED
 	)
-	UPDATE tasks t SET owner = $6, lease_until = now() + $7 * interval '1 microsecond', abandoned = false
+	UPDATE tasks t SET owner = $6, lease_until = now() + $7::bigint * interval '1 microsecond', abandoned = false
 	FROM c WHERE t.id = c.id
 	RETURNING `+taskColumns+`, c.abandoned`, allKinds, kinds, allQueues, queues, p.Limit, p.Owner, micros(p.Lease))
 	if err != nil {
