@@ -1,0 +1,43 @@
+package temporal
+
+import "github.com/dave/dst"
+
+// cancelRule converts cancellation scopes and external cancellation:
+// workflow.WithCancel is context.WithCancel, workflow.NewDisconnectedContext
+// is context.WithCancel(context.WithoutCancel(ctx)), and
+// RequestCancelExternalWorkflow(ctx, id, "").Get(ctx, nil) is
+// durable.CancelExternal(ctx, id).
+var cancelRule = rule{
+	Name: "cancel",
+	Doc:  "cancellation scopes and external cancellation to context and durable.CancelExternal",
+	Run: func(p *pass) {
+		p.convertFutures(pkgWorkflow, map[string]producer{"RequestCancelExternalWorkflow": {
+			kind: futureKind,
+			inline: func(p *pass, c, get *dst.CallExpr, t dst.Expr) (dst.Expr, shape, string) {
+				if t != nil || len(c.Args) != 3 || !isEmptyString(c.Args[2]) {
+					return c, 0, "external-run-id: RequestCancelExternalWorkflow with a run ID; durable cancels the current run of a workflow ID"
+				}
+				setFun(c, "CancelExternal", nil)
+				c.Args = c.Args[:2]
+				return c, shapeErr, ""
+			},
+			store: func(p *pass, c *dst.CallExpr, t dst.Expr) string {
+				return "external-future: the future of RequestCancelExternalWorkflow is kept; call durable.CancelExternal where it is awaited"
+			},
+		}})
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			call, name := callOf(n, pkgWorkflow)
+			if call == nil || name != "NewDisconnectedContext" || p.marked(call) {
+				return true
+			}
+			call.Fun = &dst.Ident{Path: "context", Name: "WithCancel"}
+			call.Args = []dst.Expr{&dst.CallExpr{Fun: &dst.Ident{Path: "context", Name: "WithoutCancel"}, Args: call.Args}}
+			p.changed()
+			return true
+		})
+		p.renameIdents(pkgWorkflow, map[string]target{
+			"WithCancel": {"context", "WithCancel"},
+			"CancelFunc": {"context", "CancelFunc"},
+		})
+	},
+}

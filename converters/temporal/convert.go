@@ -1,0 +1,391 @@
+package temporal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/token"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/dave/dst/decorator"
+	"golang.org/x/tools/go/packages"
+)
+
+// DurablePath is the import path of the runtime that converted code targets.
+const DurablePath = "github.com/durablego/toolkit/runtime/durable"
+
+// DurableTestPath is the import path of the test environment converted tests use.
+const DurableTestPath = "github.com/durablego/toolkit/runtime/durabletest"
+
+// ToolkitModule is the module converted code must require.
+const ToolkitModule = "github.com/durablego/toolkit"
+
+// Options configures [Convert] and [Analyze].
+type Options struct {
+	// Dir is the directory the patterns are relative to; empty means the
+	// current directory.
+	Dir string
+	// Patterns are go/packages patterns such as "./...".
+	Patterns []string
+	// Env, when set, replaces the environment of the go command.
+	Env []string
+}
+
+// File is one source file the conversion changed.
+type File struct {
+	// Path is the file's absolute path.
+	Path      string
+	Original  []byte
+	Converted []byte
+}
+
+// Result is the outcome of [Convert]. Nothing is written until the caller
+// asks for it with [Result.Write] or [Result.WriteTree].
+type Result struct {
+	// Files are the files the conversion changed, sorted by path. It is empty
+	// when Errors is not.
+	Files []*File
+	// Findings are the places left for a person (SeverityTODO) and notes.
+	Findings []Finding
+	// Errors are load, type and internal errors; when there are any, no file
+	// may be written.
+	Errors []Finding
+	// Uses counts every Temporal API the input referenced, by "pkg.Name".
+	Uses map[string]int
+	// GoGet, when not empty, is the command that adds the runtime requirement
+	// to a module whose converted code needs it.
+	GoGet []string
+
+	// SourceFiles are every Go file of the loaded packages, for WriteTree.
+	SourceFiles []string
+	// Root is the directory WriteTree paths are relative to.
+	Root string
+}
+
+// FollowUps reports how many places need a person.
+func (r *Result) FollowUps() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == SeverityTODO {
+			n++
+		}
+	}
+	return n
+}
+
+// Convert loads the packages matched by opts.Patterns and converts them in
+// memory. It returns an error only when the go command cannot run at all;
+// problems in the code are reported in Result.Errors.
+func Convert(ctx context.Context, opts Options) (*Result, error) {
+	l, err := load(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Uses: map[string]int{}, Root: l.root, SourceFiles: l.allFiles, Errors: l.errors}
+	if len(res.Errors) > 0 {
+		return res, nil
+	}
+	modsNeeding := map[string]bool{}
+	for _, u := range l.units {
+		f, findings, err := convertFile(u, res.Uses)
+		res.Findings = append(res.Findings, findings...)
+		if err != nil {
+			res.Errors = append(res.Errors, newFinding(token.Position{Filename: u.filename}, "convert", SeverityError, err.Error(), ""))
+			continue
+		}
+		if f != nil {
+			res.Files = append(res.Files, f)
+			if u.pkg.Module != nil && u.pkg.Module.GoMod != "" && bytes.Contains(f.Converted, []byte(`"`+ToolkitModule+"/")) {
+				modsNeeding[u.pkg.Module.GoMod] = true
+			}
+		}
+	}
+	if len(res.Errors) > 0 {
+		res.Files = nil
+	}
+	sortFindings(res.Findings)
+	sortFindings(res.Errors)
+	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
+	for gomod := range modsNeeding {
+		data, err := os.ReadFile(gomod)
+		if err != nil || !bytes.Contains(data, []byte(ToolkitModule+" ")) {
+			res.GoGet = append(res.GoGet, fmt.Sprintf("cd %s && go get %s@latest", filepath.Dir(gomod), ToolkitModule))
+		}
+	}
+	sort.Strings(res.GoGet)
+	return res, nil
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// unit is one source file to convert, with the package variant that owns it.
+type unit struct {
+	pkg      *packages.Package
+	file     *ast.File
+	filename string
+	dec      **decorator.Decorator // shared by the files of one package
+}
+
+type loaded struct {
+	units    []unit
+	errors   []Finding
+	allFiles []string
+	root     string
+}
+
+// load runs go/packages once and picks, for every file, one package variant
+// that contains it: the in-package test variant "p [p.test]" covers both p's
+// files and its _test.go files, so it goes first.
+func load(ctx context.Context, opts Options) (*loaded, error) {
+	cfg := &packages.Config{
+		Mode:    packages.LoadSyntax | packages.NeedModule,
+		Context: ctx,
+		Dir:     opts.Dir,
+		Env:     opts.Env,
+		Tests:   true,
+	}
+	patterns := opts.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	pkgs, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", strings.Join(patterns, " "), err)
+	}
+	root := opts.Dir
+	if root == "" {
+		root, _ = os.Getwd()
+	}
+	root, _ = filepath.Abs(root)
+	l := &loaded{root: root}
+	var keep []*packages.Package
+	for _, p := range pkgs {
+		if strings.HasSuffix(p.ID, ".test") {
+			continue // the generated test main
+		}
+		keep = append(keep, p)
+	}
+	sort.SliceStable(keep, func(i, j int) bool { return len(keep[i].Syntax) > len(keep[j].Syntax) })
+	seenErr := map[string]bool{}
+	claimed := map[string]bool{}
+	for _, p := range keep {
+		for _, e := range p.Errors {
+			pos := parsePos(e.Pos)
+			if pos.Filename == "" {
+				pos.Filename = p.PkgPath
+			}
+			f := newFinding(pos, "load", SeverityError, e.Msg, "")
+			if !seenErr[f.String()] {
+				seenErr[f.String()] = true
+				l.errors = append(l.errors, f)
+			}
+		}
+		dec := new(*decorator.Decorator)
+		for i, af := range p.Syntax {
+			if i >= len(p.CompiledGoFiles) {
+				break
+			}
+			name := p.CompiledGoFiles[i]
+			if claimed[name] || !strings.HasSuffix(name, ".go") {
+				continue
+			}
+			claimed[name] = true
+			l.allFiles = append(l.allFiles, name)
+			l.units = append(l.units, unit{pkg: p, file: af, filename: name, dec: dec})
+		}
+	}
+	sort.Strings(l.allFiles)
+	sort.SliceStable(l.units, func(i, j int) bool { return l.units[i].filename < l.units[j].filename })
+	return l, nil
+}
+
+// parsePos parses the "file:line:col" of a packages.Error.
+func parsePos(s string) token.Position {
+	var pos token.Position
+	parts := strings.Split(s, ":")
+	if len(parts) >= 3 {
+		fmt.Sscan(parts[len(parts)-1], &pos.Column)
+		fmt.Sscan(parts[len(parts)-2], &pos.Line)
+		pos.Filename = strings.Join(parts[:len(parts)-2], ":")
+	} else if len(parts) == 2 {
+		fmt.Sscan(parts[1], &pos.Line)
+		pos.Filename = parts[0]
+	} else {
+		pos.Filename = s
+	}
+	return pos
+}
+
+func importsTemporal(f *ast.File) bool {
+	for _, imp := range f.Imports {
+		if strings.HasPrefix(strings.Trim(imp.Path.Value, `"`), temporalPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// convertFile runs the Suite over one file. It returns nil when nothing changed.
+func convertFile(u unit, uses map[string]int) (f *File, findings []Finding, err error) {
+	if !importsTemporal(u.file) {
+		return nil, nil, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if *u.dec == nil {
+		*u.dec = decorator.NewDecoratorFromPackage(u.pkg)
+	}
+	dec := *u.dec
+	df, err := dec.DecorateFile(u.file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decorate: %w", err)
+	}
+	p := newPass(u, dec, df)
+	p.countUses(uses)
+	for _, r := range Suite {
+		p.rule = r.Name
+		p.parents = nil
+		r.Run(p)
+	}
+	findings = p.findings
+	if !p.dirty {
+		return nil, findings, nil
+	}
+	orig, err := os.ReadFile(u.filename)
+	if err != nil {
+		return nil, findings, err
+	}
+	out, err := p.restore()
+	if err != nil {
+		return nil, findings, err
+	}
+	if bytes.Equal(orig, out) {
+		return nil, findings, nil
+	}
+	return &File{Path: u.filename, Original: orig, Converted: out}, findings, nil
+}
+
+func (p *pass) restore() ([]byte, error) {
+	r := decorator.NewRestorerWithImports(p.pkg.PkgPath, p.resolver())
+	fr := r.FileRestorer()
+	af, err := fr.RestoreFile(p.file)
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := format.Node(&buf, r.Fset, af); err != nil {
+		return nil, fmt.Errorf("print: %w", err)
+	}
+	out, err := format.Source(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("gofmt converted code: %w", err)
+	}
+	return out, nil
+}
+
+// Write replaces every converted file in place. Each file is written to a
+// temporary file in its directory and renamed over the original, so a reader
+// sees either the old or the new content.
+func (r *Result) Write() error {
+	if len(r.Errors) > 0 {
+		return errors.New("convert: not writing: the input has errors")
+	}
+	for _, f := range r.Files {
+		if err := writeAtomic(f.Path, f.Converted); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteTree writes every source file of the loaded packages below dir, at its
+// path relative to Root: converted content where the conversion changed it,
+// the original otherwise. go.mod and go.sum files next to those sources are
+// copied too.
+func (r *Result) WriteTree(dir string) error {
+	if len(r.Errors) > 0 {
+		return errors.New("convert: not writing: the input has errors")
+	}
+	changed := map[string][]byte{}
+	for _, f := range r.Files {
+		changed[f.Path] = f.Converted
+	}
+	copyFile := func(src string) error {
+		rel, err := filepath.Rel(r.Root, src)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("write %s: outside %s", src, r.Root)
+		}
+		data, ok := changed[src]
+		if !ok {
+			if data, err = os.ReadFile(src); err != nil {
+				return err
+			}
+		}
+		dst := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return writeAtomic(dst, data)
+	}
+	for _, name := range r.SourceFiles {
+		if err := copyFile(name); err != nil {
+			return err
+		}
+	}
+	for _, extra := range []string{"go.mod", "go.sum"} {
+		if _, err := os.Stat(filepath.Join(r.Root, extra)); err == nil {
+			if err := copyFile(filepath.Join(r.Root, extra)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".migrate-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

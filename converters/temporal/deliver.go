@@ -1,0 +1,280 @@
+package temporal
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"github.com/dave/dst"
+	"github.com/dave/dst/dstutil"
+)
+
+// shape is the result list of a durable call that replaces a Temporal call
+// which delivered its value through a pointer.
+type shape int
+
+const (
+	shapeValErr  shape = iota // (T, error): durable.Call, Future.Get, Receive
+	shapeErr                  // error: durable.Exec, SignalExternal
+	shapeVal                  // T: durable.SideEffect
+	shapeValBool              // (T, bool): Channel.Receive, ReceiveAsync
+)
+
+// getSite finds, in the statement at c, the call the Temporal code used to
+// deliver a result (x.Get(ctx, &r), ch.Receive(ctx, &v)) when it sits where
+// deliver can rewrite it: an expression statement, the single right-hand
+// side of an assignment (possibly an if initializer) or a single returned
+// value. match decides whether a call is one.
+func getSite(stmt dst.Stmt, match func(*dst.CallExpr) bool) *dst.CallExpr {
+	var e dst.Expr
+	switch s := stmt.(type) {
+	case *dst.ExprStmt:
+		e = s.X
+	case *dst.AssignStmt:
+		if len(s.Rhs) == 1 {
+			e = s.Rhs[0]
+		}
+	case *dst.IfStmt:
+		if a, ok := s.Init.(*dst.AssignStmt); ok && len(a.Rhs) == 1 {
+			e = a.Rhs[0]
+		}
+	case *dst.ReturnStmt:
+		if len(s.Results) == 1 {
+			e = s.Results[0]
+		}
+	}
+	if call, ok := e.(*dst.CallExpr); ok && match(call) {
+		return call
+	}
+	return nil
+}
+
+// valueTarget turns a result pointer into the expression that receives the
+// value: &x becomes x, p becomes *p, nil becomes nil.
+func valueTarget(ptr dst.Expr) dst.Expr {
+	if ptr == nil || isNil(ptr) {
+		return nil
+	}
+	if u, ok := ptr.(*dst.UnaryExpr); ok && u.Op == token.AND {
+		return u.X
+	}
+	return &dst.StarExpr{X: ptr}
+}
+
+func blank() *dst.Ident { return &dst.Ident{Name: "_"} }
+
+func varDecl(name string, typ string) dst.Stmt {
+	return &dst.DeclStmt{Decl: &dst.GenDecl{Tok: token.VAR, Specs: []dst.Spec{
+		&dst.ValueSpec{Names: []*dst.Ident{{Name: name}}, Type: &dst.Ident{Name: typ}},
+	}}}
+}
+
+// planDeliver checks that the statement at c, which holds old, can be
+// rewritten to use a call of the given shape, and returns the edit. build
+// creates the replacement call; it runs only when the edit is applied. It
+// returns nil when the form is not supported, before anything changed.
+func (p *pass) planDeliver(c *dstutil.Cursor, old *dst.CallExpr, sh shape, ptr dst.Expr, build func() dst.Expr) func() {
+	stmt, ok := c.Node().(dst.Stmt)
+	if !ok || c.Index() < 0 {
+		return nil
+	}
+	val := valueTarget(ptr)
+	second := "error"
+	if sh == shapeValBool {
+		second = "bool"
+	}
+	pair := func(e dst.Expr) []dst.Expr {
+		if val == nil {
+			return []dst.Expr{blank(), e}
+		}
+		return []dst.Expr{val, e}
+	}
+	done := func(f func()) func() {
+		return func() { f(); p.changed() }
+	}
+	switch s := stmt.(type) {
+	case *dst.ExprStmt:
+		return done(func() {
+			repl := build()
+			switch {
+			case val == nil || sh == shapeErr:
+				s.X = repl
+			case sh == shapeVal:
+				c.Replace(&dst.AssignStmt{Lhs: []dst.Expr{val}, Tok: token.ASSIGN, Rhs: []dst.Expr{repl}, Decs: dst.AssignStmtDecorations{NodeDecs: s.Decs.NodeDecs}})
+			default:
+				c.Replace(&dst.AssignStmt{Lhs: []dst.Expr{val, blank()}, Tok: token.ASSIGN, Rhs: []dst.Expr{repl}, Decs: dst.AssignStmtDecorations{NodeDecs: s.Decs.NodeDecs}})
+			}
+		})
+	case *dst.AssignStmt:
+		if len(s.Lhs) != 1 {
+			return nil
+		}
+		e := s.Lhs[0]
+		define := s.Tok == token.DEFINE
+		switch sh {
+		case shapeErr:
+			return done(func() { s.Rhs[0] = build() })
+		case shapeVal:
+			if val == nil {
+				return nil
+			}
+			id, ok := e.(*dst.Ident)
+			if !ok {
+				return nil
+			}
+			return done(func() {
+				s.Lhs, s.Rhs, s.Tok = []dst.Expr{val}, []dst.Expr{build()}, token.ASSIGN
+				if id.Name == "_" {
+					return
+				}
+				if define {
+					c.InsertAfter(varDecl(id.Name, second))
+				} else {
+					c.InsertAfter(&dst.AssignStmt{Lhs: []dst.Expr{dst.Clone(id).(dst.Expr)}, Tok: token.ASSIGN, Rhs: []dst.Expr{&dst.Ident{Name: "nil"}}})
+				}
+			})
+		}
+		if !define || val == nil || p.sameScope(val, stmt) {
+			return done(func() { s.Lhs, s.Rhs = pair(e), []dst.Expr{build()} })
+		}
+		id, ok := e.(*dst.Ident)
+		if !ok {
+			return nil
+		}
+		return done(func() {
+			c.InsertBefore(varDecl(id.Name, second))
+			s.Tok = token.ASSIGN
+			s.Lhs, s.Rhs = pair(e), []dst.Expr{build()}
+		})
+	case *dst.IfStmt:
+		init := s.Init.(*dst.AssignStmt)
+		if len(init.Lhs) != 1 {
+			return nil
+		}
+		e := init.Lhs[0]
+		switch {
+		case sh == shapeErr:
+			return done(func() { init.Rhs[0] = build() })
+		case sh == shapeVal:
+			return nil
+		case init.Tok != token.DEFINE || val == nil:
+			return done(func() { init.Lhs, init.Rhs = pair(e), []dst.Expr{build()} })
+		}
+		id, ok := e.(*dst.Ident)
+		if !ok {
+			return nil
+		}
+		switch p.canHoist(id.Name, s) {
+		case hoistReuse:
+			return done(func() {
+				init.Tok = token.ASSIGN
+				init.Lhs, init.Rhs = pair(e), []dst.Expr{build()}
+			})
+		case hoistVar:
+			return done(func() {
+				c.InsertBefore(varDecl(id.Name, second))
+				init.Tok = token.ASSIGN
+				init.Lhs, init.Rhs = pair(e), []dst.Expr{build()}
+			})
+		}
+		return nil
+	case *dst.ReturnStmt:
+		switch sh {
+		case shapeErr:
+			return done(func() { s.Results[0] = build() })
+		case shapeValBool:
+			return nil
+		case shapeVal:
+			if val == nil {
+				return nil
+			}
+			return done(func() {
+				c.InsertBefore(&dst.AssignStmt{Lhs: []dst.Expr{val}, Tok: token.ASSIGN, Rhs: []dst.Expr{build()}})
+				s.Results[0] = &dst.Ident{Name: "nil"}
+			})
+		}
+		scope := p.scopeAt(stmt)
+		if scope == nil {
+			return nil
+		}
+		errVar := func() *dst.Ident { return &dst.Ident{Name: "err"} }
+		if obj := scope.Lookup("err"); obj != nil {
+			if !types.Identical(obj.Type(), types.Universe.Lookup("error").Type()) {
+				return nil
+			}
+			return done(func() {
+				c.InsertBefore(&dst.AssignStmt{Lhs: pair(errVar()), Tok: token.ASSIGN, Rhs: []dst.Expr{build()}})
+				s.Results[0] = errVar()
+			})
+		}
+		if val == nil || p.sameScope(val, stmt) {
+			return done(func() {
+				c.InsertBefore(&dst.AssignStmt{Lhs: pair(errVar()), Tok: token.DEFINE, Rhs: []dst.Expr{build()}})
+				s.Results[0] = errVar()
+			})
+		}
+		return done(func() {
+			c.InsertBefore(varDecl("err", "error"))
+			c.InsertBefore(&dst.AssignStmt{Lhs: pair(errVar()), Tok: token.ASSIGN, Rhs: []dst.Expr{build()}})
+			s.Results[0] = errVar()
+		})
+	}
+	return nil
+}
+
+// sameScope reports whether the variable val is declared in the scope that
+// holds stmt, so that "val, err := ..." assigns it rather than shadowing it.
+func (p *pass) sameScope(val dst.Expr, stmt dst.Stmt) bool {
+	id, ok := val.(*dst.Ident)
+	if !ok || id.Path != "" {
+		return false
+	}
+	obj := p.objOf(id)
+	scope := p.scopeAt(stmt)
+	return obj != nil && scope != nil && obj.Parent() == scope
+}
+
+type hoist int
+
+const (
+	hoistNo    hoist = iota
+	hoistVar         // declare "var name T" before the if
+	hoistReuse       // assign the block's own variable, unused after the if
+)
+
+// canHoist decides how the variable an if initializer declares can move out
+// of it: declared right before the if, when that neither clashes with a
+// declaration of its block nor captures later uses of an outer variable of
+// that name; or reused, when the block already declares it before the if
+// and never uses it after.
+func (p *pass) canHoist(name string, ifStmt *dst.IfStmt) hoist {
+	a, ok := p.astOf(ifStmt).(*ast.IfStmt)
+	if !ok {
+		return hoistNo
+	}
+	ifScope := p.pkg.TypesInfo.Scopes[a]
+	if ifScope == nil || ifScope.Parent() == nil {
+		return hoistNo
+	}
+	block := ifScope.Parent()
+	usedAfter := func(obj types.Object) bool {
+		for id, o := range p.pkg.TypesInfo.Uses {
+			if o == obj && id.Pos() > a.End() && id.Pos() < block.End() {
+				return true
+			}
+		}
+		return false
+	}
+	if own := block.Lookup(name); own != nil {
+		inner := ifScope.Lookup(name)
+		if own.Pos() < a.Pos() && inner != nil && types.Identical(own.Type(), inner.Type()) && !usedAfter(own) {
+			return hoistReuse
+		}
+		return hoistNo
+	}
+	_, outer := block.LookupParent(name, a.Pos())
+	if outer != nil && usedAfter(outer) {
+		return hoistNo
+	}
+	return hoistVar
+}

@@ -1,0 +1,33 @@
+package temporal
+
+import "github.com/dave/dst"
+
+// errorsRule converts Temporal's error constructors and types:
+// temporal.NewApplicationError, NewNonRetryableApplicationError,
+// *temporal.ApplicationError, *temporal.TimeoutError, *temporal.CanceledError
+// and temporal.IsCanceledError (errors.Is(err, context.Canceled)).
+var errorsRule = rule{
+	Name: "errors",
+	Doc:  "application errors and error checks to durable and errors.Is",
+	Run: func(p *pass) {
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			call, name := callOf(n, pkgTemporal)
+			if call == nil || name != "IsCanceledError" || len(call.Args) != 1 || p.marked(call) {
+				return true
+			}
+			call.Fun = &dst.Ident{Path: "errors", Name: "Is"}
+			call.Args = append(call.Args, &dst.Ident{Path: "context", Name: "Canceled"})
+			p.changed()
+			return true
+		})
+		p.renameIdents(pkgTemporal, map[string]target{
+			"NewApplicationError":             {DurablePath, "NewApplicationError"},
+			"NewNonRetryableApplicationError": {DurablePath, "NewNonRetryableApplicationError"},
+			"ApplicationError":                {DurablePath, "ApplicationError"},
+			"TimeoutError":                    {DurablePath, "TimeoutError"},
+			"CanceledError":                   {DurablePath, "CanceledError"},
+			"PanicError":                      {DurablePath, "PanicError"},
+			"TerminatedError":                 {DurablePath, "TerminatedError"},
+		})
+	},
+}

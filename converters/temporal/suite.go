@@ -1,0 +1,46 @@
+package temporal
+
+// Suite lists every rule in the order it runs. Rules that rewrite calls run
+// before the ones that retarget types (context), and unrecognised, which
+// marks every Temporal reference left, runs last.
+var Suite = []rule{
+	unsupportedRule,
+	activityRule,
+	childRule,
+	timerRule,
+	sideEffectRule,
+	signalRule,
+	coroutineRule,
+	selectorRule,
+	optionsRule,
+	retryRule,
+	continueAsNewRule,
+	versionRule,
+	queryRule,
+	updateRule,
+	cancelRule,
+	errorsRule,
+	loggerRule,
+	infoRule,
+	activityHelpersRule,
+	workerRule,
+	starterRule,
+	testsuiteRule,
+	contextRule,
+	unrecognisedRule,
+}
+
+// RuleDoc is the name and title of one rule, for help output.
+type RuleDoc struct {
+	Name string `json:"name"`
+	Doc  string `json:"doc"`
+}
+
+// Rules describes the Suite.
+func Rules() []RuleDoc {
+	out := make([]RuleDoc, len(Suite))
+	for i, r := range Suite {
+		out[i] = RuleDoc{r.Name, r.Doc}
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package temporal
+
+import (
+	"go/types"
+
+	"github.com/dave/dst"
+	"github.com/dave/dst/dstutil"
+)
+
+// testsuiteRule converts tests written with go.temporal.io/sdk/testsuite to
+// runtime/durabletest, which keeps Temporal's method names (ExecuteWorkflow,
+// OnActivity(...).Return(...), RegisterDelayedCallback, SignalWorkflow,
+// QueryWorkflow, IsWorkflowCompleted, GetWorkflowError, GetWorkflowResult,
+// AssertExpectations): suite.NewTestWorkflowEnvironment() becomes
+// durabletest.NewEnv(t) and NewTestActivityEnvironment() becomes
+// durabletest.NewActivityEnv(t), with t the test's *testing.T (s.T() in a
+// testify suite). The WorkflowTestSuite values and embedded fields go away.
+var testsuiteRule = rule{
+	Name: "testsuite",
+	Doc:  "testsuite tests to durabletest with the same method names",
+	Run: func(p *pass) {
+		converted := map[types.Object]int{}
+		dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
+			call, recv, m := methodCall(c.Node())
+			if call == nil || len(call.Args) != 0 || p.marked(call) || temporalType(p.typeOf(recv), "WorkflowTestSuite") == "" {
+				return true
+			}
+			ctor := map[string]string{"NewTestWorkflowEnvironment": "NewEnv", "NewTestActivityEnvironment": "NewActivityEnv"}[m]
+			if ctor == "" {
+				return true
+			}
+			t := p.testingT(call)
+			if t == nil {
+				p.todo(call, "testsuite", "no *testing.T in scope for durabletest.%s", ctor)
+				return true
+			}
+			if id, ok := recv.(*dst.Ident); ok {
+				if obj := p.objOf(id); obj != nil {
+					converted[obj]++
+				}
+			}
+			c.Replace(&dst.CallExpr{Fun: &dst.Ident{Path: DurableTestPath, Name: ctor}, Args: []dst.Expr{t}})
+			p.changed()
+			return true
+		})
+		p.dropSuiteValues(converted)
+		p.renameIdents(pkgTestsuite, map[string]target{
+			"TestWorkflowEnvironment": {DurableTestPath, "Env"},
+			"TestActivityEnvironment": {DurableTestPath, "ActivityEnv"},
+		})
+	},
+}
+
+// testingT returns the expression of the test's *testing.T at n: a
+// parameter of the enclosing function, or recv.T() for a suite method.
+func (p *pass) testingT(n dst.Node) dst.Expr {
+	for cur := p.parent(n); cur != nil; cur = p.parent(cur) {
+		var ft *dst.FuncType
+		var recv *dst.FieldList
+		switch f := cur.(type) {
+		case *dst.FuncLit:
+			ft = f.Type
+		case *dst.FuncDecl:
+			ft, recv = f.Type, f.Recv
+		default:
+			continue
+		}
+		for _, field := range ft.Params.List {
+			if star, ok := field.Type.(*dst.StarExpr); ok && isIdent(star.X, "testing", "T") && len(field.Names) == 1 {
+				return &dst.Ident{Name: field.Names[0].Name}
+			}
+		}
+		if recv != nil && len(recv.List) == 1 && len(recv.List[0].Names) == 1 {
+			name := recv.List[0].Names[0]
+			if obj := p.objOf(name); obj != nil {
+				if m, _, _ := types.LookupFieldOrMethod(obj.Type(), true, obj.Pkg(), "T"); m != nil {
+					return &dst.CallExpr{Fun: &dst.SelectorExpr{X: &dst.Ident{Name: name.Name}, Sel: &dst.Ident{Name: "T"}}}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// dropSuiteValues deletes WorkflowTestSuite variables whose every use was
+// converted, and WorkflowTestSuite fields embedded in test suites.
+func (p *pass) dropSuiteValues(converted map[types.Object]int) {
+	uses := map[types.Object]int{}
+	for id, obj := range p.pkg.TypesInfo.Uses {
+		if converted[obj] > 0 && p.pkg.Fset.File(id.Pos()) != nil && p.pkg.Fset.File(id.Pos()).Name() == p.filename {
+			uses[obj]++
+		}
+	}
+	dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
+		switch n := c.Node().(type) {
+		case *dst.AssignStmt:
+			if len(n.Lhs) == 1 && c.Index() >= 0 {
+				if obj := p.objOf(n.Lhs[0]); obj != nil && converted[obj] > 0 && converted[obj] == uses[obj] {
+					c.Delete()
+					p.changed()
+				}
+			}
+		case *dst.DeclStmt:
+			if gd, ok := n.Decl.(*dst.GenDecl); ok && len(gd.Specs) == 1 && c.Index() >= 0 {
+				if vs, ok := gd.Specs[0].(*dst.ValueSpec); ok && len(vs.Names) == 1 {
+					if obj := p.objOf(vs.Names[0]); obj != nil && converted[obj] > 0 && converted[obj] == uses[obj] {
+						c.Delete()
+						p.changed()
+					}
+				}
+			}
+		case *dst.Field:
+			if len(n.Names) == 0 && c.Index() >= 0 && isIdent(n.Type, pkgTestsuite, "WorkflowTestSuite") {
+				c.Delete()
+				p.changed()
+			}
+		}
+		return true
+	})
+}

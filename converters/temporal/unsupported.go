@@ -1,0 +1,120 @@
+package temporal
+
+import (
+	"strings"
+
+	"github.com/dave/dst"
+)
+
+// unsupportedRule marks the constructs the durable runtime has no
+// counterpart for, before any other rule runs, so that they stay exactly as
+// written: sessions, interceptors, custom data converters, Nexus and dynamic
+// workflows. Each gets a TODO pointing at docs/unsupported.md.
+var unsupportedRule = rule{
+	Name: "unsupported",
+	Doc:  "mark sessions, interceptors, data converters, Nexus and dynamic workflows",
+	Run: func(p *pass) {
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			switch n := n.(type) {
+			case *dst.Ident:
+				if anchor, what := unsupportedIdent(n); anchor != "" && !p.marked(n) {
+					p.todo(n, anchor, "%s is not supported by the durable runtime", what)
+				}
+			case *dst.KeyValueExpr:
+				if key, ok := n.Key.(*dst.Ident); ok && !p.marked(n) {
+					switch key.Name {
+					case "Interceptors", "WorkflowInterceptors", "ContextPropagators":
+						if p.isTemporalLit(n) {
+							p.todo(n, "interceptors", "%s are not supported by the durable runtime", key.Name)
+						}
+					case "DataConverter", "FailureConverter", "PayloadCodec":
+						if p.isTemporalLit(n) {
+							p.todo(n, "data-converters", "a custom %s is not supported: payloads are JSON", key.Name)
+						}
+					case "EnableSessionWorker":
+						if p.isTemporalLit(n) {
+							p.todo(n, "sessions", "sessions are not supported by the durable runtime")
+						}
+					}
+				}
+			case *dst.CallExpr:
+				if _, recv, m := methodCall(n); recv != nil && !p.marked(n) {
+					switch m {
+					case "RegisterDynamicWorkflow", "RegisterDynamicActivity":
+						if temporalType(p.typeOf(recv), "Worker", "AggregatedWorker", "WorkflowRegistry", "Registry", "TestWorkflowEnvironment") != "" || temporalRecv(p, recv) {
+							p.todo(n, "dynamic-workflows", "%s is not supported: register each workflow and activity by name", m)
+						}
+					case "RegisterNexusService":
+						if temporalRecv(p, recv) {
+							p.todo(n, "nexus", "Nexus services are not supported by the durable runtime")
+						}
+					}
+				}
+			}
+			return true
+		})
+	},
+}
+
+// temporalRecv reports whether recv's type comes from the Temporal SDK.
+func temporalRecv(p *pass, recv dst.Expr) bool {
+	t := p.typeOf(recv)
+	return t != nil && strings.Contains(t.String(), temporalPrefix)
+}
+
+func (p *pass) isTemporalLit(kv *dst.KeyValueExpr) bool {
+	lit, ok := p.parent(kv).(*dst.CompositeLit)
+	return ok && temporalRecv(p, lit)
+}
+
+// unsupportedIdent classifies a qualified identifier.
+func unsupportedIdent(id *dst.Ident) (anchor, what string) {
+	switch {
+	case id.Path == "":
+		return "", ""
+	case id.Path == pkgWorkflow:
+		switch id.Name {
+		case "CreateSession", "CompleteSession", "RecreateSession", "GetSessionInfo", "SessionOptions", "SessionInfo", "ErrSessionFailed":
+			return "sessions", "workflow." + id.Name + " (sessions)"
+		case "NewNexusClient", "NexusClient", "NexusOperationOptions", "NexusOperationFuture":
+			return "nexus", "workflow." + id.Name + " (Nexus)"
+		case "WithDataConverter":
+			return "data-converters", "workflow.WithDataConverter (custom data converter)"
+		case "DynamicRegisterOptions":
+			return "dynamic-workflows", "workflow.DynamicRegisterOptions (dynamic workflows)"
+		}
+	case strings.HasPrefix(id.Path, "go.temporal.io/sdk/interceptor"):
+		return "interceptors", "interceptor." + id.Name + " (interceptors)"
+	case strings.HasPrefix(id.Path, "go.temporal.io/sdk/temporalnexus"), strings.HasPrefix(id.Path, "github.com/nexus-rpc/"):
+		return "nexus", lastElem(id.Path) + "." + id.Name + " (Nexus)"
+	case id.Path == "go.temporal.io/sdk/converter":
+		if id.Name != "EncodedValue" && id.Name != "EncodedValues" {
+			return "data-converters", "converter." + id.Name + " (custom data converter)"
+		}
+	}
+	return "", ""
+}
+
+// unrecognisedRule marks every Temporal reference no rule converted, so
+// nothing is silently left behind: the code is kept and listed.
+var unrecognisedRule = rule{
+	Name: "unrecognised",
+	Doc:  "mark every Temporal API left unconverted",
+	Run: func(p *pass) {
+		seen := map[string]bool{}
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			id, ok := n.(*dst.Ident)
+			if !ok || !strings.HasPrefix(id.Path, temporalPrefix) || p.marked(id) {
+				return true
+			}
+			name := lastElem(id.Path) + "." + id.Name
+			key := name + "@" + p.pos(id).String()
+			if seen[key] {
+				return true
+			}
+			seen[key] = true
+			p.todo(id, "unrecognised", "%s has no automatic conversion", name)
+			return true
+		})
+	},
+}
