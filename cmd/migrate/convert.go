@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/cobra"
+
+	"github.com/durablego/toolkit/converters/temporal"
+)
+
+// convertOpts are the flags and arguments of migrate convert.
+type convertOpts struct {
+	Diff, Write, List bool
+	OutDir            string
+	JSON              bool
+	Strict            bool
+	Dir               string
+	Patterns          []string
+}
+
+// Validate rejects incompatible flags.
+func (o *convertOpts) Validate() error {
+	n := 0
+	for _, b := range []bool{o.Diff, o.Write, o.List, o.OutDir != ""} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageError("-d, -w, -l and -o are mutually exclusive")
+	}
+	if len(o.Patterns) == 0 {
+		return usageError("no packages given (try ./...)")
+	}
+	return nil
+}
+
+func newConvertCmd() *cobra.Command {
+	var o convertOpts
+	cmd := &cobra.Command{
+		Use:   "convert [-d|-w|-l] [-o DIR] [--json] [--strict] PATTERNS...",
+		Short: "Rewrite Temporal workflow, activity, worker, starter and test code to durable",
+		Long: `Convert rewrites the packages matched by PATTERNS from the Temporal Go SDK to the
+durable runtime. Like gofmt, it prints the converted source of changed files by
+default; -d prints a unified diff, -l lists the files that would change, -w
+rewrites them in place and -o DIR writes the converted tree under DIR.
+What it cannot convert is marked "// TODO(migrate): ..." and reported.
+
+Exit status: 0 ok, 1 manual follow-ups remain (with --strict), 2 usage, load
+or type errors (nothing is written then).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Patterns = args
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return runConvert(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.Diff, "diff", "d", false, "print a unified diff instead of the converted source")
+	f.BoolVarP(&o.Write, "write", "w", false, "write the converted files in place")
+	f.BoolVarP(&o.List, "list", "l", false, "list the files that would change")
+	f.StringVarP(&o.OutDir, "out", "o", "", "write the converted tree under `DIR`")
+	f.BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	f.BoolVar(&o.Strict, "strict", false, "exit 1 when manual follow-ups remain")
+	f.StringVarP(&o.Dir, "dir", "C", "", "run as if started in `DIR`")
+	return cmd
+}
+
+// convertReport is the --json output.
+type convertReport struct {
+	Files     []string            `json:"files"`
+	Findings  []temporal.Finding  `json:"findings"`
+	Errors    []temporal.Finding  `json:"errors"`
+	FollowUps int                 `json:"follow_ups"`
+	GoGet     []string            `json:"go_get,omitempty"`
+	Written   bool                `json:"written"`
+	Rules     []temporal.RuleDoc  `json:"-"`
+}
+
+func runConvert(ctx context.Context, o convertOpts, out, errOut io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	rep := convertReport{Findings: res.Findings, Errors: res.Errors, FollowUps: res.FollowUps(), GoGet: res.GoGet}
+	for _, f := range res.Files {
+		rep.Files = append(rep.Files, rel(res.Root, f.Path))
+	}
+	if len(res.Errors) == 0 {
+		switch {
+		case o.Write:
+			if err := res.Write(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			rep.Written = true
+		case o.OutDir != "":
+			if err := res.WriteTree(o.OutDir); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			rep.Written = true
+		}
+	}
+	report := errOut
+	if o.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		report = errOut
+		for _, f := range res.Files {
+			switch {
+			case o.List:
+				fmt.Fprintln(out, rel(res.Root, f.Path))
+			case o.Diff:
+				name := rel(res.Root, f.Path)
+				diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+					A: difflib.SplitLines(string(f.Original)), B: difflib.SplitLines(string(f.Converted)),
+					FromFile: name + ".orig", ToFile: name, Context: 3,
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "diff -u %s.orig %s\n%s", name, name, diff)
+			case o.Write, o.OutDir != "":
+			default:
+				out.Write(f.Converted)
+			}
+		}
+		for _, e := range res.Errors {
+			fmt.Fprintln(report, e.String())
+		}
+		for _, f := range res.Findings {
+			fmt.Fprintln(report, f.String())
+		}
+		for _, g := range res.GoGet {
+			fmt.Fprintf(report, "migrate: the converted code needs the durable runtime; run:\n\t%s\n", g)
+		}
+	}
+	switch {
+	case len(res.Errors) > 0:
+		return &exitError{code: exitUsage, err: fmt.Errorf("%d error(s); nothing written", len(res.Errors))}
+	case o.Strict && rep.FollowUps > 0:
+		return &exitError{code: exitFollowUps, err: fmt.Errorf("%d manual follow-up(s) remain", rep.FollowUps)}
+	}
+	return nil
+}
+
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil {
+		return r
+	}
+	return path
+}

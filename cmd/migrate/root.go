@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as gofmt uses them.
+const (
+	exitOK        = 0
+	exitFollowUps = 1 // --strict and manual follow-ups remain
+	exitUsage     = 2 // usage, load or type errors
+)
+
+// exitError carries the process exit code of a failed command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "migrate",
+		Short:         "Move Temporal workflows to plain durable Go",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: err}
+	})
+	root.AddCommand(newConvertCmd(), newAnalyzeCmd())
+	return root
+}
+
+// exit maps a command error to its exit code once.
+func exit(err error) {
+	if err == nil {
+		os.Exit(exitOK)
+	}
+	code := exitUsage
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if err.Error() != "" {
+		fmt.Fprintln(os.Stderr, "migrate:", err)
+	}
+	os.Exit(code)
+}
+
+// usageError wraps a bad invocation.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
