@@ -133,3 +133,32 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// taskArrays are the columns of tasks to insert, one array per column,
+// each task tagged with the position (idx) of the call it belongs to.
+type taskArrays struct {
+	idx                         []int64
+	id, run, kind, queue, owner []string
+	due, lease                  []pgtype.Timestamptz
+	attempt                     []int32
+	data, details               [][]byte
+}
+
+// add appends tasks of call idx; a task without RunID takes runID, and one
+// without ID gets a random one (both written back to the task).
+func (a *taskArrays) add(idx int64, runID string, tasks []*store.Task) {
+	for _, t := range tasks {
+		if t.ID == "" {
+			t.ID = newID()
+		}
+		if t.RunID == "" {
+			t.RunID = runID
+		}
+		a.idx = append(a.idx, idx)
+		a.id, a.run, a.kind, a.queue, a.owner = append(a.id, t.ID), append(a.run, t.RunID), append(a.kind, t.Kind),
+			append(a.queue, t.Queue), append(a.owner, t.Owner)
+		a.due, a.lease = append(a.due, nullTime(t.DueAt)), append(a.lease, nullTime(t.LeaseUntil))
+		a.attempt = append(a.attempt, int32(t.Attempt))
+		a.data, a.details = append(a.data, t.Data), append(a.details, t.Details)
+	}
+}

@@ -40,7 +40,7 @@ func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
 	if len(p.CreateRuns) > 0 || len(p.Deliver) > 0 {
 		return s.commitBatch(ctx, p)
 	}
-	return s.committer.commit(ctx, p)
+	return s.commits.do(ctx, p)
 }
 
 // commitBatch applies p in one round trip: a pipelined batch whose first

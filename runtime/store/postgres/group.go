@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,8 +34,8 @@ import (
 // same commit must see it, which one statement's snapshot cannot.
 
 const (
-	// groupCommitMax bounds the commits of one statement.
-	groupCommitMax = 128
+	// groupMax bounds the calls applied by one statement.
+	groupMax = 128
 	// groupTimeout bounds one group's statement; it serves several callers,
 	// so it cannot use any one caller's context.
 	groupTimeout = time.Minute
@@ -88,63 +90,69 @@ SELECT array(SELECT idx FROM f),
 	(SELECT count(pg_notify($33, p)) FROM (SELECT DISTINCT 'task:' || queue AS p FROM ct WHERE owner = '') n
 	 WHERE $34)`
 
-// commitReq is one Commit waiting for its group.
-type commitReq struct {
-	p    *store.CommitParams
+// groupReq is one call waiting for its group.
+type groupReq[P any] struct {
+	p    P
 	err  error
 	done chan struct{}
 }
 
-// committer queues commits and runs up to maxFlushers group statements at
-// a time.
-type committer struct {
-	s           *Store
+// grouper queues calls of one kind and hands them to flush in groups, with
+// up to maxFlushers flushes at a time. A call that finds a free flusher
+// goes out at once, alone or with whatever queued before it.
+type grouper[P any] struct {
+	op          string
 	maxFlushers int
+	flush       func(ctx context.Context, group []*groupReq[P])
 
 	mu       sync.Mutex
-	queue    []*commitReq
+	queue    []*groupReq[P]
 	flushers int
 }
 
-func (c *committer) commit(ctx context.Context, p *store.CommitParams) error {
-	req := &commitReq{p: p, done: make(chan struct{})}
-	c.mu.Lock()
-	c.queue = append(c.queue, req)
-	if c.flushers < c.maxFlushers {
-		c.flushers++
-		go c.flushLoop()
+func (g *grouper[P]) do(ctx context.Context, p P) error {
+	if err := ctx.Err(); err != nil {
+		return interpretError(g.op, err)
 	}
-	c.mu.Unlock()
+	req := &groupReq[P]{p: p, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, req)
+	if g.flushers < g.maxFlushers {
+		g.flushers++
+		go g.flushLoop()
+	}
+	g.mu.Unlock()
 	select {
 	case <-req.done:
 		return req.err
 	case <-ctx.Done():
-		// The commit may still be applied: like a lost connection, the
-		// outcome is unknown, and the fencing of the next commit tells.
-		return interpretError("commit", ctx.Err())
+		// The call may still be applied: like a lost connection, the
+		// outcome is unknown (for a commit, the next commit's fencing
+		// tells).
+		return interpretError(g.op, ctx.Err())
 	}
 }
 
-func (c *committer) flushLoop() {
+func (g *grouper[P]) flushLoop() {
 	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 {
-			c.flushers--
-			c.mu.Unlock()
+		g.mu.Lock()
+		if len(g.queue) == 0 {
+			g.flushers--
+			g.mu.Unlock()
 			return
 		}
-		n := min(len(c.queue), groupCommitMax)
-		group := make([]*commitReq, n)
-		copy(group, c.queue)
-		clear(c.queue[:n])
-		c.queue = c.queue[n:]
-		if len(c.queue) == 0 {
-			c.queue = nil // let the backing array go
+		n := min(len(g.queue), groupMax)
+		group := make([]*groupReq[P], n)
+		copy(group, g.queue)
+		clear(g.queue[:n])
+		g.queue = g.queue[n:]
+		if len(g.queue) == 0 {
+			g.queue = nil // let the backing array go
 		}
-		c.mu.Unlock()
+		g.mu.Unlock()
 
 		ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-		c.s.commitGroup(ctx, group)
+		g.flush(ctx, group)
 		cancel()
 		for _, r := range group {
 			close(r.done)
@@ -152,8 +160,14 @@ func (c *committer) flushLoop() {
 	}
 }
 
+type commitReq = groupReq[*store.CommitParams]
+
 // commitGroup applies group with one statement and sets each request's err.
 func (s *Store) commitGroup(ctx context.Context, group []*commitReq) {
+	// One lock order for every group: concurrent groups that share runs
+	// (only when one run has concurrent commits) then wait instead of
+	// deadlocking.
+	slices.SortStableFunc(group, func(a, b *commitReq) int { return strings.Compare(a.p.RunID, b.p.RunID) })
 	ok, err := s.execCommitGroup(ctx, group)
 	if err != nil {
 		if len(group) == 1 {
@@ -187,20 +201,14 @@ func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool
 		upds, closeds    = make([]bool, k), make([]bool, k)
 		wakes            = make([]pgtype.Timestamptz, k)
 
-		evIdx, evSeq   []int64
-		evKind         []string
-		evData         [][]byte
-		evAt           []pgtype.Timestamptz
-		ibIdx, ibID    []int64
-		dtIdx          []int64
-		dtID           []string
-		tIdx           []int64
-		tID, tRun      []string
-		tKind, tQueue  []string
-		tOwner         []string
-		tDue, tLease   []pgtype.Timestamptz
-		tAttempt       []int32
-		tData, tDetail [][]byte
+		evIdx, evSeq []int64
+		evKind       []string
+		evData       [][]byte
+		evAt         []pgtype.Timestamptz
+		ibIdx, ibID  []int64
+		dtIdx        []int64
+		dtID         []string
+		tasks        taskArrays
 	)
 	for i, r := range group {
 		p, idx := r.p, int64(i+1)
@@ -224,20 +232,7 @@ func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool
 		for _, id := range p.DeleteTasks {
 			dtIdx, dtID = append(dtIdx, idx), append(dtID, id)
 		}
-		for _, t := range p.CreateTasks {
-			if t.ID == "" {
-				t.ID = newID()
-			}
-			if t.RunID == "" {
-				t.RunID = p.RunID
-			}
-			tIdx = append(tIdx, idx)
-			tID, tRun, tKind, tQueue, tOwner = append(tID, t.ID), append(tRun, t.RunID), append(tKind, t.Kind),
-				append(tQueue, t.Queue), append(tOwner, t.Owner)
-			tDue, tLease = append(tDue, nullTime(t.DueAt)), append(tLease, nullTime(t.LeaseUntil))
-			tAttempt = append(tAttempt, int32(t.Attempt))
-			tData, tDetail = append(tData, t.Data), append(tDetail, t.Details)
-		}
+		tasks.add(idx, p.RunID, p.CreateTasks)
 	}
 	var fenced []int64
 	err := s.pool.QueryRow(ctx, sqlCommitGroup,
@@ -245,8 +240,9 @@ func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool
 		nonNil(evIdx), nonNil(evSeq), nonNil(evKind), nonNil(evData), nonNil(evAt),
 		nonNil(ibIdx), nonNil(ibID),
 		nonNil(dtIdx), nonNil(dtID),
-		nonNil(tIdx), nonNil(tID), nonNil(tRun), nonNil(tKind), nonNil(tQueue), nonNil(tDue),
-		nonNil(tAttempt), nonNil(tData), nonNil(tDetail), nonNil(tOwner), micros(LeaseDefault), nonNil(tLease),
+		nonNil(tasks.idx), nonNil(tasks.id), nonNil(tasks.run), nonNil(tasks.kind), nonNil(tasks.queue),
+		nonNil(tasks.due), nonNil(tasks.attempt), nonNil(tasks.data), nonNil(tasks.details), nonNil(tasks.owner),
+		micros(LeaseDefault), nonNil(tasks.lease),
 		s.channel, s.cfg.notify,
 	).Scan(&fenced, nil)
 	if err != nil {

@@ -27,7 +27,9 @@ type Store struct {
 	cfg     *config
 	channel string // NOTIFY channel of the schema
 
-	committer *committer
+	commits     *grouper[*store.CommitParams]
+	completions *grouper[*store.CompleteTaskParams]
+	creations   *grouper[*store.CreateRunParams]
 
 	mu       sync.Mutex
 	listener *listener // started by the first Subscribe
@@ -54,7 +56,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %v", err)
 	}
 	s := &Store{pool: pool, cfg: cfg, channel: channelName(cfg.schema)}
-	s.committer = &committer{s: s, maxFlushers: cfg.commitConcurrency()}
+	n := cfg.commitConcurrency()
+	s.commits = &grouper[*store.CommitParams]{op: "commit", maxFlushers: n, flush: s.commitGroup}
+	s.completions = &grouper[*store.CompleteTaskParams]{op: "complete task", maxFlushers: n, flush: s.completeTaskGroup}
+	s.creations = &grouper[*store.CreateRunParams]{op: "create run", maxFlushers: n, flush: s.createRunGroup}
 	if err := s.prepareSchema(ctx); err != nil {
 		pool.Close()
 		return nil, err

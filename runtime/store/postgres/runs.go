@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgtype"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -10,13 +11,142 @@ import (
 	"github.com/durablego/toolkit/runtime/store"
 )
 
-// CreateRun inserts the run, its first events and tasks in one round trip.
+// CreateRun inserts the run, its first events and tasks atomically.
+// Concurrent calls are applied together by one statement (see group.go).
 func (s *Store) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
-	var b pgx.Batch
-	var n notifier
-	queueCreateRun(&b, &n, p)
-	n.queue(s, &b)
-	return s.sendBatch(ctx, "create run", &b)
+	return s.creations.do(ctx, p)
+}
+
+// sqlCreateRuns creates a group of runs with their events and tasks. A run
+// whose RunID exists, or whose WorkflowID has an open run, is skipped (ON
+// CONFLICT DO NOTHING covers the partial unique index too) along with its
+// events and tasks; the positions of the created runs are returned.
+const sqlCreateRuns = `WITH c AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[],
+		$8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::timestamptz[],
+		$15::text[], $16::bigint[])
+		WITH ORDINALITY AS c(run_id, workflow_id, workflow, queue, status, input, result, error, meta,
+			parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease, idx)
+), r AS (
+	INSERT INTO runs (run_id, workflow_id, workflow, queue, status, input, result, error, meta,
+		parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease_until)
+	SELECT run_id, workflow_id, workflow, queue, status, input, result, error, meta,
+		parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner,
+		CASE WHEN owner = '' THEN NULL ELSE now() + lease * interval '1 microsecond' END
+	FROM c ORDER BY idx
+	ON CONFLICT DO NOTHING
+	RETURNING run_id
+), ok AS (
+	SELECT c.idx, c.run_id, c.queue, c.status FROM c JOIN r ON r.run_id = c.run_id
+), ev AS (
+	INSERT INTO events (run_id, seq, kind, data, at)
+	SELECT ok.run_id, e.seq, e.kind, e.data, coalesce(e.at, now())
+	FROM unnest($17::bigint[], $18::bigint[], $19::text[], $20::bytea[], $21::timestamptz[])
+		AS e(idx, seq, kind, data, at)
+	JOIN ok ON ok.idx = e.idx
+), ct AS (
+	INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
+	SELECT t.id, t.run_id, t.kind, t.queue, coalesce(t.due_at, now()), t.attempt, t.data, t.details, t.owner,
+		CASE WHEN t.owner = '' THEN NULL
+			ELSE coalesce(t.lease_until, now() + $31::bigint * interval '1 microsecond') END
+	FROM unnest($22::bigint[], $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamptz[],
+		$28::int[], $29::bytea[], $30::bytea[], $32::text[], $33::timestamptz[])
+		AS t(idx, id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
+	JOIN ok ON ok.idx = t.idx
+	RETURNING queue, owner
+)
+SELECT array(SELECT idx FROM ok),
+	(SELECT count(pg_notify($34, p)) FROM (
+		SELECT 'run:' || queue AS p FROM ok WHERE status = 'running'
+		UNION SELECT 'task:' || queue FROM ct WHERE owner = '') n
+	 WHERE $35)`
+
+type createReq = groupReq[*store.CreateRunParams]
+
+// createRunGroup applies a group of CreateRun calls in one statement.
+func (s *Store) createRunGroup(ctx context.Context, group []*createReq) {
+	if len(group) > 1 && hasDuplicateIDs(group) {
+		// The statement tells created runs apart by RunID only.
+		for _, r := range group {
+			s.createRunGroup(ctx, []*createReq{r})
+		}
+		return
+	}
+	k := len(group)
+	var (
+		runIDs, wfIDs, workflows, queues, statuses = make([]string, k), make([]string, k), make([]string, k),
+			make([]string, k), make([]string, k)
+		inputs, results, errs, metas  = make([][]byte, k), make([][]byte, k), make([][]byte, k), make([][]byte, k)
+		parents, prevs, nexts, owners = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+		lens, leases                  = make([]int64, k), make([]int64, k)
+		wakes                         = make([]pgtype.Timestamptz, k)
+		evIdx, evSeq                  []int64
+		evKind                        []string
+		evData                        [][]byte
+		evAt                          []pgtype.Timestamptz
+		tasks                         taskArrays
+	)
+	for i, req := range group {
+		p, idx := req.p, int64(i+1)
+		r := p.Run
+		status := r.Status
+		if status == "" {
+			status = store.StatusRunning
+		}
+		runIDs[i], wfIDs[i], workflows[i], queues[i], statuses[i] = r.RunID, r.WorkflowID, r.Workflow, r.Queue, string(status)
+		inputs[i], results[i], errs[i], metas[i] = r.Input, r.Result, r.Error, r.Meta
+		parents[i], prevs[i], nexts[i], owners[i] = r.ParentRunID, r.PrevRunID, r.NextRunID, p.Owner
+		lens[i], leases[i], wakes[i] = int64(len(p.Events)), micros(p.Lease), nullTime(r.WakeAt)
+		for j, e := range p.Events {
+			evIdx, evSeq = append(evIdx, idx), append(evSeq, int64(j+1))
+			evKind, evData, evAt = append(evKind, e.Kind), append(evData, e.Data), append(evAt, nullTime(e.At))
+		}
+		tasks.add(idx, r.RunID, p.Tasks)
+	}
+	var created []int64
+	err := s.pool.QueryRow(ctx, sqlCreateRuns,
+		runIDs, wfIDs, workflows, queues, statuses, inputs, results, errs, metas,
+		parents, prevs, nexts, lens, wakes, owners, leases,
+		nonNil(evIdx), nonNil(evSeq), nonNil(evKind), nonNil(evData), nonNil(evAt),
+		nonNil(tasks.idx), nonNil(tasks.id), nonNil(tasks.run), nonNil(tasks.kind), nonNil(tasks.queue),
+		nonNil(tasks.due), nonNil(tasks.attempt), nonNil(tasks.data), nonNil(tasks.details),
+		micros(LeaseDefault), nonNil(tasks.owner), nonNil(tasks.lease),
+		s.channel, s.cfg.notify,
+	).Scan(&created, nil)
+	if err != nil {
+		if k == 1 {
+			group[0].err = interpretError("create run", err)
+			return
+		}
+		for _, r := range group {
+			s.createRunGroup(ctx, []*createReq{r})
+		}
+		return
+	}
+	ok := make([]bool, k)
+	for _, idx := range created {
+		ok[idx-1] = true
+	}
+	for i, r := range group {
+		if !ok[i] {
+			r.err = fmt.Errorf("postgres: create run %s (workflow ID %s): %w", r.p.Run.RunID, r.p.Run.WorkflowID,
+				store.ErrAlreadyExists)
+		}
+	}
+}
+
+// hasDuplicateIDs reports whether two runs of the group share a RunID or a
+// WorkflowID.
+func hasDuplicateIDs(group []*createReq) bool {
+	seen := make(map[string]bool, 2*len(group))
+	for _, r := range group {
+		run, wf := "r:"+r.p.Run.RunID, "w:"+r.p.Run.WorkflowID
+		if seen[run] || seen[wf] {
+			return true
+		}
+		seen[run], seen[wf] = true, true
+	}
+	return false
 }
 
 // GetRun returns the run with that RunID, or store.ErrNotFound.

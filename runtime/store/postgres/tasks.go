@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/durablego/toolkit/runtime/store"
 )
@@ -73,36 +75,95 @@ func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error
 	return leaseResult("update task", done, exists)
 }
 
-// CompleteTask deletes a task p.Owner holds and, in the same statement,
-// delivers p.Result to the task's run when it is still open.
+// CompleteTask deletes a task p.Owner holds and, in the same
+// transaction, delivers p.Result to the task's run when it is still open.
+// Concurrent calls are applied together by one statement (see group.go).
 func (s *Store) CompleteTask(ctx context.Context, p *store.CompleteTaskParams) error {
-	var kind, name string
-	var data []byte
-	deliver := p.Result != nil
-	if deliver {
-		kind, name, data = p.Result.Kind, p.Result.Name, p.Result.Data
+	return s.completions.do(ctx, p)
+}
+
+// sqlCompleteTasks completes a group of tasks: it deletes those whose
+// owner holds an unexpired lease, delivers their results to their runs
+// when open (in group order), and returns the positions and runs of the
+// deleted tasks.
+const sqlCompleteTasks = `WITH c AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::bytea[])
+		WITH ORDINALITY AS c(id, owner, deliver, kind, name, data, idx)
+), d AS (
+	DELETE FROM tasks t USING c
+	WHERE t.id = c.id AND t.owner = c.owner AND c.owner <> '' AND t.lease_until > now()
+	RETURNING c.idx, t.run_id
+), target AS (
+	SELECT d.idx, r.run_id, r.queue, r.status FROM d JOIN runs r ON r.run_id = d.run_id
+	WHERE r.status IN ('running', 'stuck')
+), i AS (
+	INSERT INTO inbox (run_id, kind, name, data)
+	SELECT target.run_id, c.kind, c.name, c.data FROM target JOIN c ON c.idx = target.idx
+	WHERE c.deliver ORDER BY target.idx
+)
+SELECT array(SELECT idx FROM d), array(SELECT run_id FROM d),
+	(SELECT count(pg_notify($7, p)) FROM (
+		SELECT DISTINCT 'run:' || target.queue AS p FROM target JOIN c ON c.idx = target.idx
+		WHERE c.deliver AND target.status = 'running') n
+	 WHERE $8)`
+
+type completeReq = groupReq[*store.CompleteTaskParams]
+
+// completeTaskGroup applies a group of CompleteTask calls in one statement.
+func (s *Store) completeTaskGroup(ctx context.Context, group []*completeReq) {
+	slices.SortStableFunc(group, func(a, b *completeReq) int { return strings.Compare(a.p.ID, b.p.ID) })
+	k := len(group)
+	ids, owners, kinds, names := make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+	delivers := make([]bool, k)
+	data := make([][]byte, k)
+	for i, r := range group {
+		ids[i], owners[i] = r.p.ID, r.p.Owner
+		if res := r.p.Result; res != nil {
+			delivers[i], kinds[i], names[i], data[i] = true, res.Kind, res.Name, res.Data
+		}
 	}
 	var (
-		runID  *string
-		exists bool
+		done   []int64
+		runIDs []string
 	)
-	err := s.pool.QueryRow(ctx, `WITH d AS (
-		DELETE FROM tasks WHERE id = $1 AND owner = $2 AND $2 <> '' AND lease_until > now()
-		RETURNING run_id
-	), target AS (
-		SELECT r.run_id, r.queue, r.status FROM runs r JOIN d ON r.run_id = d.run_id
-		WHERE r.status IN ('running', 'stuck') AND $3
-	), i AS (
-		INSERT INTO inbox (run_id, kind, name, data) SELECT run_id, $4, $5, $6 FROM target
-	)
-	SELECT (SELECT run_id FROM d), EXISTS (SELECT 1 FROM tasks WHERE id = $1),
-		(SELECT count(pg_notify($7, 'run:' || queue)) FROM target WHERE $8 AND status = 'running')`,
-		p.ID, p.Owner, deliver, kind, name, data, s.channel, s.cfg.notify).Scan(&runID, &exists, nil)
+	err := s.pool.QueryRow(ctx, sqlCompleteTasks, ids, owners, delivers, kinds, names, data, s.channel, s.cfg.notify).
+		Scan(&done, &runIDs, nil)
 	if err != nil {
-		return interpretError("complete task", err)
+		if k == 1 {
+			group[0].err = interpretError("complete task", err)
+			return
+		}
+		for _, r := range group {
+			s.completeTaskGroup(ctx, []*completeReq{r})
+		}
+		return
 	}
-	if runID != nil && deliver {
-		p.Result.RunID = *runID // filled in, as store.CompleteTaskParams documents
+	ok := make([]bool, k)
+	for j, idx := range done {
+		r := group[idx-1]
+		ok[idx-1] = true
+		if r.p.Result != nil {
+			r.p.Result.RunID = runIDs[j] // filled in, as store.CompleteTaskParams documents
+		}
 	}
-	return leaseResult("complete task", runID != nil, exists)
+	var failed []string
+	for i, r := range group {
+		if !ok[i] {
+			failed = append(failed, r.p.ID)
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	var existing []string
+	err = s.pool.QueryRow(ctx, `SELECT array(SELECT id FROM tasks WHERE id = ANY($1))`, failed).Scan(&existing)
+	for i, r := range group {
+		switch {
+		case ok[i]:
+		case err != nil:
+			r.err = interpretError("complete task", err)
+		default:
+			r.err = leaseResult("complete task", false, slices.Contains(existing, r.p.ID))
+		}
+	}
 }
