@@ -30,7 +30,7 @@ func (tx *wtx) deliver(p *store.DeliverParams) (*store.InboxItem, error) {
 		st, target = tx.deliverRun, p.RunID
 	}
 	item := &store.InboxItem{Kind: p.Kind, Name: p.Name, Data: p.Data, At: fromNanos(tx.now)}
-	err := st.QueryRow(target, p.Kind, p.Name, p.Data, tx.now).Scan(&item.ID, &item.RunID)
+	err := tx.scanRow(st, true, []any{target, p.Kind, p.Name, p.Data, tx.now}, &item.ID, &item.RunID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("deliver to %s: no open run: %w", target, store.ErrNotFound)
 	}

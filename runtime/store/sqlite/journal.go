@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/durablego/toolkit/runtime/store"
 )
@@ -48,7 +49,15 @@ func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
 			return err
 		}
 	}
-	return s.write(ctx, func(tx *wtx) error { return tx.commitRun(p) })
+	write := s.write
+	if len(p.CreateRuns) > 0 {
+		// A child may collide with an open run of its workflow ID, after
+		// the fenced update wrote. (Other late failures, such as a task
+		// ID that exists, are too rare to pay a savepoint for: the
+		// writer reruns the group call by call.)
+		write = s.writeIsolated
+	}
+	return write(ctx, func(tx *wtx) error { return tx.commitRun(p) })
 }
 
 func (tx *wtx) commitRun(p *store.CommitParams) error {
@@ -58,9 +67,9 @@ func (tx *wtx) commitRun(p *store.CommitParams) error {
 		err error
 	)
 	if u := p.Update; u == nil {
-		res, err = tx.stmts.commitRun.Exec(newLen, tx.now, p.RunID, p.Owner, p.ExpectLen)
+		res, err = tx.exec(tx.stmts.commitRun, newLen, tx.now, p.RunID, p.Owner, p.ExpectLen)
 	} else {
-		res, err = tx.commitRunUpdate.Exec(newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
+		res, err = tx.exec(tx.commitRunUpdate, newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
 			string(u.Status), u.Result, u.Error, toNanos(u.WakeAt), u.NextRunID, !u.Status.Open())
 	}
 	if err != nil {
@@ -76,7 +85,7 @@ func (tx *wtx) commitRun(p *store.CommitParams) error {
 		return err
 	}
 	for _, id := range p.ConsumeInbox {
-		if _, err := tx.consumeInbox.Exec(id, p.RunID); err != nil {
+		if _, err := tx.exec(tx.consumeInbox, id, p.RunID); err != nil {
 			return err
 		}
 	}
@@ -84,7 +93,7 @@ func (tx *wtx) commitRun(p *store.CommitParams) error {
 		return err
 	}
 	for _, id := range p.DeleteTasks {
-		if _, err := tx.deleteTask.Exec(id); err != nil {
+		if _, err := tx.exec(tx.deleteTask, id); err != nil {
 			return err
 		}
 	}
@@ -109,7 +118,7 @@ func (tx *wtx) whyNotCommitted(p *store.CommitParams) error {
 		leaseUntil int64
 		length     int64
 	)
-	err := tx.runLease.QueryRow(p.RunID).Scan(&owner, &leaseUntil, &length)
+	err := tx.scanRow(tx.runLease, false, []any{p.RunID}, &owner, &leaseUntil, &length)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("commit to run %s: %w", p.RunID, store.ErrNotFound)
@@ -130,12 +139,16 @@ func (tx *wtx) appendEvents(runID string, after int64, events []store.Event) err
 		if at == 0 {
 			at = tx.now
 		}
-		if _, err := tx.insertEvent.Exec(runID, after+int64(i)+1, e.Kind, e.Data, at); err != nil {
+		if _, err := tx.exec(tx.insertEvent, runID, after+int64(i)+1, e.Kind, e.Data, at); err != nil {
 			return fmt.Errorf("append event %d to run %s: %w", after+int64(i)+1, runID, translate(err))
 		}
 	}
 	return nil
 }
+
+// taskLeaseDefault is the lease of a task created with an owner but no
+// LeaseUntil.
+const taskLeaseDefault = 30 * time.Second
 
 // createTasks inserts tasks of runID; a task without ID or RunID gets one.
 func (tx *wtx) createTasks(runID string, tasks []*store.Task) error {
@@ -147,8 +160,17 @@ func (tx *wtx) createTasks(runID string, tasks []*store.Task) error {
 		if rid == "" {
 			rid = runID
 		}
-		if _, err := tx.insertTask.Exec(id, rid, t.Kind, t.Queue, toNanos(t.DueAt), int64(t.Attempt),
-			t.Data, t.Details, tx.now); err != nil {
+		// A task created with an owner is leased to it, so that the
+		// creating worker runs it without a claim round-trip.
+		var lease int64
+		if t.Owner != "" {
+			lease = toNanos(t.LeaseUntil)
+			if lease == 0 {
+				lease = tx.now + int64(taskLeaseDefault)
+			}
+		}
+		if _, err := tx.exec(tx.insertTask, id, rid, t.Kind, t.Queue, toNanos(t.DueAt), int64(t.Attempt),
+			t.Data, t.Details, tx.now, t.Owner, lease); err != nil {
 			return fmt.Errorf("create task %s: %w", id, translate(err))
 		}
 	}

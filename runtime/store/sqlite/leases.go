@@ -28,19 +28,14 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 	var runs []*store.Run
 	err := s.write(ctx, func(tx *wtx) error {
 		runs = runs[:0]
-		rows, err := tx.claimRuns.Query(p.Owner, tx.now+int64(p.Lease), tx.now, queues, claimLimit(p.Limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRun(rows)
-			if err != nil {
+		return tx.scanRows(tx.claimRuns, []any{p.Owner, tx.now + int64(p.Lease), tx.now, queues, claimLimit(p.Limit)},
+			func(rows *sql.Rows) error {
+				r, err := scanRun(rows)
+				if err == nil {
+					runs = append(runs, r)
+				}
 				return err
-			}
-			runs = append(runs, r)
-		}
-		return rows.Err()
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim runs: %w", err)
@@ -51,7 +46,7 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 // ReleaseRun implements store.Store.
 func (s *Store) ReleaseRun(ctx context.Context, p *store.ReleaseRunParams) error {
 	return s.write(ctx, func(tx *wtx) error {
-		res, err := tx.releaseRun.Exec(p.RunID, p.Owner, toNanos(p.WakeAt), tx.now)
+		res, err := tx.exec(tx.releaseRun, p.RunID, p.Owner, toNanos(p.WakeAt), tx.now)
 		if err := leaseOutcome(res, err, tx.runExists(p.RunID)); err != nil {
 			return fmt.Errorf("release run %s by %q: %w", p.RunID, p.Owner, err)
 		}
@@ -65,7 +60,7 @@ func (tx *wtx) runExists(runID string) func() (bool, error) {
 	return func() (bool, error) {
 		var owner string
 		var lease, length int64
-		err := tx.runLease.QueryRow(runID).Scan(&owner, &lease, &length)
+		err := tx.scanRow(tx.runLease, false, []any{runID}, &owner, &lease, &length)
 		if err == sql.ErrNoRows {
 			return false, nil
 		}
@@ -76,7 +71,7 @@ func (tx *wtx) runExists(runID string) func() (bool, error) {
 func (tx *wtx) taskExists(id string) func() (bool, error) {
 	return func() (bool, error) {
 		var n int
-		err := tx.countTask.QueryRow(id).Scan(&n)
+		err := tx.scanRow(tx.countTask, false, []any{id}, &n)
 		return n > 0, err
 	}
 }
@@ -113,7 +108,7 @@ func (s *Store) RenewLeases(ctx context.Context, p *store.RenewLeasesParams) (*s
 		out = store.RenewLeasesResult{}
 		until := tx.now + int64(p.Lease)
 		for _, id := range p.RunIDs {
-			res, err := tx.renewRun.Exec(id, p.Owner, until, tx.now)
+			res, err := tx.exec(tx.renewRun, id, p.Owner, until, tx.now)
 			if lost, err := renewed(res, err); err != nil {
 				return err
 			} else if lost {
@@ -121,7 +116,7 @@ func (s *Store) RenewLeases(ctx context.Context, p *store.RenewLeasesParams) (*s
 			}
 		}
 		for _, id := range p.TaskIDs {
-			res, err := tx.renewTask.Exec(id, p.Owner, until, tx.now)
+			res, err := tx.exec(tx.renewTask, id, p.Owner, until, tx.now)
 			if lost, err := renewed(res, err); err != nil {
 				return err
 			} else if lost {
@@ -149,12 +144,12 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
 	return s.write(ctx, func(tx *wtx) error {
 		var err error
 		if owner == "" {
-			if _, err = tx.releaseRunsAll.Exec(); err == nil {
-				_, err = tx.releaseTasksAll.Exec()
+			if _, err = tx.exec(tx.releaseRunsAll); err == nil {
+				_, err = tx.exec(tx.releaseTasksAll)
 			}
 		} else {
-			if _, err = tx.releaseRunsOf.Exec(owner); err == nil {
-				_, err = tx.releaseTasksOf.Exec(owner)
+			if _, err = tx.exec(tx.releaseRunsOf, owner); err == nil {
+				_, err = tx.exec(tx.releaseTasksOf, owner)
 			}
 		}
 		return err

@@ -51,7 +51,7 @@ func (tx *wtx) createRun(p *store.CreateRunParams) error {
 	if owner != "" {
 		leaseUntil = tx.now + int64(p.Lease)
 	}
-	if _, err := tx.insertRun.Exec(r.RunID, r.WorkflowID, r.Workflow, r.Queue, string(status),
+	if _, err := tx.exec(tx.insertRun, r.RunID, r.WorkflowID, r.Workflow, r.Queue, string(status),
 		r.Input, r.Result, r.Error, r.Meta, r.ParentRunID, r.PrevRunID, r.NextRunID,
 		int64(len(p.Events)), toNanos(r.WakeAt), owner, leaseUntil, tx.now); err != nil {
 		return fmt.Errorf("create run %s of workflow %s: %w", r.RunID, r.WorkflowID, translate(err))
@@ -142,7 +142,7 @@ func (s *Store) SetRunStatus(ctx context.Context, p *store.SetRunStatusParams) e
 		return fmt.Errorf("sqlite: set status of run %s: invalid status %q", p.RunID, p.Status)
 	}
 	return s.write(ctx, func(tx *wtx) error {
-		res, err := tx.setRunStatus.Exec(p.RunID, string(p.Status), p.Error, toNanos(p.WakeAt), tx.now)
+		res, err := tx.exec(tx.setRunStatus, p.RunID, string(p.Status), p.Error, toNanos(p.WakeAt), tx.now)
 		if err != nil {
 			return err
 		}

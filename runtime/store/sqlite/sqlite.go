@@ -88,6 +88,8 @@ type Store struct {
 	exclusive bool
 	lock      *fileLock
 	wdb, rdb  *sql.DB
+	cdb       *sql.DB // checkpoints; nil for memory stores
+	cp        *checkpointer
 	wconn     *sql.Conn
 	w         *writer
 	wst       stmts
@@ -132,6 +134,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous("+syncMode+")")
 	q.Add("_pragma", "foreign_keys(0)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
 	if filepath.VolumeName(abs) != "" { // file:///C:/...
 		u.Path = "/" + u.Path
@@ -228,11 +232,24 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 			return s, fmt.Errorf("journal_mode is %q, want wal", mode)
 		}
 	}
+	// The writer caches more pages than the default 2 MB so that the hot
+	// pages (run rows, index roots, journal tails) stay in memory.
+	if _, err := s.wconn.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+		return s, err
+	}
+	if wal {
+		// Checkpoints run in the background (see checkpointer), not
+		// inside a commit where they would stall every caller of the
+		// group.
+		if _, err := s.wconn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+			return s, err
+		}
+	}
 	if err := prepare(ctx, s.wconn, s.wst.defs()); err != nil {
 		return s, err
 	}
 
-	readDSN := dsn + "&_pragma=query_only(1)"
+	readDSN := dsn + "&_pragma=query_only(1)&_pragma=cache_size(-16384)"
 	if s.rdb, err = sql.Open("sqlite", readDSN); err != nil {
 		return s, err
 	}
@@ -243,6 +260,13 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 		return s, err
 	}
 
+	if wal {
+		if s.cdb, err = sql.Open("sqlite", dsn); err != nil {
+			return s, err
+		}
+		s.cdb.SetMaxOpenConns(1)
+		s.cp = newCheckpointer(s.cdb)
+	}
 	s.w = newWriter(s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout)
 	return s, nil
 }
@@ -261,6 +285,9 @@ func (s *Store) Close() error {
 		if s.w != nil {
 			s.w.close()
 		}
+		if s.cp != nil {
+			s.cp.close()
+		}
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -275,6 +302,9 @@ func (s *Store) closeDBs() error {
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
+	if s.cdb != nil {
+		errs = append(errs, s.cdb.Close())
+	}
 	if s.wdb != nil {
 		errs = append(errs, s.wdb.Close())
 	}
@@ -282,9 +312,16 @@ func (s *Store) closeDBs() error {
 	return errors.Join(errs...)
 }
 
-// write runs fn in a group transaction and translates its error.
+// write runs fn in a group transaction and translates its error. fn must
+// not write before the statement that may reject the call (see
+// writer.runGroup); writeIsolated is for calls that may fail later.
 func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
-	return translate(s.w.do(ctx, fn))
+	return translate(s.w.do(ctx, false, fn))
+}
+
+// writeIsolated runs fn in a group transaction inside a savepoint of its own.
+func (s *Store) writeIsolated(ctx context.Context, fn func(tx *wtx) error) error {
+	return translate(s.w.do(ctx, true, fn))
 }
 
 // read runs fn on the reader pool, retrying while the database is busy.
@@ -347,4 +384,15 @@ func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Stats are counters of the group committer.
+type Stats struct {
+	Transactions int64 // group transactions committed
+	Calls        int64 // write calls they carried
+}
+
+// Stats returns the group committer's counters since Open.
+func (s *Store) Stats() Stats {
+	return Stats{Transactions: s.w.batches.Load(), Calls: s.w.calls.Load()}
 }

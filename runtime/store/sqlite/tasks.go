@@ -16,19 +16,14 @@ func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*s
 	var tasks []*store.Task
 	err := s.write(ctx, func(tx *wtx) error {
 		tasks = tasks[:0]
-		rows, err := tx.claimTasks.Query(p.Owner, tx.now+int64(p.Lease), tx.now, kinds, queues, claimLimit(p.Limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTask(rows)
-			if err != nil {
+		return tx.scanRows(tx.claimTasks, []any{p.Owner, tx.now + int64(p.Lease), tx.now, kinds, queues, claimLimit(p.Limit)},
+			func(rows *sql.Rows) error {
+				t, err := scanTask(rows)
+				if err == nil {
+					tasks = append(tasks, t)
+				}
 				return err
-			}
-			tasks = append(tasks, t)
-		}
-		return rows.Err()
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: %w", err)
@@ -39,7 +34,7 @@ func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*s
 // UpdateTask implements store.Store.
 func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error {
 	return s.write(ctx, func(tx *wtx) error {
-		res, err := tx.updateTask.Exec(p.ID, p.Owner, tx.now, p.Details, p.Release, int64(p.Lease),
+		res, err := tx.exec(tx.updateTask, p.ID, p.Owner, tx.now, p.Details, p.Release, int64(p.Lease),
 			toNanos(p.DueAt), int64(p.Attempt))
 		if err := leaseOutcome(res, err, tx.taskExists(p.ID)); err != nil {
 			return fmt.Errorf("update task %s by %q: %w", p.ID, p.Owner, err)
@@ -52,7 +47,7 @@ func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error
 func (s *Store) CompleteTask(ctx context.Context, p *store.CompleteTaskParams) error {
 	return s.write(ctx, func(tx *wtx) error {
 		var runID string
-		err := tx.completeTask.QueryRow(p.ID, p.Owner, tx.now).Scan(&runID)
+		err := tx.scanRow(tx.completeTask, true, []any{p.ID, p.Owner, tx.now}, &runID)
 		if errors.Is(err, sql.ErrNoRows) {
 			ok, err := tx.taskExists(p.ID)()
 			switch {
