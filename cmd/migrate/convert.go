@@ -74,13 +74,13 @@ or type errors (nothing is written then).`,
 
 // convertReport is the --json output.
 type convertReport struct {
-	Files     []string            `json:"files"`
-	Findings  []temporal.Finding  `json:"findings"`
-	Errors    []temporal.Finding  `json:"errors"`
-	FollowUps int                 `json:"follow_ups"`
-	GoGet     []string            `json:"go_get,omitempty"`
-	Written   bool                `json:"written"`
-	Rules     []temporal.RuleDoc  `json:"-"`
+	Files     []string           `json:"files"`
+	Findings  []temporal.Finding `json:"findings"`
+	Errors    []temporal.Finding `json:"errors"`
+	FollowUps int                `json:"follow_ups"`
+	GoGet     []string           `json:"go_get,omitempty"`
+	Written   bool               `json:"written"`
+	Rules     []temporal.RuleDoc `json:"-"`
 }
 
 func runConvert(ctx context.Context, o convertOpts, out, errOut io.Writer) error {
