@@ -94,6 +94,8 @@ type StartedData struct {
 	Chain      int             `json:"chain,omitempty"`     // position in a continue-as-new chain
 	Queue      string          `json:"queue,omitempty"`
 	WorkflowID string          `json:"workflowId,omitempty"`
+	ParentSeq  int64           `json:"parentSeq,omitempty"` // the parent's command ID for this child
+	Options    json.RawMessage `json:"options,omitempty"`   // engine-defined start options
 }
 
 // ActivityScheduledData is the payload of ActivityScheduled.
@@ -160,6 +162,7 @@ type ChildStartedData struct {
 	WorkflowID string          `json:"workflowId"`
 	RunID      string          `json:"runId"`
 	Args       json.RawMessage `json:"args"`
+	Error      *Failure        `json:"error,omitempty"` // the child could not be started
 }
 
 // UpdateData is the payload of UpdateAccepted.

@@ -1,0 +1,338 @@
+package durable
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// runningActivity is an attempt executing in this process.
+type runningActivity struct {
+	cancel context.CancelCauseFunc
+	state  *activityState
+}
+
+func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task {
+	t := &store.Task{
+		ID:      id,
+		RunID:   at.RunID,
+		Kind:    "activity",
+		Queue:   queue,
+		DueAt:   at.ScheduledAt,
+		Attempt: 1,
+		Data:    journal.Encode(at),
+	}
+	if e.serves(queue) {
+		t.Owner = e.workerID
+		t.LeaseUntil = e.cfg.clock.Now().Add(e.cfg.lease)
+	}
+	return t
+}
+
+// execute runs an attempt of a task this engine holds the lease of.
+func (e *Engine) execute(t *store.Task) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		select {
+		case e.slots <- struct{}{}:
+		case <-e.ctx.Done():
+			return
+		}
+		defer func() { <-e.slots }()
+		e.runAttempt(t)
+	}()
+}
+
+func (e *Engine) runAttempt(t *store.Task) {
+	var at activityTask
+	if err := json.Unmarshal(t.Data, &at); err != nil {
+		e.deliverResult(t, &at, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
+		return
+	}
+	attempt := max(t.Attempt, 1)
+	policy := at.Options.RetryPolicy
+	if t.Abandoned {
+		// The attempt died with its worker: a StartToClose timeout, as Temporal sees it.
+		f := toFailure(&TimeoutError{Kind: "StartToClose"})
+		if !e.retryOrFail(t, &at, attempt, f, policy, t.Details) {
+			return
+		}
+		attempt++
+	}
+	if d := at.Options.ScheduleToCloseTimeout; d > 0 && !e.cfg.clock.Now().Before(at.ScheduledAt.Add(d)) {
+		e.deliverResult(t, &at, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
+		return
+	}
+	ctx, cancel := context.WithCancelCause(e.ctx)
+	st := newActivityState(e, &at, t, attempt, t.Details)
+	e.mu.Lock()
+	e.running[t.ID] = &runningActivity{cancel: cancel, state: st}
+	e.mu.Unlock()
+	result, err := e.invoke(ctx, cancel, &at, st)
+	e.mu.Lock()
+	delete(e.running, t.ID)
+	e.mu.Unlock()
+	cancel(nil)
+	if errors.Is(context.Cause(ctx), errTaskCancelled) {
+		return // the run no longer waits for it; the task is gone
+	}
+	if err == nil {
+		e.deliverResult(t, &at, result, nil)
+		return
+	}
+	e.retryOrFail(t, &at, attempt, toFailure(err), policy, st.latestDetails())
+}
+
+var errTaskCancelled = errors.New("durable: activity cancelled by its run")
+
+// retryOrFail schedules the next attempt after a failed one, or reports the
+// failure to the run. It reports true when the caller should go on with the
+// next attempt right away (only for abandoned attempts).
+func (e *Engine) retryOrFail(t *store.Task, at *activityTask, attempt int, f *journal.Failure, policy *RetryPolicy, details json.RawMessage) bool {
+	wait, ok := policy.backoff(f, attempt)
+	now := e.cfg.clock.Now()
+	if ok {
+		if d := at.Options.ScheduleToCloseTimeout; d > 0 && now.Add(wait).After(at.ScheduledAt.Add(d)) {
+			e.deliverResult(t, at, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose", Cause: fromFailure(f)}))
+			return false
+		}
+	}
+	if !ok {
+		e.deliverResult(t, at, nil, f)
+		return false
+	}
+	if t.Abandoned && wait == 0 {
+		return true
+	}
+	err := e.store.UpdateTask(e.ctx, &store.UpdateTaskParams{
+		ID: t.ID, Owner: e.workerID, Details: details, Release: true, DueAt: now.Add(wait), Attempt: attempt + 1,
+	})
+	if err != nil {
+		e.cfg.logger.Warn("durable: reschedule activity", "task", t.ID, "error", err)
+		return false
+	}
+	e.cfg.clock.AfterFunc(wait, e.pokePoller)
+	return false
+}
+
+// invoke calls the activity function with the attempt's context.
+func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at *activityTask, st *activityState) (result json.RawMessage, err error) {
+	def := e.reg.activity(at.Activity)
+	if def == nil {
+		return nil, NewApplicationError(fmt.Sprintf("activity %q is not registered on worker %s", at.Activity, e.workerID), "ActivityNotRegistered")
+	}
+	args, err := decodeArgs(def, at.Args)
+	if err != nil {
+		return nil, NewNonRetryableApplicationError(err.Error(), "ArgumentError", nil)
+	}
+	var stops []func() bool
+	deadline := time.Time{}
+	if d := at.Options.StartToCloseTimeout; d > 0 {
+		deadline = st.info.StartedTime.Add(d)
+	}
+	if d := at.Options.ScheduleToCloseTimeout; d > 0 {
+		if s2c := at.ScheduledAt.Add(d); deadline.IsZero() || s2c.Before(deadline) {
+			deadline = s2c
+		}
+	}
+	if !deadline.IsZero() {
+		st.info.Deadline = deadline
+		kind := "StartToClose"
+		if d := at.Options.ScheduleToCloseTimeout; d > 0 && deadline.Equal(at.ScheduledAt.Add(d)) {
+			kind = "ScheduleToClose"
+		}
+		stops = append(stops, e.cfg.clock.AfterFunc(deadline.Sub(e.cfg.clock.Now()), func() {
+			cancel(&TimeoutError{Kind: kind})
+		}))
+	}
+	if hb := at.Options.HeartbeatTimeout; hb > 0 {
+		st.startWatchdog(hb, func() { cancel(&TimeoutError{Kind: "Heartbeat"}) })
+		defer st.stopWatchdog()
+	}
+	defer func() {
+		for _, s := range stops {
+			s()
+		}
+	}()
+	actx := context.WithValue(ctx, activityKey, st)
+	call := make([]reflect.Value, 0, len(args)+1)
+	if def.hasCtx {
+		call = append(call, reflect.ValueOf(actx))
+	}
+	call = append(call, args...)
+	out, perr := callRecover(def.fn, call)
+	if perr != nil {
+		return nil, perr
+	}
+	if errV := out[len(out)-1].Interface(); errV != nil {
+		err = errV.(error)
+		var te *TimeoutError
+		if errors.As(context.Cause(ctx), &te) {
+			return nil, te
+		}
+		return nil, err
+	}
+	var res any
+	if def.result != nil {
+		res = out[0].Interface()
+	}
+	raw, encErr := encodeValue(res)
+	if encErr != nil {
+		return nil, NewNonRetryableApplicationError(fmt.Sprintf("encode result of activity %s: %v", at.Activity, encErr), "EncodingError", nil)
+	}
+	return raw, nil
+}
+
+func callRecover(fn reflect.Value, args []reflect.Value) (out []reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: fmt.Sprint(r), Stack: string(debug.Stack())}
+		}
+	}()
+	return fn.Call(args), nil
+}
+
+// deliverResult hands an activity's final outcome to its run: straight to
+// the instance when it is loaded here, else through the store's inbox.
+func (e *Engine) deliverResult(t *store.Task, at *activityTask, result json.RawMessage, f *journal.Failure) {
+	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f}
+	if in := e.instance(at.RunID); in != nil && in.post(m) {
+		return
+	}
+	e.completeRemotely(m)
+}
+
+// completeRemotely completes a task through the store: the result lands in
+// the run's inbox in the same transaction that deletes the task.
+func (e *Engine) completeRemotely(m msgActivity) {
+	runID := runIDOfTask(m.taskID)
+	err := e.store.CompleteTask(e.ctx, &store.CompleteTaskParams{
+		ID: m.taskID, Owner: e.workerID,
+		Result: &store.DeliverParams{RunID: runID, Kind: inboxActivity, Data: journal.Encode(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure})},
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.cfg.logger.Warn("durable: complete activity", "task", m.taskID, "error", err)
+		return
+	}
+	e.pokePoller()
+}
+
+func runIDOfTask(id string) string {
+	for i := len(id) - 1; i >= 0; i-- {
+		if id[i] == '/' {
+			return id[:i]
+		}
+	}
+	return id
+}
+
+// cancelRunning cancels an attempt running here whose run gave up on it.
+func (e *Engine) cancelRunning(taskID string) {
+	e.mu.Lock()
+	r := e.running[taskID]
+	e.mu.Unlock()
+	if r != nil {
+		r.cancel(errTaskCancelled)
+	}
+}
+
+// activityState is what an attempt's context knows about it.
+type activityState struct {
+	e        *Engine
+	task     *store.Task
+	info     ActivityInfo
+	previous json.RawMessage // heartbeat details of earlier attempts
+
+	mu        sync.Mutex
+	latest    json.RawMessage
+	lastWrite time.Time
+	hbTimeout time.Duration
+	watchdog  func() bool
+	onMissed  func()
+	stopped   bool
+}
+
+func newActivityState(e *Engine, at *activityTask, t *store.Task, attempt int, details json.RawMessage) *activityState {
+	return &activityState{
+		e:        e,
+		task:     t,
+		previous: details,
+		info: ActivityInfo{
+			ActivityID:       fmt.Sprint(at.ID),
+			Activity:         at.Activity,
+			Attempt:          attempt,
+			WorkflowID:       at.WorkflowID,
+			RunID:            at.RunID,
+			Workflow:         at.Workflow,
+			ScheduledTime:    at.ScheduledAt,
+			StartedTime:      e.cfg.clock.Now(),
+			HeartbeatTimeout: at.Options.HeartbeatTimeout,
+			Queue:            t.Queue,
+		},
+	}
+}
+
+func (s *activityState) latestDetails() json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latest != nil {
+		return s.latest
+	}
+	return s.previous
+}
+
+func (s *activityState) startWatchdog(d time.Duration, onMissed func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hbTimeout = d
+	s.onMissed = onMissed
+	s.watchdog = s.e.cfg.clock.AfterFunc(d, onMissed)
+}
+
+func (s *activityState) stopWatchdog() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	if s.watchdog != nil {
+		s.watchdog()
+	}
+}
+
+// heartbeat records details and resets the heartbeat timeout. Details are
+// written to the store at most about once a second (or twice per timeout).
+func (s *activityState) heartbeat(details json.RawMessage) {
+	s.mu.Lock()
+	if details != nil {
+		s.latest = details
+	}
+	if s.watchdog != nil && !s.stopped {
+		s.watchdog()
+		s.watchdog = s.e.cfg.clock.AfterFunc(s.hbTimeout, s.onMissed)
+	}
+	throttle := time.Second
+	if s.hbTimeout > 0 && s.hbTimeout/2 < throttle {
+		throttle = s.hbTimeout / 2
+	}
+	now := s.e.cfg.clock.Now()
+	write := s.task != nil && now.Sub(s.lastWrite) >= throttle
+	if write {
+		s.lastWrite = now
+	}
+	latest := s.latest
+	s.mu.Unlock()
+	if write {
+		err := s.e.store.UpdateTask(s.e.ctx, &store.UpdateTaskParams{ID: s.task.ID, Owner: s.e.workerID, Details: latest, Lease: s.e.cfg.lease})
+		if err != nil {
+			s.e.cfg.logger.Debug("durable: record heartbeat", "task", s.task.ID, "error", err)
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package durable
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// ParentClosePolicy says what happens to a child when its parent closes.
+type ParentClosePolicy int
+
+const (
+	// ParentCloseTerminate terminates the child (Temporal's default).
+	ParentCloseTerminate ParentClosePolicy = iota
+	// ParentCloseAbandon leaves the child running.
+	ParentCloseAbandon
+	// ParentCloseRequestCancel cancels the child.
+	ParentCloseRequestCancel
+)
+
+// ChildOptions configure child workflows, as Temporal's ChildWorkflowOptions.
+type ChildOptions struct {
+	// ID is the child's workflow ID. "": the parent's ID and the call's
+	// position, which replay reproduces.
+	ID string
+	// Queue routes the child to workers of that queue. "": the parent's.
+	Queue string
+	// ExecutionTimeout and RunTimeout are accepted for Temporal
+	// compatibility and not enforced yet.
+	ExecutionTimeout, RunTimeout time.Duration
+	RetryPolicy                  *RetryPolicy
+	ParentClosePolicy            ParentClosePolicy
+	// WaitForCancellation is accepted for Temporal compatibility: a
+	// cancelled child call returns at once; the child is asked to cancel.
+	WaitForCancellation bool
+}
+
+// WithChildOptions returns a context whose child workflows use o.
+func WithChildOptions(ctx context.Context, o ChildOptions) context.Context {
+	return context.WithValue(ctx, childOptionsKey, o)
+}
+
+func childOptionsOf(ctx context.Context) ChildOptions {
+	o, _ := ctx.Value(childOptionsKey).(ChildOptions)
+	return o
+}
+
+// Child runs a child workflow and waits for its result.
+func Child[R any](ctx context.Context, workflow any, args ...any) (R, error) {
+	return ChildAsync[R](ctx, workflow, args...).Get(ctx)
+}
+
+// ChildAsync starts a child workflow and returns a future of its result.
+func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R] {
+	in := instanceOf(ctx, "ChildAsync")
+	name, err := in.e.reg.workflowName(workflow)
+	if err != nil {
+		return failedFuture[R](in, fmt.Errorf("durable.Child: %w", err))
+	}
+	def := in.e.reg.workflow(name)
+	if def == nil {
+		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
+			def, _ = newFuncDef("workflow", name, v, true)
+		}
+	}
+	if def != nil {
+		if err := checkArgs("durable.Child "+name, def, args); err != nil {
+			return failedFuture[R](in, err)
+		}
+	}
+	raw, err := encodeArgs(args)
+	if err != nil {
+		return failedFuture[R](in, fmt.Errorf("durable.Child %s: %w", name, err))
+	}
+	opts := childOptionsOf(ctx)
+	id := in.newID()
+	childID := opts.ID
+	if childID == "" {
+		childID = in.workflowID + "/child-" + strconv.FormatInt(id, 10)
+	}
+	data := &journal.ChildStartedData{ID: id, Workflow: name, WorkflowID: childID, Args: raw}
+	c := &childCall{id: id, workflowID: childID, p: newPromise(in), policy: opts.ParentClosePolicy}
+	if in.replaying() {
+		got := in.command(journal.ChildStarted, data, "Child "+name)
+		if d, err := journal.Decode(journal.ChildStarted, got); err == nil {
+			data = d.(*journal.ChildStartedData)
+		}
+	} else {
+		data.RunID = newID()
+		if run, err := in.e.store.CurrentRun(in.e.ctx, childID); err == nil && run.Status.Open() {
+			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: workflow ID %q is already running", name, childID), "ChildWorkflowExecutionAlreadyStarted", nil))
+		}
+		in.command(journal.ChildStarted, data, "Child "+name)
+		if data.Error == nil {
+			queue := opts.Queue
+			if queue == "" {
+				queue = in.queue
+			}
+			started := &journal.StartedData{
+				Workflow: name, Args: raw, Queue: queue, WorkflowID: childID,
+				ParentID: in.workflowID, ParentRun: in.runID, ParentSeq: id,
+			}
+			p := &store.CreateRunParams{
+				Run: &store.Run{
+					RunID: data.RunID, WorkflowID: childID, Workflow: name, Queue: queue, Status: store.StatusRunning,
+					Input: raw, ParentRunID: in.runID, WakeAt: in.e.cfg.clock.Now(),
+				},
+				Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: in.e.cfg.clock.Now()}},
+			}
+			if in.e.serves(queue) && in.e.reg.workflow(name) != nil {
+				p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
+			}
+			in.createRuns = append(in.createRuns, p)
+		}
+	}
+	c.runID = data.RunID
+	if data.Error != nil {
+		in.resolve(c.p, nil, fromFailure(data.Error))
+		return &future[R]{p: c.p, what: "result of child " + name}
+	}
+	in.extra.children = append(in.extra.children, c)
+	in.watchCancel(ctx, func() {
+		if c.done {
+			return
+		}
+		c.done = true
+		in.command(journal.ChildCancelRequested, &journal.IDData{ID: id}, "cancel child "+name)
+		in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+		in.resolve(c.p, nil, &CanceledError{})
+	})
+	return &future[R]{p: c.p, what: "result of child " + name}
+}
+
+// childCall is a child workflow the run waits for.
+type childCall struct {
+	id         int64
+	workflowID string
+	runID      string
+	p          *promise
+	done       bool
+	policy     ParentClosePolicy
+}
+
+// onChildResult applies a journaled child outcome.
+func (in *instance) onChildResult(ev store.Event, d *journal.ResultData) {
+	for _, c := range in.extra.children {
+		if c.id == d.ID {
+			if c.done {
+				return
+			}
+			c.done = true
+			in.resolve(c.p, d.Result, fromFailure(d.Error))
+			return
+		}
+	}
+	in.nondeterminism(ev, "no such child waiting")
+}
+
+// notifyParent reports a closing run's outcome to its parent, and applies
+// the parent-close policy to its own open children.
+func (in *instance) notifyParent(u *store.RunUpdate) {
+	if in.readonly {
+		return
+	}
+	for _, c := range in.extra.children {
+		if c.done {
+			continue
+		}
+		switch c.policy {
+		case ParentCloseTerminate:
+			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
+		case ParentCloseRequestCancel:
+			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+		}
+	}
+	if in.started.ParentRun == "" || u.Status == store.StatusContinued {
+		return
+	}
+	rd := &journal.ResultData{ID: in.started.ParentSeq}
+	if u.Status == store.StatusCompleted {
+		rd.Result = u.Result
+	} else {
+		f := &journal.Failure{}
+		if err := jsonUnmarshal(u.Error, f); err != nil || f.Message == "" && f.Kind == "" {
+			f = &journal.Failure{Kind: "application", Message: "child workflow " + string(u.Status)}
+		}
+		rd.Error = f
+	}
+	in.deliveries = append(in.deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
+}

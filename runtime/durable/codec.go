@@ -1,0 +1,135 @@
+package durable
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+)
+
+// Payloads are JSON, compatible with Temporal's json/plain encoding: each
+// argument is one JSON value, and a call's arguments are stored as a JSON
+// array with one element per argument.
+
+// encodeArgs encodes call arguments as a JSON array.
+func encodeArgs(args []any) (json.RawMessage, error) {
+	if len(args) == 0 {
+		return json.RawMessage("[]"), nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		enc, err := json.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("argument %d (%T): %w", i+1, a, err)
+		}
+		b.Write(enc)
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+// encodeValue encodes one value; nil encodes as JSON null.
+func encodeValue(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+// argTypes names the dynamic types of args, for journal matching.
+func argTypes(args []any) []string {
+	if len(args) == 0 {
+		return nil
+	}
+	ts := make([]string, len(args))
+	for i, a := range args {
+		if a == nil {
+			ts[i] = "nil"
+		} else {
+			ts[i] = reflect.TypeOf(a).String()
+		}
+	}
+	return ts
+}
+
+// checkArgs reports, naming the call and the parameter, an argument list
+// that def cannot take.
+func checkArgs(call string, def *funcDef, args []any) error {
+	params := def.params()
+	if len(args) != len(params) {
+		return fmt.Errorf("%s: got %d arguments, want %d: %s", call, len(args), len(params), def.signature())
+	}
+	for i, a := range args {
+		p := params[i]
+		if a == nil {
+			switch p.Kind() {
+			case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+				continue
+			}
+			return fmt.Errorf("%s: argument %d is nil, want %s", call, i+1, p)
+		}
+		if at := reflect.TypeOf(a); !at.AssignableTo(p) {
+			return fmt.Errorf("%s: argument %d has type %s, want %s", call, i+1, at, p)
+		}
+	}
+	return nil
+}
+
+// decodeArgs decodes a JSON array of arguments into values of the types
+// def's parameters have.
+func decodeArgs(def *funcDef, raw json.RawMessage) ([]reflect.Value, error) {
+	params := def.params()
+	var elems []json.RawMessage
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return nil, fmt.Errorf("decode arguments of %s: %w", def.name, err)
+		}
+	}
+	if len(elems) != len(params) {
+		return nil, fmt.Errorf("decode arguments of %s: got %d arguments, want %d: %s", def.name, len(elems), len(params), def.signature())
+	}
+	vals := make([]reflect.Value, len(params))
+	for i, p := range params {
+		v := reflect.New(p)
+		if err := json.Unmarshal(elems[i], v.Interface()); err != nil {
+			return nil, fmt.Errorf("decode argument %d of %s into %s: %w", i+1, def.name, p, err)
+		}
+		vals[i] = v.Elem()
+	}
+	return vals, nil
+}
+
+// decodeInto decodes a JSON value into ptr, naming what it decodes.
+func decodeInto(what string, raw json.RawMessage, ptr any) error {
+	if ptr == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(ptr)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("durable: decode %s: want a non-nil pointer, got %T", what, ptr)
+	}
+	if len(raw) == 0 {
+		raw = json.RawMessage("null")
+	}
+	if err := json.Unmarshal(raw, ptr); err != nil {
+		return fmt.Errorf("durable: decode %s into %T: %w", what, ptr, err)
+	}
+	return nil
+}
+
+// decodeTyped decodes a JSON value into a new R.
+func decodeTyped[R any](what string, raw json.RawMessage) (R, error) {
+	var r R
+	if len(raw) == 0 {
+		return r, nil
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, fmt.Errorf("durable: decode %s into %T: %w", what, r, err)
+	}
+	return r, nil
+}

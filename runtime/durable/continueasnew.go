@@ -1,0 +1,77 @@
+package durable
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// ContinueAsNew returns the error a workflow returns to end its run and
+// start workflow again with args under the same workflow ID and a fresh
+// journal (Temporal's NewContinueAsNewError). Run(id).Get follows the
+// chain to the final result.
+func ContinueAsNew(ctx context.Context, workflow any, args ...any) error {
+	in := instanceOf(ctx, "ContinueAsNew")
+	name, err := in.e.reg.workflowName(workflow)
+	if err != nil {
+		return fmt.Errorf("durable.ContinueAsNew: %w", err)
+	}
+	def := in.e.reg.workflow(name)
+	if def == nil {
+		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
+			def, _ = newFuncDef("workflow", name, v, true)
+		}
+	}
+	if def != nil {
+		if err := checkArgs("durable.ContinueAsNew "+name, def, args); err != nil {
+			return err
+		}
+	}
+	raw, err := encodeArgs(args)
+	if err != nil {
+		return fmt.Errorf("durable.ContinueAsNew %s: %w", name, err)
+	}
+	return &ContinueAsNewError{Workflow: name, args: raw}
+}
+
+// continueAsNew closes the run and creates the next one of its chain.
+func (in *instance) continueAsNew(can *ContinueAsNewError) {
+	data := &journal.ContinuedData{Workflow: can.Workflow, Args: can.args}
+	if in.replaying() {
+		got := in.command(journal.ContinuedAsNew, data, "ContinueAsNew "+can.Workflow)
+		if d, err := journal.Decode(journal.ContinuedAsNew, got); err == nil {
+			data = d.(*journal.ContinuedData)
+		}
+	} else {
+		data.NextRunID = newID()
+		in.command(journal.ContinuedAsNew, data, "ContinueAsNew "+can.Workflow)
+	}
+	if in.halt != nil {
+		return
+	}
+	u := &store.RunUpdate{Status: store.StatusContinued, NextRunID: data.NextRunID}
+	in.closeWith(u)
+	if in.readonly {
+		return
+	}
+	started := &journal.StartedData{
+		Workflow: can.Workflow, Args: can.args, Queue: in.queue, WorkflowID: in.workflowID,
+		ParentID: in.started.ParentID, ParentRun: in.started.ParentRun, ParentSeq: in.started.ParentSeq,
+		Continued: in.runID, Chain: in.started.Chain + 1,
+	}
+	p := &store.CreateRunParams{
+		Run: &store.Run{
+			RunID: data.NextRunID, WorkflowID: in.workflowID, Workflow: can.Workflow, Queue: in.queue,
+			Status: store.StatusRunning, Input: can.args, ParentRunID: in.started.ParentRun, PrevRunID: in.runID,
+			WakeAt: in.e.cfg.clock.Now(),
+		},
+		Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: in.e.cfg.clock.Now()}},
+	}
+	if in.e.serves(in.queue) && in.e.reg.workflow(can.Workflow) != nil {
+		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
+	}
+	in.createRuns = append(in.createRuns, p)
+}

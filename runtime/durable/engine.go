@@ -1,0 +1,784 @@
+package durable
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/store/postgres"
+	"github.com/durablego/toolkit/runtime/store/sqlite"
+)
+
+// Inbox item kinds.
+const (
+	inboxSignal    = "signal"
+	inboxCancel    = "cancel"
+	inboxTerminate = "terminate"
+	inboxActivity  = "activity"
+	inboxChild     = "child"
+	inboxUpdate    = "update"
+)
+
+// Engine runs workflows durably on a store. By default it also works the
+// runs and activities of its queues in its own process (embedded mode);
+// several engines on one PostgreSQL store share the work.
+type Engine struct {
+	cfg      config
+	store    store.Store
+	ownStore bool
+	reg      *registry
+	workerID string
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	slots  chan struct{}
+	start  sync.Once
+	poke   chan struct{}
+
+	mu        sync.Mutex
+	instances map[string]*instance // by run ID
+	running   map[string]*runningActivity
+	waiters   map[string]chan struct{} // by workflow ID; closed on a change
+	closed    bool
+}
+
+// Open opens the store named by dsn and returns an engine on it:
+//
+//	sqlite:PATH          an SQLite file (created if missing); one process
+//	memory:              a fresh in-memory store, for tests
+//	postgres://...       PostgreSQL, shared by any number of processes
+//
+// After Open and the Register calls, unfinished runs resume on their own.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.applyOption(&cfg)
+	}
+	var (
+		st  store.Store
+		err error
+	)
+	switch {
+	case dsn == "memory:":
+		st, err = sqlite.OpenMemory(ctx)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("durable: open %q: empty SQLite path", dsn)
+		}
+		st, err = sqlite.Open(ctx, path, sqlite.WithFsync(cfg.fsync))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		st, err = postgres.Open(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("durable: open %q: unknown store (want sqlite:PATH, memory: or postgres://...)", dsn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("durable: open %s: %w", redact(dsn), err)
+	}
+	e, err := newEngine(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	e.ownStore = true
+	return e, nil
+}
+
+// New returns an engine on a store the caller opened and will close.
+func New(ctx context.Context, st store.Store, opts ...Option) (*Engine, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.applyOption(&cfg)
+	}
+	return newEngine(ctx, st, cfg)
+}
+
+func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error) {
+	if cfg.workerID == "" {
+		cfg.workerID = newID()
+	}
+	e := &Engine{
+		cfg:       cfg,
+		store:     st,
+		reg:       newRegistry(),
+		workerID:  cfg.workerID,
+		slots:     make(chan struct{}, cfg.maxActivities),
+		poke:      make(chan struct{}, 1),
+		instances: map[string]*instance{},
+		running:   map[string]*runningActivity{},
+		waiters:   map[string]chan struct{}{},
+	}
+	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if ex, ok := st.(store.Exclusive); ok && ex.Exclusive() && !cfg.clientOnly {
+		// Only this process can have the store open: leases left by a
+		// previous process died with it.
+		if err := st.ReleaseLeases(ctx, ""); err != nil {
+			return nil, fmt.Errorf("durable: recover leases: %w", err)
+		}
+	}
+	return e, nil
+}
+
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 {
+		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}
+
+func newID() string { return uuid.NewString() }
+
+func jsonUnmarshal(b []byte, v any) error {
+	if len(b) == 0 {
+		return errors.New("empty")
+	}
+	return json.Unmarshal(b, v)
+}
+
+// Close stops working runs and activities, waits for attempts in flight to
+// return, and closes the store if Open opened it. Runs are not lost: they
+// resume wherever the store is opened next.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	insts := make([]*instance, 0, len(e.instances))
+	for _, in := range e.instances {
+		insts = append(insts, in)
+	}
+	e.mu.Unlock()
+	e.cancel()
+	for _, in := range insts {
+		in.mu.Lock()
+		in.gone = true
+		in.mu.Unlock()
+	}
+	e.wg.Wait()
+	// Hand our leases over at once rather than at expiry.
+	relCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !e.cfg.clientOnly {
+		_ = e.store.ReleaseLeases(relCtx, e.workerID)
+	}
+	if e.ownStore {
+		return e.store.Close()
+	}
+	return nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() store.Store { return e.store }
+
+// WorkerID returns the name this engine holds leases under.
+func (e *Engine) WorkerID() string { return e.workerID }
+
+// RegisterWorkflow registers a workflow function under its name (or
+// WithName's). It panics, naming the problem, when fn is not a
+// func(context.Context, args...) ([R,] error) or the name is taken, as
+// Temporal's worker does.
+func (e *Engine) RegisterWorkflow(fn any, opts ...RegisterOption) {
+	if err := e.reg.registerWorkflow(fn, opts); err != nil {
+		panic(err)
+	}
+	e.startWorking()
+}
+
+// RegisterActivity registers an activity function, or every exported
+// method of a struct (pointer) as an activity named after the method. It
+// panics, naming the problem, on a wrong shape or a taken name.
+func (e *Engine) RegisterActivity(fnOrStructPtr any, opts ...RegisterOption) {
+	if err := e.reg.registerActivity(fnOrStructPtr, opts); err != nil {
+		panic(err)
+	}
+	e.startWorking()
+}
+
+// serves reports whether this engine works runs and activities of queue.
+func (e *Engine) serves(queue string) bool {
+	return !e.cfg.clientOnly && slices.Contains(e.cfg.queues, queue)
+}
+
+// startWorking starts the background loops once.
+func (e *Engine) startWorking() {
+	if e.cfg.clientOnly {
+		return
+	}
+	e.start.Do(func() {
+		e.wg.Add(2)
+		go e.pollLoop()
+		go e.leaseLoop()
+		if n, ok := e.store.(store.Notifier); ok {
+			if ch, err := n.Subscribe(e.ctx); err == nil {
+				e.wg.Add(1)
+				go func() {
+					defer e.wg.Done()
+					for range ch {
+						e.pokePoller()
+					}
+				}()
+			} else {
+				e.cfg.logger.Warn("durable: store notifications unavailable; polling", "error", err)
+			}
+		}
+	})
+}
+
+func (e *Engine) pokePoller() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
+// pollLoop claims runs and activity attempts that want work.
+func (e *Engine) pollLoop() {
+	defer e.wg.Done()
+	for {
+		more := e.pollOnce()
+		if more {
+			continue
+		}
+		wait := e.cfg.clock.AfterFunc(e.cfg.poll, e.pokePoller)
+		select {
+		case <-e.ctx.Done():
+			wait()
+			return
+		case <-e.poke:
+			wait()
+		}
+	}
+}
+
+const claimBatch = 64
+
+// pollOnce claims one batch of each kind of work; it reports whether a
+// batch came back full (more may be waiting).
+func (e *Engine) pollOnce() bool {
+	if e.ctx.Err() != nil {
+		return false
+	}
+	more := false
+	runs, err := e.store.ClaimRuns(e.ctx, &store.ClaimRunsParams{Owner: e.workerID, Queues: e.cfg.queues, Limit: claimBatch, Lease: e.cfg.lease})
+	if err != nil {
+		if e.ctx.Err() == nil {
+			e.cfg.logger.Warn("durable: claim runs", "error", err)
+		}
+	} else {
+		for _, r := range runs {
+			e.load(r)
+		}
+		more = len(runs) == claimBatch
+	}
+	free := cap(e.slots) - len(e.slots)
+	if free <= 0 {
+		return more
+	}
+	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.cfg.queues, Limit: min(free, claimBatch), Lease: e.cfg.lease})
+	if err != nil {
+		if e.ctx.Err() == nil {
+			e.cfg.logger.Warn("durable: claim tasks", "error", err)
+		}
+		return more
+	}
+	for _, t := range tasks {
+		e.execute(t)
+	}
+	return more || len(tasks) == claimBatch
+}
+
+// leaseLoop renews the leases of loaded runs and running attempts.
+func (e *Engine) leaseLoop() {
+	defer e.wg.Done()
+	for {
+		done := make(chan struct{})
+		stop := e.cfg.clock.AfterFunc(e.cfg.lease/3, func() { close(done) })
+		select {
+		case <-e.ctx.Done():
+			stop()
+			return
+		case <-done:
+		}
+		e.mu.Lock()
+		runs := make([]string, 0, len(e.instances))
+		for id := range e.instances {
+			runs = append(runs, id)
+		}
+		tasks := make([]string, 0, len(e.running))
+		for id := range e.running {
+			tasks = append(tasks, id)
+		}
+		e.mu.Unlock()
+		if len(runs) == 0 && len(tasks) == 0 {
+			continue
+		}
+		res, err := e.store.RenewLeases(e.ctx, &store.RenewLeasesParams{Owner: e.workerID, RunIDs: runs, TaskIDs: tasks, Lease: e.cfg.lease})
+		if err != nil {
+			if e.ctx.Err() == nil {
+				e.cfg.logger.Warn("durable: renew leases", "error", err)
+			}
+			continue
+		}
+		for _, id := range res.LostRuns {
+			if in := e.instance(id); in != nil {
+				e.cfg.logger.Warn("durable: lost the lease of a run; unloading it", "run_id", id)
+				in.post(msgEvict{})
+			}
+		}
+		for _, id := range res.LostTasks {
+			e.cancelRunning(id)
+		}
+	}
+}
+
+func (e *Engine) instance(runID string) *instance {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.instances[runID]
+}
+
+func (e *Engine) forget(in *instance) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.instances[in.runID] == in {
+		delete(e.instances, in.runID)
+	}
+}
+
+// load makes a claimed run an instance and replays it.
+func (e *Engine) load(r *store.Run) {
+	if in := e.instance(r.RunID); in != nil {
+		in.post(msgInbox{})
+		return
+	}
+	def := e.reg.workflow(r.Workflow)
+	if def == nil {
+		e.cfg.logger.Warn("durable: claimed a run of an unregistered workflow; releasing it", "workflow", r.Workflow, "run_id", r.RunID)
+		_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
+		return
+	}
+	events, err := e.store.LoadJournal(e.ctx, r.RunID, 0)
+	if err != nil {
+		e.cfg.logger.Warn("durable: load journal", "run_id", r.RunID, "error", err)
+		_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
+		return
+	}
+	e.startInstance(r, def, events)
+}
+
+func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event) {
+	in := newInstance(e, r, def)
+	in.created = true
+	in.journal = events
+	in.journalLen = int64(len(events))
+	e.mu.Lock()
+	if e.closed || e.instances[r.RunID] != nil {
+		e.mu.Unlock()
+		in.cancelRoot()
+		return
+	}
+	e.instances[r.RunID] = in
+	e.mu.Unlock()
+	in.post(msgStart{})
+}
+
+// dispatchCreated acts on what a commit created: it runs the attempts and
+// loads the runs this engine leased at creation.
+func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunParams) {
+	poke := false
+	for _, t := range tasks {
+		if t.Owner == e.workerID {
+			t.LeaseUntil = e.cfg.clock.Now().Add(e.cfg.lease)
+			e.execute(t)
+		} else {
+			poke = true
+		}
+	}
+	for _, p := range runs {
+		if p.Owner != e.workerID {
+			poke = true
+			continue
+		}
+		def := e.reg.workflow(p.Run.Workflow)
+		if def == nil {
+			continue
+		}
+		events := make([]store.Event, len(p.Events))
+		copy(events, p.Events)
+		for i := range events {
+			events[i].Seq = int64(i + 1)
+		}
+		e.startInstance(p.Run, def, events)
+	}
+	if poke {
+		e.pokePoller()
+	}
+}
+
+// afterDrain unloads idle runs that wait long (or too many of them).
+func (e *Engine) afterDrain(in *instance) {
+	if e.cfg.evictAfter <= 0 && e.cfg.maxCached <= 0 {
+		return
+	}
+	e.mu.Lock()
+	over := e.cfg.maxCached > 0 && len(e.instances) > e.cfg.maxCached
+	e.mu.Unlock()
+	if in.isGone() {
+		return
+	}
+	if over || in.evictable(e.cfg.clock.Now()) {
+		in.post(msgEvict{})
+	}
+}
+
+// notifyChange wakes Get calls waiting on a workflow ID.
+func (e *Engine) notifyChange(workflowID string) {
+	e.mu.Lock()
+	ch := e.waiters[workflowID]
+	delete(e.waiters, workflowID)
+	e.mu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
+}
+
+// watch returns a channel closed at the next change of a workflow ID.
+func (e *Engine) watch(workflowID string) <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ch := e.waiters[workflowID]
+	if ch == nil {
+		ch = make(chan struct{})
+		e.waiters[workflowID] = ch
+	}
+	return ch
+}
+
+// StartOptions configure Start, as Temporal's StartWorkflowOptions do.
+type StartOptions struct {
+	// ID is the workflow ID. "": a random one. An ID can be reused once
+	// its previous run has closed.
+	ID string
+	// Queue routes the run to workers of that queue. "": QueueDefault.
+	Queue string
+	// ExecutionTimeout, RunTimeout and RetryPolicy are accepted for
+	// Temporal compatibility and not enforced yet.
+	ExecutionTimeout, RunTimeout time.Duration
+	RetryPolicy                  *RetryPolicy
+}
+
+// Start starts a workflow and returns its run. workflow is a function or a
+// registered name. The run's first step (up to its first yield point) is
+// committed before Start returns.
+func (e *Engine) Start(ctx context.Context, opts StartOptions, workflow any, args ...any) (Run, error) {
+	return e.start2(ctx, opts, workflow, args, nil)
+}
+
+func (e *Engine) start2(ctx context.Context, opts StartOptions, workflow any, args []any, first *store.DeliverParams) (Run, error) {
+	name, err := e.reg.workflowName(workflow)
+	if err != nil {
+		return nil, fmt.Errorf("durable: Start: %w", err)
+	}
+	queue := opts.Queue
+	if queue == "" {
+		queue = QueueDefault
+	}
+	def := e.reg.workflow(name)
+	local := def != nil && e.serves(queue)
+	if def == nil {
+		if e.serves(queue) {
+			return nil, fmt.Errorf("durable: Start: workflow %q is not registered (call RegisterWorkflow first)", name)
+		}
+		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
+			if def, err = newFuncDef("workflow", name, v, true); err != nil {
+				return nil, fmt.Errorf("durable: Start: %w", err)
+			}
+		}
+	}
+	if def != nil {
+		if err := checkArgs("durable: Start "+name, def, args); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := encodeArgs(args)
+	if err != nil {
+		return nil, fmt.Errorf("durable: Start %s: %w", name, err)
+	}
+	id := opts.ID
+	if id == "" {
+		id = newID()
+	}
+	runID := newID()
+	now := e.cfg.clock.Now()
+	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id}
+	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: now}
+	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: now}
+	if !local || first != nil {
+		p := &store.CreateRunParams{Run: runRec, Events: []store.Event{startEv}}
+		if local {
+			p.Owner, p.Lease = e.workerID, e.cfg.lease
+		}
+		if err := e.store.CreateRun(ctx, p); err != nil {
+			if errors.Is(err, store.ErrAlreadyExists) {
+				return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+			}
+			return nil, fmt.Errorf("durable: Start %s: %w", name, err)
+		}
+		if first != nil {
+			first.RunID = runID
+			if _, err := e.store.Deliver(ctx, first); err != nil {
+				return nil, fmt.Errorf("durable: SignalWithStart %s: %w", name, err)
+			}
+		}
+		if local {
+			e.startInstance(runRec, def, []store.Event{startEv})
+		} else {
+			e.pokePoller()
+		}
+		return &runHandle{e: e, workflowID: id, runID: runID}, nil
+	}
+	e.startWorking()
+	in := newInstance(e, runRec, def)
+	in.draining = true
+	e.mu.Lock()
+	e.instances[runID] = in
+	e.mu.Unlock()
+	in.pending = []store.Event{startEv}
+	in.apply(startEv)
+	if in.halt != nil {
+		// The first step panicked: keep the run, stuck, for fixed code.
+		in.pending = in.pending[:1]
+		in.newTasks, in.createRuns, in.deliveries = nil, nil, nil
+		in.closing = &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))}
+		in.halt = nil
+		in.flush(false)
+		in.teardown()
+	} else {
+		in.settle()
+	}
+	if in.createErr != nil {
+		e.forget(in)
+		if errors.Is(in.createErr, store.ErrAlreadyExists) {
+			return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+		}
+		return nil, fmt.Errorf("durable: Start %s: %w", name, in.createErr)
+	}
+	in.releaseDrain()
+	return &runHandle{e: e, workflowID: id, runID: runID}, nil
+}
+
+// releaseDrain ends a synchronous drain, handing queued messages on.
+func (in *instance) releaseDrain() {
+	in.mu.Lock()
+	if len(in.mailbox) == 0 || in.gone {
+		in.draining = false
+		in.mu.Unlock()
+		in.e.afterDrain(in)
+		return
+	}
+	in.mu.Unlock()
+	go in.drain()
+}
+
+// newRunRecord is the store record of a run created by its first commit.
+func (e *Engine) newRunRecord(in *instance, u *store.RunUpdate) *store.Run {
+	return &store.Run{
+		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.def.name, Queue: in.queue,
+		Status: u.Status, Input: in.started.Args, Result: u.Result, Error: u.Error, WakeAt: u.WakeAt,
+		NextRunID: u.NextRunID, ParentRunID: in.started.ParentRun, PrevRunID: in.started.Continued,
+	}
+}
+
+// SignalWithStart delivers a signal to the open run of opts.ID, starting
+// the workflow first when there is none.
+func (e *Engine) SignalWithStart(ctx context.Context, opts StartOptions, workflow any, signal string, arg any, args ...any) (Run, error) {
+	if opts.ID == "" {
+		return nil, errors.New("durable: SignalWithStart: StartOptions.ID is required")
+	}
+	raw, err := encodeValue(arg)
+	if err != nil {
+		return nil, fmt.Errorf("durable: SignalWithStart %q: %w", signal, err)
+	}
+	item := &store.DeliverParams{WorkflowID: opts.ID, Kind: inboxSignal, Name: signal, Data: raw}
+	for range 3 {
+		if got, err := e.store.Deliver(ctx, item); err == nil {
+			e.nudge(got.RunID)
+			return &runHandle{e: e, workflowID: opts.ID, runID: got.RunID}, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("durable: SignalWithStart %q: %w", signal, err)
+		}
+		first := &store.DeliverParams{Kind: inboxSignal, Name: signal, Data: raw}
+		r, err := e.start2(ctx, opts, workflow, args, first)
+		if err == nil {
+			e.nudge(r.(*runHandle).runID)
+			return r, nil
+		}
+		if !errors.Is(err, ErrAlreadyStarted) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("durable: SignalWithStart %q: workflow ID %q keeps changing", signal, opts.ID)
+}
+
+// nudge tells a loaded run to read its inbox, or the poller to claim it.
+func (e *Engine) nudge(runID string) {
+	if in := e.instance(runID); in != nil && in.post(msgInbox{}) {
+		return
+	}
+	e.pokePoller()
+}
+
+// Signal delivers a signal to the open run of a workflow ID. It returns
+// once the signal is persisted; ErrNotFound when no run is open.
+func (e *Engine) Signal(ctx context.Context, id, name string, arg any) error {
+	raw, err := encodeValue(arg)
+	if err != nil {
+		return fmt.Errorf("durable: Signal %s %q: %w", id, name, err)
+	}
+	return e.deliver(ctx, &store.DeliverParams{WorkflowID: id, Kind: inboxSignal, Name: name, Data: raw}, "Signal")
+}
+
+// Cancel asks the open run of a workflow ID to cancel: its root context is
+// cancelled at a deterministic point and the workflow decides what to do
+// (clean-up under context.WithoutCancel works).
+func (e *Engine) Cancel(ctx context.Context, id string) error {
+	return e.deliver(ctx, &store.DeliverParams{WorkflowID: id, Kind: inboxCancel}, "Cancel")
+}
+
+// Terminate ends the open run of a workflow ID at once; its code gets no
+// chance to react.
+func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
+	raw, _ := json.Marshal(reason)
+	return e.deliver(ctx, &store.DeliverParams{WorkflowID: id, Kind: inboxTerminate, Data: raw}, "Terminate")
+}
+
+func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string) error {
+	item, err := e.store.Deliver(ctx, p)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("durable: %s %s: %w (no open run)", op, p.WorkflowID, ErrNotFound)
+		}
+		return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, err)
+	}
+	e.nudge(item.RunID)
+	return nil
+}
+
+// readInbox turns unconsumed inbox items into inbound events, one by one.
+func (in *instance) readInbox() {
+	if in.readonly || !in.created || in.closing != nil || in.halt != nil {
+		return
+	}
+	items, err := in.e.store.ListInbox(in.e.ctx, in.runID)
+	if err != nil {
+		in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+		return
+	}
+	for _, it := range items {
+		if it.ID <= in.lastInbox {
+			continue
+		}
+		if in.closing != nil || in.halt != nil || in.isGone() {
+			return
+		}
+		in.lastInbox = it.ID
+		in.consume = append(in.consume, it.ID)
+		switch it.Kind {
+		case inboxSignal:
+			in.inbound(in.event(journal.SignalReceived, &journal.SignalData{Name: it.Name, Arg: it.Data}))
+		case inboxCancel:
+			in.inbound(in.event(journal.CancelRequested, &journal.CancelData{}))
+		case inboxTerminate:
+			var reason string
+			_ = json.Unmarshal(it.Data, &reason)
+			in.inbound(in.event(journal.Terminated, &journal.CancelData{Reason: reason}))
+		case inboxActivity:
+			var rd journal.ResultData
+			if json.Unmarshal(it.Data, &rd) != nil {
+				continue
+			}
+			ac := in.activities[rd.ID]
+			if ac == nil || ac.done {
+				continue // consumed with the next commit
+			}
+			kind := journal.ActivityCompleted
+			if rd.Error != nil {
+				kind = journal.ActivityFailed
+			}
+			in.inbound(in.event(kind, &rd))
+		case inboxChild:
+			var rd journal.ResultData
+			if json.Unmarshal(it.Data, &rd) != nil {
+				continue
+			}
+			kind := journal.ChildCompleted
+			if rd.Error != nil {
+				kind = journal.ChildFailed
+			}
+			known := false
+			for _, c := range in.extra.children {
+				if c.id == rd.ID && !c.done {
+					known = true
+				}
+			}
+			if known {
+				in.inbound(in.event(kind, &rd))
+			}
+		default:
+			in.e.cfg.logger.Warn("durable: unknown inbox item", "kind", it.Kind, "run_id", in.runID)
+		}
+	}
+}
+
+// evictable reports whether an idle run only waits for something far away.
+func (in *instance) evictable(now time.Time) bool {
+	if in.readonly || in.closing != nil || in.e.cfg.evictAfter <= 0 {
+		return false
+	}
+	if len(in.activities) > 0 || in.dirty() {
+		return false
+	}
+	for _, c := range in.extra.children {
+		if !c.done {
+			return false
+		}
+	}
+	at := in.wakeAt()
+	return !at.IsZero() && at.Sub(now) > in.e.cfg.evictAfter
+}
+
+// evict unloads an idle run; it is replayed when it next wants work.
+func (in *instance) evict() {
+	if len(in.activities) > 0 || in.dirty() {
+		return
+	}
+	err := in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.wakeAt()})
+	if err != nil && !errors.Is(err, store.ErrLeaseLost) && !errors.Is(err, store.ErrNotFound) {
+		in.e.cfg.logger.Warn("durable: release run", "run_id", in.runID, "error", err)
+		return
+	}
+	in.teardown()
+}
+
+// instanceExtra holds state of less common features.
+type instanceExtra struct {
+	children []*childCall
+}
+
+var _ = slog.LevelInfo

@@ -1,0 +1,783 @@
+package durable
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// instance is a run loaded in memory: its coroutines parked at their yield
+// points, the futures and queues they wait on, and the journal position.
+//
+// Inputs (activity results, timer firings, inbox notifications, queries)
+// are posted to the mailbox from any goroutine; one drainer at a time works
+// them off, so the state below the mutex needs no locking. Each inbound
+// event is committed before the code sees it; the commands the code then
+// issues are committed before anything acts on them (tasks are dispatched,
+// timers armed, waiters told) and at the latest with the next inbound event.
+type instance struct {
+	e          *Engine
+	def        *funcDef
+	runID      string
+	workflowID string
+	queue      string
+	readonly   bool // replay for a query: never writes, never dispatches
+
+	mu       sync.Mutex
+	mailbox  []any
+	draining bool
+	gone     bool
+
+	// Owned by the drainer.
+	created      bool
+	sched        *scheduler
+	journal      []store.Event // loaded events still to be matched (replay)
+	pos          int
+	journalLen   int64
+	pending      []store.Event
+	newTasks     []*store.Task
+	deleteTasks  []string
+	consume      []int64
+	createRuns   []*store.CreateRunParams
+	deliveries   []*store.DeliverParams
+	afterCommit  []func()
+	lastInbox    int64
+	now          time.Time
+	nextID       int64
+	rootCtx      context.Context
+	cancelRoot   context.CancelFunc
+	activities   map[int64]*activityCall
+	timers       map[int64]*timerCall
+	signals      map[string]*signalQueue
+	queries      map[string]*handlerFunc
+	updates      map[string]*updateHandler
+	versions     map[string]int
+	watches      []*cancelWatch
+	halt         error // stuck: replay diverged or the code panicked
+	mainDone     bool
+	mainResult   json.RawMessage
+	mainErr      error
+	closing      *store.RunUpdate // terminal state, once decided
+	closeCommitted bool
+	createErr    error
+	info         Info
+	logger       *slog.Logger
+	lastActivity time.Time
+	started      journal.StartedData
+	extra        instanceExtra
+}
+
+type cancelWatch struct {
+	ctx  context.Context
+	fn   func()
+	done bool
+}
+
+// Messages posted to an instance.
+type (
+	msgStart    struct{}
+	msgActivity struct {
+		taskID  string
+		id      int64
+		result  json.RawMessage
+		failure *journal.Failure
+	}
+	msgTimer struct{ id int64 }
+	msgInbox struct{}
+	msgQuery struct {
+		name  string
+		args  []any
+		reply chan queryReply
+	}
+	msgEvict struct{}
+)
+
+type queryReply struct {
+	value json.RawMessage
+	err   error
+}
+
+type ctxKey int
+
+const (
+	instanceKey ctxKey = iota
+	callOptionsKey
+	localCallOptionsKey
+	childOptionsKey
+	activityKey
+)
+
+func newInstance(e *Engine, run *store.Run, def *funcDef) *instance {
+	in := &instance{
+		e:          e,
+		def:        def,
+		runID:      run.RunID,
+		workflowID: run.WorkflowID,
+		queue:      run.Queue,
+		activities: map[int64]*activityCall{},
+		timers:     map[int64]*timerCall{},
+		signals:    map[string]*signalQueue{},
+		queries:    map[string]*handlerFunc{},
+		updates:    map[string]*updateHandler{},
+		versions:   map[string]int{},
+	}
+	in.sched = newScheduler(in)
+	in.logger = slog.New(&replayHandler{in: in, h: e.cfg.logger.Handler()}).With(
+		"workflow", run.Workflow, "workflow_id", run.WorkflowID, "run_id", run.RunID)
+	base := context.WithValue(e.ctx, instanceKey, in)
+	base = context.WithoutCancel(base)
+	in.rootCtx, in.cancelRoot = context.WithCancel(base)
+	return in
+}
+
+// instanceOf returns the instance a workflow context belongs to; it panics
+// with a clear message when ctx is not a workflow's.
+func instanceOf(ctx context.Context, call string) *instance {
+	in, _ := ctx.Value(instanceKey).(*instance)
+	if in == nil {
+		panic(fmt.Sprintf("durable.%s: ctx is not a workflow context (call it from workflow code, with the ctx the workflow was given)", call))
+	}
+	if in.sched.current == nil && !in.sched.exiting {
+		panic(fmt.Sprintf("durable.%s: called outside the workflow's coroutines (use durable.Go, not the go statement)", call))
+	}
+	return in
+}
+
+// post queues a message and makes sure someone drains the mailbox. It
+// reports false when the instance is gone.
+func (in *instance) post(m any) bool {
+	in.mu.Lock()
+	if in.gone {
+		in.mu.Unlock()
+		return false
+	}
+	in.mailbox = append(in.mailbox, m)
+	if in.draining {
+		in.mu.Unlock()
+		return true
+	}
+	in.draining = true
+	in.mu.Unlock()
+	go in.drain()
+	return true
+}
+
+func (in *instance) drain() {
+	for {
+		in.mu.Lock()
+		if len(in.mailbox) == 0 || in.gone {
+			in.draining = false
+			leftover := in.mailbox
+			in.mailbox = nil
+			gone := in.gone
+			in.mu.Unlock()
+			if gone {
+				in.reject(leftover)
+			}
+			break
+		}
+		msgs := in.mailbox
+		in.mailbox = nil
+		in.mu.Unlock()
+		for i, m := range msgs {
+			if in.isGone() {
+				in.reject(msgs[i:])
+				break
+			}
+			in.handle(m)
+		}
+		if !in.isGone() {
+			in.settle()
+		}
+	}
+	in.e.afterDrain(in)
+}
+
+func (in *instance) isGone() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.gone
+}
+
+// reject hands messages of a torn-down instance to where they are safe.
+func (in *instance) reject(msgs []any) {
+	for _, m := range msgs {
+		switch m := m.(type) {
+		case msgActivity:
+			in.e.completeRemotely(m)
+		case msgQuery:
+			m.reply <- queryReply{err: errRunMoved}
+		case *updateRequest:
+			m.reply <- updateReply{err: errRunMoved}
+		}
+	}
+}
+
+var errRunMoved = errors.New("durable: run was unloaded; retry")
+
+func (in *instance) handle(m any) {
+	if in.closing != nil || in.halt != nil {
+		// The run is ending: only queries still make sense.
+		if q, ok := m.(msgQuery); ok {
+			v, err := in.runQuery(q.name, q.args)
+			q.reply <- queryReply{value: v, err: err}
+		}
+		return
+	}
+	switch m := m.(type) {
+	case msgStart:
+		in.begin()
+	case msgActivity:
+		in.onActivityResult(m)
+	case msgTimer:
+		in.onTimer(m.id)
+	case msgInbox:
+		in.readInbox()
+	case msgQuery:
+		v, err := in.runQuery(m.name, m.args)
+		m.reply <- queryReply{value: v, err: err}
+	case *updateRequest:
+		in.onUpdateRequest(m)
+	case msgEvict:
+		in.evict()
+	default:
+		panic(fmt.Sprintf("durable: unknown message %T", m))
+	}
+}
+
+// begin replays the loaded journal (for a new run: just Started) and then
+// takes in whatever waits in the inbox.
+func (in *instance) begin() {
+	if len(in.journal) == 0 || in.journal[0].Kind != journal.Started {
+		in.stuck(fmt.Errorf("durable: run %s: journal does not start with a Started event", in.runID))
+		return
+	}
+	for in.pos < len(in.journal) && in.halt == nil && in.closing == nil {
+		ev := in.journal[in.pos]
+		if !journal.Inbound(ev.Kind) {
+			in.nondeterminism(ev, "nothing (every coroutine is waiting)")
+			break
+		}
+		in.pos++
+		in.apply(ev)
+	}
+	if in.halt != nil {
+		in.settleStuck()
+		return
+	}
+	in.journal = nil
+	in.pos = 0
+	if in.created && !in.readonly && in.closing == nil {
+		in.readInbox()
+	}
+}
+
+// replaying reports whether the code is re-executing journaled history.
+func (in *instance) replaying() bool { return in.pos < len(in.journal) }
+
+func (in *instance) newID() int64 {
+	in.nextID++
+	return in.nextID
+}
+
+// event makes a new inbound event stamped with the engine's clock.
+func (in *instance) event(kind string, data any) store.Event {
+	return store.Event{Kind: kind, Data: journal.Encode(data), At: in.e.cfg.clock.Now()}
+}
+
+// inbound commits ev, then lets the code see it.
+func (in *instance) inbound(ev store.Event) {
+	in.pending = append(in.pending, ev)
+	if !in.flush(true) {
+		return
+	}
+	in.apply(ev)
+}
+
+// apply delivers an inbound event to the code and runs the coroutines until
+// every one of them waits again.
+func (in *instance) apply(ev store.Event) {
+	in.now = ev.At
+	data, err := journal.Decode(ev.Kind, ev.Data)
+	if err != nil {
+		in.stuck(fmt.Errorf("durable: run %s: journal event %d: %w", in.runID, ev.Seq, err))
+		return
+	}
+	switch d := data.(type) {
+	case *journal.StartedData:
+		in.onStarted(d)
+	case *journal.ResultData:
+		in.onResult(ev, d)
+	case *journal.TimerData:
+		t := in.timers[d.ID]
+		if t == nil || t.done {
+			in.nondeterminism(ev, "no such timer waiting")
+			return
+		}
+		t.done = true
+		t.stop()
+		in.resolve(t.p, nil, nil)
+	case *journal.SignalData:
+		q := in.signalQueue(d.Name)
+		q.items = append(q.items, d.Arg)
+		in.sched.notify(&q.q)
+	case *journal.CancelData:
+		if ev.Kind == journal.Terminated {
+			in.terminate(d.Reason)
+			return
+		}
+		in.cancelRoot()
+	case *journal.UpdateData:
+		in.onUpdateAccepted(d)
+	default:
+		in.nondeterminism(ev, "an inbound event")
+		return
+	}
+	in.sched.runUntilBlocked()
+	in.afterRun()
+}
+
+func (in *instance) onStarted(d *journal.StartedData) {
+	in.started = *d
+	in.info = Info{
+		WorkflowID:       in.workflowID,
+		RunID:            in.runID,
+		Workflow:         d.Workflow,
+		Queue:            in.queue,
+		Attempt:          max(d.Attempt, 1),
+		StartTime:        in.now,
+		ParentWorkflowID: d.ParentID,
+		ParentRunID:      d.ParentRun,
+		ContinuedRunID:   d.Continued,
+	}
+	args, err := decodeArgs(in.def, d.Args)
+	if err != nil {
+		in.mainDone = true
+		in.mainErr = NewNonRetryableApplicationError(err.Error(), "ArgumentError", nil)
+		return
+	}
+	in.sched.spawn("main", func() {
+		call := append(make([]reflect.Value, 0, len(args)+1), reflect.ValueOf(in.rootCtx))
+		out := in.def.fn.Call(append(call, args...))
+		in.mainDone = true
+		if errV := out[len(out)-1].Interface(); errV != nil {
+			in.mainErr = errV.(error)
+			return
+		}
+		var res any
+		if in.def.result != nil {
+			res = out[0].Interface()
+		}
+		raw, err := encodeValue(res)
+		if err != nil {
+			in.mainErr = NewNonRetryableApplicationError(fmt.Sprintf("encode result of %s: %v", in.def.name, err), "EncodingError", nil)
+			return
+		}
+		in.mainResult = raw
+	})
+}
+
+// afterRun closes the run when its main coroutine has returned.
+func (in *instance) afterRun() {
+	if !in.mainDone || in.closing != nil || in.halt != nil {
+		return
+	}
+	err := in.mainErr
+	var can *ContinueAsNewError
+	switch {
+	case err == nil:
+		in.command(journal.Completed, &journal.CompletedData{Result: in.mainResult}, "Complete")
+		in.closeWith(&store.RunUpdate{Status: store.StatusCompleted, Result: in.mainResult})
+	case errors.As(err, &can):
+		in.continueAsNew(can)
+	case errors.Is(err, context.Canceled) && in.rootCtx.Err() != nil:
+		f := toFailure(&CanceledError{})
+		in.command(journal.Canceled, &journal.FailedData{Error: f}, "Cancel")
+		in.closeWith(&store.RunUpdate{Status: store.StatusCanceled, Error: journal.Encode(f)})
+	default:
+		f := toFailure(err)
+		in.command(journal.Failed, &journal.FailedData{Error: f}, "Fail")
+		in.closeWith(&store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f)})
+	}
+}
+
+func (in *instance) closeWith(u *store.RunUpdate) {
+	if in.halt != nil {
+		return
+	}
+	in.closing = u
+	in.notifyParent(u)
+}
+
+// command records what the code did. Replaying, it matches the journal's
+// next event and returns its data; live, it appends a new event and returns
+// nil. A mismatch stops the run as stuck (and never returns).
+func (in *instance) command(kind string, data any, desc string) []byte {
+	if in.halt != nil {
+		in.parkForever()
+	}
+	if in.replaying() {
+		ev := in.journal[in.pos]
+		if ev.Kind != kind || !in.sameCommand(ev, data) {
+			in.nondeterminism(ev, desc)
+			in.parkForever()
+		}
+		in.pos++
+		return ev.Data
+	}
+	if in.readonly && in.closing == nil {
+		// A query replays up to the journal's end and must not go further.
+		in.parkForever()
+	}
+	in.pending = append(in.pending, store.Event{Kind: kind, Data: journal.Encode(data), At: in.e.cfg.clock.Now()})
+	return nil
+}
+
+// sameCommand compares the identity of a command with a journaled one.
+func (in *instance) sameCommand(ev store.Event, data any) bool {
+	got, err := journal.Decode(ev.Kind, ev.Data)
+	if err != nil {
+		return false
+	}
+	switch want := data.(type) {
+	case *journal.ActivityScheduledData:
+		g := got.(*journal.ActivityScheduledData)
+		return g.Activity == want.Activity && slices.Equal(g.ArgTypes, want.ArgTypes) && g.Local == want.Local
+	case *journal.ChildStartedData:
+		g := got.(*journal.ChildStartedData)
+		return g.Workflow == want.Workflow
+	case *journal.SignalData:
+		g := got.(*journal.SignalData)
+		return g.Name == want.Name && g.WorkflowID == want.WorkflowID
+	case *journal.CancelData:
+		g := got.(*journal.CancelData)
+		return g.WorkflowID == want.WorkflowID
+	case *journal.ContinuedData:
+		g := got.(*journal.ContinuedData)
+		return g.Workflow == want.Workflow
+	}
+	return true
+}
+
+// describe renders a journaled event the way the code's side is described.
+func describe(ev store.Event) string {
+	d, err := journal.Decode(ev.Kind, ev.Data)
+	if err != nil {
+		return ev.Kind + " (undecodable)"
+	}
+	switch d := d.(type) {
+	case *journal.ActivityScheduledData:
+		return fmt.Sprintf("Call %s(%s)", d.Activity, strings.Join(d.ArgTypes, ", "))
+	case *journal.TimerData:
+		return fmt.Sprintf("%s #%d", ev.Kind, d.ID)
+	case *journal.ChildStartedData:
+		return fmt.Sprintf("Child %s", d.Workflow)
+	case *journal.SignalData:
+		return fmt.Sprintf("%s %q", ev.Kind, d.Name)
+	case *journal.VersionData:
+		return fmt.Sprintf("Version(%q) = %d", d.ChangeID, d.Version)
+	case *journal.ContinuedData:
+		return fmt.Sprintf("ContinueAsNew %s", d.Workflow)
+	}
+	return ev.Kind
+}
+
+func callDesc(name string, args []any) string {
+	return fmt.Sprintf("Call %s(%s)", name, strings.Join(argTypes(args), ", "))
+}
+
+// nondeterminism stops the run as stuck with both sides named.
+func (in *instance) nondeterminism(ev store.Event, code string) {
+	in.stuck(&NonDeterminismError{RunID: in.runID, Seq: ev.Seq, Journal: describe(ev), Code: code})
+}
+
+// stuck stops the scheduler; the drainer then records the status.
+func (in *instance) stuck(err error) {
+	if in.halt == nil {
+		in.halt = err
+	}
+}
+
+func (in *instance) halted() bool { return in.halt != nil || in.closing != nil && in.closing.Status == store.StatusTerminated }
+
+// parkForever blocks the current coroutine until the instance is torn down.
+func (in *instance) parkForever() {
+	if in.sched.current == nil {
+		panic(haltPanic{})
+	}
+	in.sched.park(nil)
+	// Woken only to exit; park never returns then.
+	panic("durable: halted coroutine resumed")
+}
+
+type haltPanic struct{}
+
+func (in *instance) coroutinePanicked(c *coroutine, r any) {
+	if _, ok := r.(haltPanic); ok {
+		return
+	}
+	in.stuck(&PanicError{Value: fmt.Sprint(r), Stack: string(debug.Stack())})
+}
+
+// settleStuck records a stuck run and unloads it.
+func (in *instance) settleStuck() {
+	if in.readonly {
+		return
+	}
+	f := toFailure(in.halt)
+	in.e.cfg.logger.Error("durable: run is stuck", "workflow_id", in.workflowID, "run_id", in.runID, "error", in.halt)
+	if !in.created {
+		in.teardown()
+		return
+	}
+	err := in.e.store.Commit(in.e.ctx, &store.CommitParams{
+		RunID: in.runID, Owner: in.e.workerID, ExpectLen: in.journalLen,
+		Update: &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)},
+	})
+	if err != nil {
+		in.e.cfg.logger.Warn("durable: record stuck run", "run_id", in.runID, "error", err)
+	}
+	in.e.notifyChange(in.workflowID)
+	in.teardown()
+}
+
+// settle commits what the last messages produced and acts on it.
+func (in *instance) settle() {
+	if in.halt != nil {
+		in.settleStuck()
+		return
+	}
+	in.flush(false)
+	if in.closing != nil && !in.isGone() {
+		in.teardown()
+	}
+}
+
+// wakeAt is the earliest time a pending timer fires, zero when none.
+func (in *instance) wakeAt() time.Time {
+	var at time.Time
+	for _, t := range in.timers {
+		if !t.done && (at.IsZero() || t.fireAt.Before(at)) {
+			at = t.fireAt
+		}
+	}
+	return at
+}
+
+func (in *instance) dirty() bool {
+	return len(in.pending) > 0 || len(in.newTasks) > 0 || len(in.deleteTasks) > 0 || len(in.consume) > 0 ||
+		len(in.createRuns) > 0 || len(in.deliveries) > 0
+}
+
+// flush commits pending changes. attention marks the run as needing work
+// (an inbound event not yet applied), so that another worker replays it if
+// this one dies before the commands are committed. It reports false, and
+// unloads the instance, when the commit failed.
+func (in *instance) flush(attention bool) bool {
+	if in.readonly {
+		in.resetPending()
+		return true
+	}
+	needStatus := in.closing != nil && !in.closeCommitted
+	if in.created && !in.dirty() && !needStatus {
+		in.runAfterCommit()
+		return true
+	}
+	update := &store.RunUpdate{Status: store.StatusRunning, WakeAt: in.wakeAt()}
+	if attention {
+		update.WakeAt = in.e.cfg.clock.Now()
+	}
+	if needStatus && !attention {
+		update = in.closing
+	}
+	ctx := in.e.ctx
+	var err error
+	if !in.created {
+		err = in.create(ctx, update)
+	} else {
+		err = in.e.store.Commit(ctx, &store.CommitParams{
+			RunID:        in.runID,
+			Owner:        in.e.workerID,
+			ExpectLen:    in.journalLen,
+			Events:       in.pending,
+			ConsumeInbox: in.consume,
+			CreateTasks:  in.newTasks,
+			DeleteTasks:  in.deleteTasks,
+			Update:       update,
+			CreateRuns:   in.createRuns,
+			Deliver:      in.deliveries,
+		})
+	}
+	if err != nil {
+		in.commitFailed(err)
+		return false
+	}
+	in.journalLen += int64(len(in.pending))
+	if update == in.closing {
+		in.closeCommitted = true
+	}
+	tasks := in.newTasks
+	runs := in.createRuns
+	in.resetPending()
+	in.e.dispatchCreated(tasks, runs)
+	if update.Status != store.StatusRunning {
+		in.e.notifyChange(in.workflowID)
+	}
+	in.runAfterCommit()
+	return true
+}
+
+func (in *instance) runAfterCommit() {
+	fns := in.afterCommit
+	in.afterCommit = nil
+	for _, f := range fns {
+		f()
+	}
+	if !in.replaying() {
+		in.armTimers()
+	}
+}
+
+func (in *instance) resetPending() {
+	in.pending = nil
+	in.newTasks = nil
+	in.deleteTasks = nil
+	in.consume = nil
+	in.createRuns = nil
+	in.deliveries = nil
+}
+
+// create inserts a new run with its first step in one transaction.
+func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
+	run := in.e.newRunRecord(in, update)
+	p := &store.CreateRunParams{Run: run, Events: in.pending, Tasks: in.newTasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
+	if len(in.createRuns) > 0 || len(in.deliveries) > 0 || len(in.deleteTasks) > 0 || len(in.consume) > 0 {
+		// Children started (or signals sent) in the very first step: create
+		// the run with its Started event, then commit the rest.
+		first := in.pending[:1]
+		run.Status = store.StatusRunning
+		run.Result, run.Error = nil, nil
+		run.WakeAt = in.e.cfg.clock.Now()
+		if err := in.e.store.CreateRun(ctx, &store.CreateRunParams{Run: run, Events: first, Owner: in.e.workerID, Lease: in.e.cfg.lease}); err != nil {
+			return err
+		}
+		in.created = true
+		in.journalLen = 1
+		in.pending = in.pending[1:]
+		return in.e.store.Commit(ctx, &store.CommitParams{
+			RunID: in.runID, Owner: in.e.workerID, ExpectLen: 1, Events: in.pending,
+			CreateTasks: in.newTasks, DeleteTasks: in.deleteTasks, ConsumeInbox: in.consume,
+			Update: update, CreateRuns: in.createRuns, Deliver: in.deliveries,
+		})
+	}
+	if err := in.e.store.CreateRun(ctx, p); err != nil {
+		return err
+	}
+	in.created = true
+	return nil
+}
+
+// commitFailed unloads the instance: another worker owns the run now, or
+// the store failed and the run must be replayed from what is committed.
+func (in *instance) commitFailed(err error) {
+	if !in.created {
+		in.createErr = err
+		in.teardown()
+		return
+	}
+	if errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrConflict) {
+		in.e.cfg.logger.Warn("durable: run moved to another worker", "run_id", in.runID, "error", err)
+	} else {
+		in.e.cfg.logger.Error("durable: commit failed; unloading run", "run_id", in.runID, "error", err)
+		_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})
+	}
+	in.teardown()
+}
+
+// teardown unloads the instance: coroutines unwind, timers stop, and the
+// engine forgets it. Nothing is written.
+func (in *instance) teardown() {
+	in.mu.Lock()
+	if in.gone {
+		in.mu.Unlock()
+		return
+	}
+	in.gone = true
+	in.mu.Unlock()
+	for _, t := range in.timers {
+		t.stop()
+	}
+	in.sched.shutdown()
+	in.cancelRoot()
+	if !in.readonly {
+		in.e.forget(in)
+	}
+}
+
+// watchCancel calls fn at the first point where every coroutine waits and
+// ctx is done.
+func (in *instance) watchCancel(ctx context.Context, fn func()) {
+	if ctx.Done() == nil {
+		return
+	}
+	in.watches = append(in.watches, &cancelWatch{ctx: ctx, fn: fn})
+}
+
+// checkCancellations runs due cancellation watches and wakes coroutines
+// whose context is done. It reports whether anything happened.
+func (in *instance) checkCancellations() bool {
+	progressed := false
+	for i := 0; i < len(in.watches); i++ {
+		w := in.watches[i]
+		if !w.done && w.ctx.Err() != nil {
+			w.done = true
+			w.fn()
+			progressed = true
+		}
+	}
+	n := 0
+	for _, w := range in.watches {
+		if !w.done {
+			in.watches[n] = w
+			n++
+		}
+	}
+	clear(in.watches[n:])
+	in.watches = in.watches[:n]
+	if in.sched.wakeCancelled() {
+		progressed = true
+	}
+	return progressed
+}
+
+// await parks the current coroutine until cond holds or ctx is done.
+func (in *instance) await(ctx context.Context, cond func() bool, qs ...*waitQueue) error {
+	for !cond() {
+		if err := ctx.Err(); err != nil {
+			return &CanceledError{}
+		}
+		in.sched.park(ctx, qs...)
+		if in.halt != nil {
+			in.parkForever()
+		}
+	}
+	return nil
+}
+
+// terminate ends the run at once, whatever its code is doing.
+func (in *instance) terminate(reason string) {
+	f := toFailure(&TerminatedError{Reason: reason})
+	in.closing = &store.RunUpdate{Status: store.StatusTerminated, Error: journal.Encode(f)}
+	in.notifyParent(in.closing)
+}

@@ -1,0 +1,49 @@
+package durable
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Logger returns the logger for workflow or activity code. In a workflow
+// it carries the run's identity and is silent while the run replays, so
+// each line is logged once however often the run is replayed. Elsewhere
+// it returns slog.Default().
+func Logger(ctx context.Context) *slog.Logger {
+	if in, _ := ctx.Value(instanceKey).(*instance); in != nil {
+		return in.logger
+	}
+	if st := activityStateOf(ctx); st != nil {
+		return st.e.cfg.logger.With("activity", st.info.Activity, "attempt", st.info.Attempt,
+			"workflow_id", st.info.WorkflowID, "run_id", st.info.RunID)
+	}
+	return slog.Default()
+}
+
+// IsReplaying reports whether the workflow code is re-executing journaled
+// history rather than making progress.
+func IsReplaying(ctx context.Context) bool {
+	return instanceOf(ctx, "IsReplaying").replaying()
+}
+
+// replayHandler drops records while its run replays.
+type replayHandler struct {
+	in *instance
+	h  slog.Handler
+}
+
+func (r *replayHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return !r.in.replaying() && !r.in.readonly && r.h.Enabled(ctx, l)
+}
+
+func (r *replayHandler) Handle(ctx context.Context, rec slog.Record) error {
+	return r.h.Handle(ctx, rec)
+}
+
+func (r *replayHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &replayHandler{in: r.in, h: r.h.WithAttrs(as)}
+}
+
+func (r *replayHandler) WithGroup(name string) slog.Handler {
+	return &replayHandler{in: r.in, h: r.h.WithGroup(name)}
+}

@@ -1,0 +1,100 @@
+package durable
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Option configures Open.
+type Option interface{ applyOption(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) applyOption(c *config) { f(c) }
+
+// Defaults for Open's options.
+const (
+	QueueDefault                   = "default"
+	LeaseTimeoutDefault            = 30 * time.Second
+	PollIntervalDefault            = 500 * time.Millisecond
+	MaxCachedRunsDefault           = 10_000
+	EvictAfterDefault              = 10 * time.Second
+	MaxConcurrentActivitiesMin     = 1
+	MaxConcurrentActivitiesDefault = 1_000
+)
+
+type config struct {
+	fsync         bool
+	logger        *slog.Logger
+	workerID      string
+	queues        []string
+	clientOnly    bool
+	lease         time.Duration
+	poll          time.Duration
+	maxCached     int
+	evictAfter    time.Duration
+	maxActivities int
+	clock         Clock
+}
+
+func defaultConfig() config {
+	return config{
+		logger:        slog.Default(),
+		queues:        []string{QueueDefault},
+		lease:         LeaseTimeoutDefault,
+		poll:          PollIntervalDefault,
+		maxCached:     MaxCachedRunsDefault,
+		evictAfter:    EvictAfterDefault,
+		maxActivities: MaxConcurrentActivitiesDefault,
+		clock:         realClock{},
+	}
+}
+
+// WithFsync makes every commit survive power loss (SQLite synchronous=FULL),
+// not only a crash of the process. It costs an fsync per group commit.
+func WithFsync(on bool) Option { return optionFunc(func(c *config) { c.fsync = on }) }
+
+// WithLogger sets the logger of the engine and of workflow and activity
+// code (durable.Logger). Defaults to slog.Default().
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.logger = l }) }
+
+// WithWorkerID names this engine in leases and logs. Defaults to a random ID.
+func WithWorkerID(id string) Option { return optionFunc(func(c *config) { c.workerID = id }) }
+
+// WithQueues sets the queues whose runs and activities this engine works.
+// Defaults to QueueDefault.
+func WithQueues(names ...string) Option {
+	return optionFunc(func(c *config) { c.queues = append([]string(nil), names...) })
+}
+
+// WithClientOnly makes an engine that starts, signals, queries, updates and
+// cancels runs but works none: other processes on the same store do.
+func WithClientOnly() Option { return optionFunc(func(c *config) { c.clientOnly = true }) }
+
+// WithLeaseTimeout sets how long a worker holds a run or activity attempt
+// without renewing it; when it dies, others take over after this long.
+// Defaults to LeaseTimeoutDefault.
+func WithLeaseTimeout(d time.Duration) Option { return optionFunc(func(c *config) { c.lease = d }) }
+
+// WithPollInterval sets how often the engine looks for due work that no
+// notification announced. Defaults to PollIntervalDefault.
+func WithPollInterval(d time.Duration) Option { return optionFunc(func(c *config) { c.poll = d }) }
+
+// WithMaxCachedRuns bounds the runs kept parked in memory; beyond it, idle
+// runs are evicted and replayed from their journal when they wake.
+// Defaults to MaxCachedRunsDefault.
+func WithMaxCachedRuns(n int) Option { return optionFunc(func(c *config) { c.maxCached = n }) }
+
+// WithEvictAfter evicts a parked run whose next timer is further away than
+// d, so that sleeping runs cost disk, not memory. 0 keeps them (up to the
+// cache bound). Defaults to EvictAfterDefault.
+func WithEvictAfter(d time.Duration) Option { return optionFunc(func(c *config) { c.evictAfter = d }) }
+
+// WithMaxConcurrentActivities bounds the activity attempts this engine runs
+// at once. Defaults to MaxConcurrentActivitiesDefault.
+func WithMaxConcurrentActivities(n int) Option {
+	return optionFunc(func(c *config) { c.maxActivities = max(n, MaxConcurrentActivitiesMin) })
+}
+
+// WithClock replaces the engine's clock. It exists for runtime/durabletest.
+func WithClock(clk Clock) Option { return optionFunc(func(c *config) { c.clock = clk }) }

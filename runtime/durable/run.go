@@ -1,0 +1,155 @@
+package durable
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// Run is a handle on a workflow's execution.
+type Run interface {
+	// ID returns the workflow ID.
+	ID() string
+	// Get waits until the run closes and decodes its result into valuePtr
+	// (which may be nil), following continue-as-new to the last run. It
+	// returns the workflow's error; for a stuck run, its NonDeterminismError
+	// or PanicError, without waiting.
+	Get(ctx context.Context, valuePtr any) error
+}
+
+// Value is a result to decode: a query's or an update's.
+type Value interface{ Get(valuePtr any) error }
+
+type rawValue struct {
+	raw  json.RawMessage
+	what string
+}
+
+func (v rawValue) Get(ptr any) error { return decodeInto(v.what, v.raw, ptr) }
+
+type runHandle struct {
+	e          *Engine
+	workflowID string
+	runID      string // "" follows the workflow ID's newest run
+}
+
+func (r *runHandle) ID() string { return r.workflowID }
+
+// RunID returns the ID of the run the handle started from ("" for a handle
+// made by Engine.Run, which follows the workflow ID's newest run).
+func (r *runHandle) RunID() string { return r.runID }
+
+// Run returns a handle on the newest run of a workflow ID.
+func (e *Engine) Run(id string) Run { return &runHandle{e: e, workflowID: id} }
+
+func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
+	runID := r.runID
+	backoff := 5 * time.Millisecond
+	for {
+		changed := r.e.watch(r.workflowID)
+		var (
+			run *store.Run
+			err error
+		)
+		if runID == "" {
+			run, err = r.e.store.CurrentRun(ctx, r.workflowID)
+		} else {
+			run, err = r.e.store.GetRun(ctx, runID)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("durable: Get %s: %w", r.workflowID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("durable: Get %s: %w", r.workflowID, err)
+		}
+		switch run.Status {
+		case store.StatusCompleted:
+			return decodeInto("result of workflow "+r.workflowID, run.Result, valuePtr)
+		case store.StatusContinued:
+			if run.NextRunID != "" {
+				runID = run.NextRunID
+				continue
+			}
+		case store.StatusStuck, store.StatusFailed, store.StatusCanceled, store.StatusTerminated:
+			var f journal.Failure
+			if err := json.Unmarshal(run.Error, &f); err != nil {
+				return fmt.Errorf("durable: run %s is %s (error undecodable: %v)", run.RunID, run.Status, err)
+			}
+			if run.Status == store.StatusCanceled {
+				return &CanceledError{Message: trimCanceled(f.Message)}
+			}
+			return fromFailure(&f)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		case <-time.After(backoff):
+			backoff = min(backoff*2, r.e.cfg.poll)
+		}
+	}
+}
+
+// Query asks the open (or closed) run of a workflow ID a question its
+// query handler answers from the run's current state. Nothing is journaled.
+func (e *Engine) Query(ctx context.Context, id, name string, args ...any) (Value, error) {
+	run, err := e.store.CurrentRun(ctx, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("durable: Query %s %q: %w", id, name, ErrNotFound)
+		}
+		return nil, fmt.Errorf("durable: Query %s %q: %w", id, name, err)
+	}
+	what := fmt.Sprintf("query %q of %s", name, id)
+	if in := e.instance(run.RunID); in != nil {
+		reply := make(chan queryReply, 1)
+		if in.post(msgQuery{name: name, args: args, reply: reply}) {
+			select {
+			case r := <-reply:
+				if !errors.Is(r.err, errRunMoved) {
+					if r.err != nil {
+						return nil, fmt.Errorf("durable: Query %s %q: %w", id, name, r.err)
+					}
+					return rawValue{raw: r.value, what: what}, nil
+				}
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	v, err := e.queryByReplay(ctx, run, name, args)
+	if err != nil {
+		return nil, fmt.Errorf("durable: Query %s %q: %w", id, name, err)
+	}
+	return rawValue{raw: v, what: what}, nil
+}
+
+// queryByReplay rebuilds a run's state from its journal in a throwaway
+// instance that never writes, and asks it.
+func (e *Engine) queryByReplay(ctx context.Context, run *store.Run, name string, args []any) (json.RawMessage, error) {
+	def := e.reg.workflow(run.Workflow)
+	if def == nil {
+		return nil, fmt.Errorf("workflow %q is not registered on this engine, so its state cannot be rebuilt", run.Workflow)
+	}
+	events, err := e.store.LoadJournal(ctx, run.RunID, 0)
+	if err != nil {
+		return nil, err
+	}
+	in := newInstance(e, run, def)
+	in.readonly = true
+	in.created = true
+	in.draining = true
+	in.journal = events
+	in.journalLen = int64(len(events))
+	defer in.teardown()
+	in.begin()
+	if in.halt != nil {
+		return nil, in.halt
+	}
+	return in.runQuery(name, args)
+}

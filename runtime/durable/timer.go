@@ -1,0 +1,104 @@
+package durable
+
+import (
+	"context"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+)
+
+// timerCall is a durable timer the run waits for.
+type timerCall struct {
+	id       int64
+	fireAt   time.Time
+	p        *promise
+	done     bool
+	armed    bool
+	stopFunc func() bool
+}
+
+func (t *timerCall) stop() {
+	if t.stopFunc != nil {
+		t.stopFunc()
+		t.stopFunc = nil
+	}
+}
+
+// Now returns the run's deterministic time: the time at which the event
+// the code is reacting to was journaled. It does not move while the code
+// runs, and replay sees the same value.
+func Now(ctx context.Context) time.Time {
+	return instanceOf(ctx, "Now").now
+}
+
+// Sleep waits durably for d: a run sleeping an hour resumes on time after
+// a restart. It returns an error that matches context.Canceled when ctx is
+// cancelled first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	_, err := NewTimer(ctx, d).Get(ctx)
+	return err
+}
+
+// NewTimer starts a durable timer and returns a future that is ready when
+// it fires. Cancelling ctx cancels the timer; the future then holds an
+// error matching context.Canceled.
+func NewTimer(ctx context.Context, d time.Duration) Future[struct{}] {
+	in := instanceOf(ctx, "NewTimer")
+	return in.startTimer(ctx, d)
+}
+
+func (in *instance) startTimer(ctx context.Context, d time.Duration) *future[struct{}] {
+	p := newPromise(in)
+	f := &future[struct{}]{p: p, what: "timer"}
+	if d <= 0 {
+		p.ready = true
+		return f
+	}
+	id := in.newID()
+	fireAt := in.now.Add(d)
+	if data := in.command(journal.TimerStarted, &journal.TimerData{ID: id, FireAt: fireAt}, "Timer "+d.String()); data != nil {
+		if td, err := journal.Decode(journal.TimerStarted, data); err == nil {
+			fireAt = td.(*journal.TimerData).FireAt
+		}
+	}
+	t := &timerCall{id: id, fireAt: fireAt, p: p}
+	in.timers[id] = t
+	in.watchCancel(ctx, func() {
+		if t.done {
+			return
+		}
+		t.done = true
+		t.stop()
+		delete(in.timers, id)
+		in.command(journal.TimerCanceled, &journal.TimerData{ID: id}, "cancel timer")
+		in.resolve(p, nil, &CanceledError{})
+	})
+	return f
+}
+
+// armTimers sets a wall-clock (or test-clock) alarm for every pending timer.
+func (in *instance) armTimers() {
+	if in.readonly || in.isGone() {
+		return
+	}
+	for _, t := range in.timers {
+		if t.done || t.armed {
+			continue
+		}
+		t.armed = true
+		id := t.id
+		t.stopFunc = in.e.cfg.clock.AfterFunc(t.fireAt.Sub(in.e.cfg.clock.Now()), func() { in.post(msgTimer{id: id}) })
+	}
+}
+
+// onTimer journals a timer's firing.
+func (in *instance) onTimer(id int64) {
+	t := in.timers[id]
+	if t == nil || t.done {
+		return
+	}
+	in.inbound(in.event(journal.TimerFired, &journal.TimerData{ID: id}))
+	if t.done {
+		delete(in.timers, id)
+	}
+}
