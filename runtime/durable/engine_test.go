@@ -3,7 +3,6 @@ package durable_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -352,5 +351,5 @@ func TestNonDeterminismMakesTheRunStuck(t *testing.T) {
 	r, err := e2.Store().CurrentRun(ctx, "nd")
 	require.NoError(t, err)
 	require.Equal(t, store.StatusStuck, r.Status)
-	fmt.Sprint(r)
+	_ = r
 }

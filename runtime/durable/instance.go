@@ -40,42 +40,42 @@ type instance struct {
 	gone     bool
 
 	// Owned by the drainer.
-	created      bool
-	sched        *scheduler
-	journal      []store.Event // loaded events still to be matched (replay)
-	pos          int
-	journalLen   int64
-	pending      []store.Event
-	newTasks     []*store.Task
-	deleteTasks  []string
-	consume      []int64
-	createRuns   []*store.CreateRunParams
-	deliveries   []*store.DeliverParams
-	afterCommit  []func()
-	lastInbox    int64
-	now          time.Time
-	nextID       int64
-	rootCtx      context.Context
-	cancelRoot   context.CancelFunc
-	activities   map[int64]*activityCall
-	timers       map[int64]*timerCall
-	signals      map[string]*signalQueue
-	queries      map[string]*handlerFunc
-	updates      map[string]*updateHandler
-	versions     map[string]int
-	watches      []*cancelWatch
-	halt         error // stuck: replay diverged or the code panicked
-	mainDone     bool
-	mainResult   json.RawMessage
-	mainErr      error
-	closing      *store.RunUpdate // terminal state, once decided
+	created        bool
+	sched          *scheduler
+	journal        []store.Event // loaded events still to be matched (replay)
+	pos            int
+	journalLen     int64
+	pending        []store.Event
+	newTasks       []*store.Task
+	deleteTasks    []string
+	consume        []int64
+	createRuns     []*store.CreateRunParams
+	deliveries     []*store.DeliverParams
+	afterCommit    []func()
+	lastInbox      int64
+	now            time.Time
+	nextID         int64
+	rootCtx        context.Context
+	cancelRoot     context.CancelFunc
+	activities     map[int64]*activityCall
+	timers         map[int64]*timerCall
+	signals        map[string]*signalQueue
+	queries        map[string]*handlerFunc
+	updates        map[string]*updateHandler
+	versions       map[string]int
+	watches        []*cancelWatch
+	halt           error // stuck: replay diverged or the code panicked
+	mainDone       bool
+	mainResult     json.RawMessage
+	mainErr        error
+	closing        *store.RunUpdate // terminal state, once decided
 	closeCommitted bool
-	createErr    error
-	info         Info
-	logger       *slog.Logger
-	lastActivity time.Time
-	started      journal.StartedData
-	extra        instanceExtra
+	createErr      error
+	info           Info
+	logger         *slog.Logger
+	lastActivity   time.Time
+	started        journal.StartedData
+	extra          instanceExtra
 }
 
 type cancelWatch struct {
@@ -509,7 +509,9 @@ func (in *instance) stuck(err error) {
 	}
 }
 
-func (in *instance) halted() bool { return in.halt != nil || in.closing != nil && in.closing.Status == store.StatusTerminated }
+func (in *instance) halted() bool {
+	return in.halt != nil || in.closing != nil && in.closing.Status == store.StatusTerminated
+}
 
 // parkForever blocks the current coroutine until the instance is torn down.
 func (in *instance) parkForever() {
