@@ -40,8 +40,10 @@ func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task
 // execute runs an attempt of a task this engine holds the lease of.
 func (e *Engine) execute(t *store.Task) {
 	e.wg.Add(1)
+	e.busy.Add(1)
 	go func() {
 		defer e.wg.Done()
+		defer e.busy.Add(-1)
 		select {
 		case e.slots <- struct{}{}:
 		case <-e.ctx.Done():

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,8 @@ type Engine struct {
 	slots  chan struct{}
 	start  sync.Once
 	poke   chan struct{}
+
+	busy atomic.Int64 // drains, attempts and poller passes under way, and pending pokes
 
 	mu        sync.Mutex
 	instances map[string]*instance // by run ID
@@ -241,11 +244,18 @@ func (e *Engine) startWorking() {
 }
 
 func (e *Engine) pokePoller() {
+	e.busy.Add(1)
 	select {
 	case e.poke <- struct{}{}:
 	default:
+		e.busy.Add(-1)
 	}
 }
+
+// Busy reports how many runs, activity attempts and store polls this
+// engine is working on right now; 0 means it waits for time or input.
+// runtime/durabletest skips time when it is 0; it also suits monitoring.
+func (e *Engine) Busy() int64 { return e.busy.Load() }
 
 // pollLoop claims runs and activity attempts that want work.
 func (e *Engine) pollLoop() {
@@ -262,6 +272,7 @@ func (e *Engine) pollLoop() {
 			return
 		case <-e.poke:
 			wait()
+			e.busy.Add(-1)
 		}
 	}
 }
@@ -274,6 +285,8 @@ func (e *Engine) pollOnce() bool {
 	if e.ctx.Err() != nil {
 		return false
 	}
+	e.busy.Add(1)
+	defer e.busy.Add(-1)
 	more := false
 	runs, err := e.store.ClaimRuns(e.ctx, &store.ClaimRunsParams{Owner: e.workerID, Queues: e.cfg.queues, Limit: claimBatch, Lease: e.cfg.lease})
 	if err != nil {
@@ -593,6 +606,7 @@ func (in *instance) releaseDrain() {
 		return
 	}
 	in.mu.Unlock()
+	in.e.busy.Add(1)
 	go in.drain()
 }
 

@@ -169,11 +169,13 @@ func (in *instance) post(m any) bool {
 	}
 	in.draining = true
 	in.mu.Unlock()
+	in.e.busy.Add(1)
 	go in.drain()
 	return true
 }
 
 func (in *instance) drain() {
+	defer in.e.busy.Add(-1)
 	for {
 		in.mu.Lock()
 		if len(in.mailbox) == 0 || in.gone {

@@ -93,8 +93,10 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 	at := l.task
 	t := &store.Task{ID: ac.taskID, RunID: in.runID, Attempt: 1}
 	e.wg.Add(1)
+	e.busy.Add(1)
 	go func() {
 		defer e.wg.Done()
+		defer e.busy.Add(-1)
 		for attempt := 1; ; attempt++ {
 			ctx, cancel := context.WithCancelCause(e.ctx)
 			l.mu.Lock()
@@ -134,10 +136,12 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				return
 			}
 			done := make(chan struct{})
-			e.cfg.clock.AfterFunc(wait, func() { close(done) })
+			e.cfg.clock.AfterFunc(wait, func() { e.busy.Add(1); close(done) })
+			e.busy.Add(-1) // waiting for the retry timer is not work
 			select {
 			case <-done:
 			case <-e.ctx.Done():
+				e.busy.Add(1)
 				return
 			}
 		}
