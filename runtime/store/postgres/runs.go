@@ -180,23 +180,37 @@ func (s *Store) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*store
 
 // ClaimRuns leases running runs that want attention, skipping rows other
 // claimers hold locked, so concurrent claimers never wait for each other
-// nor claim the same run. Lease expiry uses the database's clock.
+// nor claim the same run. Lease expiry uses the database's clock. Runs
+// whose WakeAt passed come first, then runs with inbox items.
 func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.Run, error) {
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	all, queues := anyOf(p.Queues)
-	rows, err := s.pool.Query(ctx, `WITH c AS (
-		SELECT run_id FROM runs r
-		WHERE status = 'running' AND ($1 OR queue = ANY($2))
-		  AND (lease_until IS NULL OR lease_until <= now())
-		  AND (wake_at <= now() OR EXISTS (SELECT 1 FROM inbox i WHERE i.run_id = r.run_id))
-		LIMIT $3
+	args := []any{p.Limit, p.Owner, micros(p.Lease)}
+	filter := ""
+	if len(p.Queues) > 0 {
+		filter = " AND r.queue = ANY($4)"
+		args = append(args, p.Queues)
+	}
+	rows, err := s.pool.Query(ctx, `WITH due AS (
+		SELECT r.run_id FROM runs r
+		WHERE r.status = 'running' AND r.wake_at <= now()`+filter+`
+		  AND (r.lease_until IS NULL OR r.lease_until <= now())
+		ORDER BY r.wake_at
+		LIMIT $1
 		FOR UPDATE SKIP LOCKED
+	), mail AS (
+		SELECT r.run_id FROM runs r
+		WHERE r.run_id IN (SELECT run_id FROM inbox) AND r.status = 'running'`+filter+`
+		  AND (r.lease_until IS NULL OR r.lease_until <= now())
+		LIMIT $1
+		FOR UPDATE SKIP LOCKED
+	), c AS (
+		SELECT run_id FROM (SELECT run_id FROM due UNION SELECT run_id FROM mail) u LIMIT $1
 	)
-	UPDATE runs r SET owner = $4, lease_until = now() + $5::bigint * interval '1 microsecond', updated_at = now()
+	UPDATE runs r SET owner = $2, lease_until = now() + $3::bigint * interval '1 microsecond', updated_at = now()
 	FROM c WHERE r.run_id = c.run_id
-	RETURNING `+runColumnsQ, all, queues, p.Limit, p.Owner, micros(p.Lease))
+	RETURNING `+runColumnsQ, args...)
 	if err != nil {
 		return nil, interpretError("claim runs", err)
 	}

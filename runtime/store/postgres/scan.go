@@ -92,12 +92,3 @@ func micros(d time.Duration) int64 {
 	}
 	return d.Microseconds()
 }
-
-// queuesFilter returns the array a query compares queues (or kinds) with,
-// and whether the filter is off (no values: any queue).
-func anyOf(values []string) (all bool, arr []string) {
-	if len(values) == 0 {
-		return true, []string{}
-	}
-	return false, values
-}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -9,26 +10,42 @@ import (
 )
 
 // ClaimTasks leases up to p.Limit due tasks of the given kinds and queues
-// (empty: any) whose lease is free or expired, earliest due first, skipping
-// rows other claimers hold locked. A task whose previous lease expired (or
-// was cleared by ReleaseLeases) comes back with Abandoned set.
+// (empty: any) whose lease is free or expired, skipping rows other
+// claimers hold locked. Free tasks come first, earliest due first, then
+// tasks whose lease expired; those (and tasks whose lease ReleaseLeases
+// cleared) come back with Abandoned set.
 func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*store.Task, error) {
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	allKinds, kinds := anyOf(p.Kinds)
-	allQueues, queues := anyOf(p.Queues)
-	rows, err := s.pool.Query(ctx, `WITH c AS (
-		SELECT id, (owner <> '' OR abandoned) AS abandoned FROM tasks
-		WHERE due_at <= now() AND ($1 OR kind = ANY($2)) AND ($3 OR queue = ANY($4))
-		  AND (lease_until IS NULL OR lease_until <= now())
+	args := []any{p.Limit, p.Owner, micros(p.Lease)}
+	filter := ""
+	if len(p.Kinds) > 0 {
+		args = append(args, p.Kinds)
+		filter += fmt.Sprintf(" AND kind = ANY($%d)", len(args))
+	}
+	if len(p.Queues) > 0 {
+		args = append(args, p.Queues)
+		filter += fmt.Sprintf(" AND queue = ANY($%d)", len(args))
+	}
+	rows, err := s.pool.Query(ctx, `WITH free AS (
+		SELECT id, abandoned FROM tasks
+		WHERE owner = '' AND due_at <= now()`+filter+`
 		ORDER BY due_at
-		LIMIT $5
+		LIMIT $1
 		FOR UPDATE SKIP LOCKED
+	), expired AS (
+		SELECT id, true AS abandoned FROM tasks
+		WHERE owner <> '' AND lease_until <= now() AND due_at <= now()`+filter+`
+		ORDER BY lease_until
+		LIMIT $1
+		FOR UPDATE SKIP LOCKED
+	), c AS (
+		SELECT * FROM (SELECT * FROM free UNION ALL SELECT * FROM expired) u LIMIT $1
 	)
-	UPDATE tasks t SET owner = $6, lease_until = now() + $7::bigint * interval '1 microsecond', abandoned = false
+	UPDATE tasks t SET owner = $2, lease_until = now() + $3::bigint * interval '1 microsecond', abandoned = false
 	FROM c WHERE t.id = c.id
-	RETURNING `+taskColumns+`, c.abandoned`, allKinds, kinds, allQueues, queues, p.Limit, p.Owner, micros(p.Lease))
+	RETURNING `+taskColumns+`, c.abandoned`, args...)
 	if err != nil {
 		return nil, interpretError("claim tasks", err)
 	}
