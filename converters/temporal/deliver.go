@@ -73,7 +73,7 @@ func varDecl(name string, typ string) dst.Stmt {
 // rewritten to use a call of the given shape, and returns the edit. build
 // creates the replacement call; it runs only when the edit is applied. It
 // returns nil when the form is not supported, before anything changed.
-func (p *pass) planDeliver(c *dstutil.Cursor, old *dst.CallExpr, sh shape, ptr dst.Expr, build func() dst.Expr) func() {
+func (p *pass) planDeliver(c cursor, old *dst.CallExpr, sh shape, ptr dst.Expr, build func() dst.Expr) func() {
 	stmt, ok := c.Node().(dst.Stmt)
 	if !ok || c.Index() < 0 {
 		return nil
@@ -172,12 +172,21 @@ func (p *pass) planDeliver(c *dstutil.Cursor, old *dst.CallExpr, sh shape, ptr d
 			})
 		case hoistVar:
 			return done(func() {
+				p.recordHoist(id.Name, s)
 				c.InsertBefore(varDecl(id.Name, second))
 				init.Tok = token.ASSIGN
 				init.Lhs, init.Rhs = pair(e), []dst.Expr{build()}
 			})
 		}
-		return nil
+		// Keep the variable's scope exact: a block around the if.
+		return done(func() {
+			block := &dst.BlockStmt{List: []dst.Stmt{varDecl(id.Name, second), s}}
+			block.Decs.NodeDecs = s.Decs.NodeDecs
+			s.Decs.NodeDecs = dst.NodeDecs{}
+			init.Tok = token.ASSIGN
+			init.Lhs, init.Rhs = pair(e), []dst.Expr{build()}
+			c.Replace(block)
+		})
 	case *dst.ReturnStmt:
 		switch sh {
 		case shapeErr:
@@ -234,6 +243,55 @@ func (p *pass) sameScope(val dst.Expr, stmt dst.Stmt) bool {
 	return obj != nil && scope != nil && obj.Parent() == scope
 }
 
+// cursor is the part of dstutil.Cursor planDeliver uses; dryCursor lets
+// it check a statement without changing it.
+type cursor interface {
+	Node() dst.Node
+	Index() int
+	Replace(dst.Node)
+	InsertBefore(dst.Node)
+	InsertAfter(dst.Node)
+}
+
+var _ cursor = (*dstutil.Cursor)(nil)
+
+type dryCursor struct{ n dst.Node }
+
+func (d dryCursor) Node() dst.Node        { return d.n }
+func (d dryCursor) Index() int            { return 0 }
+func (d dryCursor) Replace(dst.Node)      {}
+func (d dryCursor) InsertBefore(dst.Node) {}
+func (d dryCursor) InsertAfter(dst.Node)  {}
+
+// stmtOf returns the statement of a statement list that holds n.
+func (p *pass) stmtOf(n dst.Node) dst.Stmt {
+	for cur := n; cur != nil; cur = p.parent(cur) {
+		if s, ok := cur.(dst.Stmt); ok {
+			switch p.parent(cur).(type) {
+			case *dst.BlockStmt, *dst.CaseClause, *dst.CommClause:
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// recordHoist remembers a variable declared before an if, so a second if
+// of the same block reuses it.
+func (p *pass) recordHoist(name string, ifStmt *dst.IfStmt) {
+	if a, ok := p.astOf(ifStmt).(*ast.IfStmt); ok {
+		if sc := p.pkg.TypesInfo.Scopes[a]; sc != nil && sc.Parent() != nil {
+			if p.hoisted == nil {
+				p.hoisted = map[*types.Scope]map[string]bool{}
+			}
+			if p.hoisted[sc.Parent()] == nil {
+				p.hoisted[sc.Parent()] = map[string]bool{}
+			}
+			p.hoisted[sc.Parent()][name] = true
+		}
+	}
+}
+
 type hoist int
 
 const (
@@ -257,6 +315,9 @@ func (p *pass) canHoist(name string, ifStmt *dst.IfStmt) hoist {
 		return hoistNo
 	}
 	block := ifScope.Parent()
+	if p.hoisted[block][name] {
+		return hoistReuse
+	}
 	usedAfter := func(obj types.Object) bool {
 		for id, o := range p.pkg.TypesInfo.Uses {
 			if o == obj && id.Pos() > a.End() && id.Pos() < block.End() {

@@ -106,7 +106,7 @@ func (p *pass) convertFutures(path string, prods map[string]producer) {
 				return true
 			}
 		}
-		p.curStmt = stmt
+		p.curStmt, p.curInner = stmt, inner
 		_, sh, why := pr.inline(p, dst.Clone(inner).(*dst.CallExpr), dst.Clone(get).(*dst.CallExpr), cloneExpr(t))
 		if why != "" {
 			p.refuse(stmt, why)
@@ -274,7 +274,18 @@ func (p *pass) convertStored(prodOf func(dst.Expr) (*dst.CallExpr, producer, boo
 			continue
 		}
 		failed := false
+		for _, g := range sf.gets {
+			stmt := p.stmtOf(g)
+			rd := sf.pr.kind.reads[g.Fun.(*dst.SelectorExpr).Sel.Name]
+			if stmt == nil || getSite(stmt, func(c *dst.CallExpr) bool { return c == g }) == nil ||
+				p.planDeliver(dryCursor{stmt}, g, rd.sh, g.Args[len(g.Args)-1], nil) == nil {
+				p.todo(g, "get-form", "%s.%s is used in a form the converter does not rewrite, so %s %s stays as written; convert by hand",
+					name, g.Fun.(*dst.SelectorExpr).Sel.Name, sf.pr.kind.what, name)
+				failed = true
+			}
+		}
 		for _, init := range sf.inits {
+			p.curInner = init
 			if why := sf.pr.store(p, dst.Clone(init).(*dst.CallExpr), cloneExpr(t)); why != "" {
 				p.refuse(init, why)
 				failed = true

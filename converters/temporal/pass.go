@@ -51,6 +51,10 @@ type pass struct {
 	pendingRuns []*dst.CallExpr
 	// curStmt is the statement a producer is asked to convert.
 	curStmt dst.Stmt
+	// curInner is the original call a producer is probed with (on a clone).
+	curInner *dst.CallExpr
+	// hoisted are the variables moved out of if initializers, by block.
+	hoisted map[*types.Scope]map[string]bool
 }
 
 func newPass(u unit, dec *decorator.Decorator, f *dst.File) *pass {

@@ -25,7 +25,13 @@ var sideEffectRule = rule{
 			if !ok {
 				return "sideeffect: the side effect is not a function literal; wrap it in func() T"
 			}
-			if p.paramsUsed(fl) {
+			orig := fl
+			if p.astOf(fl) == nil && p.curInner != nil && len(p.curInner.Args) == 2 {
+				if o, ok := p.curInner.Args[1].(*dst.FuncLit); ok {
+					orig = o
+				}
+			}
+			if p.paramsUsed(orig) {
 				return "sideeffect: the side effect function uses its context parameter; durable side effects take none"
 			}
 			if fl.Type.Results == nil || len(fl.Type.Results.List) != 1 {
