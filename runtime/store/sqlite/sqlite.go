@@ -316,12 +316,12 @@ func (s *Store) closeDBs() error {
 // not write before the statement that may reject the call (see
 // writer.runGroup); writeIsolated is for calls that may fail later.
 func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
-	return translate(s.w.do(ctx, false, fn))
+	return s.named(translate(s.w.do(ctx, false, fn)))
 }
 
 // writeIsolated runs fn in a group transaction inside a savepoint of its own.
 func (s *Store) writeIsolated(ctx context.Context, fn func(tx *wtx) error) error {
-	return translate(s.w.do(ctx, true, fn))
+	return s.named(translate(s.w.do(ctx, true, fn)))
 }
 
 // read runs fn on the reader pool, retrying while the database is busy.
@@ -330,7 +330,7 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 	for i := 0; ; i++ {
 		err := fn()
 		if err == nil || !isBusy(err) || i == busyRetriesMax {
-			return translate(err)
+			return s.named(translate(err))
 		}
 		select {
 		case <-time.After(pause):
@@ -339,6 +339,15 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 		}
 		pause = min(2*pause, time.Second)
 	}
+}
+
+// named adds the store's path to an error that says the file is damaged, so
+// that an operator knows which file to look at.
+func (s *Store) named(err error) error {
+	if errors.Is(err, store.ErrIncompatible) {
+		return fmt.Errorf("%s: %w", s.path, err)
+	}
+	return err
 }
 
 // scanner is *sql.Row or *sql.Rows.

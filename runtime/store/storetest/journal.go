@@ -242,6 +242,33 @@ func exerciseJournal(t *testing.T, open OpenFunc) {
 		}))
 	})
 
+	t.Run("CommitWithExistingTaskIDLeavesNothingBehind", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		run := b.ownedRun(t, "w1")
+		task := newTask(run.RunID)
+		require.NoError(t, b.store.Commit(b.ctx, &store.CommitParams{
+			RunID: run.RunID, Owner: "w1", ExpectLen: 1, CreateTasks: []*store.Task{task},
+		}))
+		again := *task
+		again.Data = []byte("other")
+		err := b.store.Commit(b.ctx, &store.CommitParams{
+			RunID: run.RunID, Owner: "w1", ExpectLen: 1,
+			Events:      []store.Event{{Seq: 2, Kind: "scheduled"}},
+			CreateTasks: []*store.Task{newTask(run.RunID), &again},
+			Update:      &store.RunUpdate{Status: store.StatusCompleted},
+		})
+		require.Error(t, err, "a task ID is unique")
+
+		got := b.getRun(t, run.RunID)
+		require.EqualValues(t, 1, got.JournalLen)
+		require.Equal(t, store.StatusRunning, got.Status)
+		claimed := b.claimTasks(t, "w2", longLease)
+		require.Equal(t, []string{task.ID}, taskIDs(claimed))
+		require.Equal(t, task.Data, claimed[0].Data)
+	})
+
 	t.Run("CommitUpdateReplacesRunStateAndClosingReleasesLease", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
