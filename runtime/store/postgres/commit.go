@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -37,6 +38,14 @@ FROM (SELECT DISTINCT r.queue
 // (group.go): one statement for all the commits in flight. Commits that
 // create runs or deliver to other runs are sent alone by commitBatch.
 func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
+	if p.Update != nil && !validStatus(p.Update.Status) {
+		return fmt.Errorf("postgres: commit to run %s: invalid status %q", p.RunID, p.Update.Status)
+	}
+	for _, c := range p.CreateRuns {
+		if c.Run.Status != "" && !validStatus(c.Run.Status) {
+			return fmt.Errorf("postgres: commit to run %s: create run %s: invalid status %q", p.RunID, c.Run.RunID, c.Run.Status)
+		}
+	}
 	if len(p.CreateRuns) > 0 || len(p.Deliver) > 0 {
 		return s.commitBatch(ctx, p)
 	}
@@ -114,4 +123,14 @@ func (s *Store) LoadJournal(ctx context.Context, runID string, afterSeq int64) (
 		events = append(events, e)
 	}
 	return events, interpretError("load journal", rows.Err())
+}
+
+// validStatus reports whether s is one of the store's run statuses.
+func validStatus(s store.RunStatus) bool {
+	switch s {
+	case store.StatusRunning, store.StatusStuck, store.StatusCompleted, store.StatusFailed,
+		store.StatusCanceled, store.StatusTerminated, store.StatusContinued:
+		return true
+	}
+	return false
 }

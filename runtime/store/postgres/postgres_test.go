@@ -122,6 +122,34 @@ func TestOpen(t *testing.T) {
 		require.Equal(t, "wf1", got.WorkflowID)
 	})
 
+	t.Run("UpgradesAnOlderSchema", func(t *testing.T) {
+		t.Parallel()
+		dsn := testDSN(t)
+		schema := testSchema(t)
+
+		// A schema as the first release left it: migration 1 only.
+		v1, err := os.ReadFile("migrations/001_init.sql")
+		require.NoError(t, err)
+		conn, err := pgx.Connect(ctx, dsn)
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		ident := pgx.Identifier{schema}.Sanitize()
+		_, err = conn.Exec(ctx, "CREATE SCHEMA "+ident+"; SET search_path TO "+ident+";"+string(v1)+
+			"; CREATE TABLE schema_version (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"+
+			"; INSERT INTO schema_version (version, name) VALUES (1, 'init')"+
+			"; INSERT INTO runs (run_id, workflow_id, workflow, status) VALUES ('old', 'old', 'W', 'running')")
+		require.NoError(t, err)
+
+		s, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
+		require.NoError(t, err)
+		defer s.Close()
+		var version int
+		require.NoError(t, s.Pool().QueryRow(ctx, "SELECT max(version) FROM schema_version").Scan(&version))
+		require.Equal(t, postgres.SchemaVersion(), version)
+		_, err = s.GetRun(ctx, "old")
+		require.NoError(t, err, "data survives the upgrade")
+	})
+
 	t.Run("ReopenKeepsData", func(t *testing.T) {
 		t.Parallel()
 		dsn := testDSN(t)
@@ -526,4 +554,26 @@ func TestNotify(t *testing.T) {
 		_, err = s.Subscribe(ctx)
 		require.Error(t, err)
 	})
+}
+
+func TestInvalidStatusIsRejected(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	s := openStore(t)
+	require.NoError(t, s.CreateRun(ctx, &store.CreateRunParams{
+		Run: &store.Run{RunID: "r1", WorkflowID: "wf1", Workflow: "W"}, Owner: "w1", Lease: time.Hour,
+	}))
+
+	err := s.Commit(ctx, &store.CommitParams{RunID: "r1", Owner: "w1", Update: &store.RunUpdate{}})
+	require.ErrorContains(t, err, "invalid status")
+	err = s.SetRunStatus(ctx, &store.SetRunStatusParams{RunID: "r1", Status: "paused"})
+	require.ErrorContains(t, err, "invalid status")
+	err = s.CreateRun(ctx, &store.CreateRunParams{Run: &store.Run{RunID: "r2", WorkflowID: "wf2", Status: "new"}})
+	require.ErrorContains(t, err, "invalid status")
+
+	got, err := s.GetRun(ctx, "r1")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusRunning, got.Status)
+	require.Equal(t, "w1", got.Owner)
 }

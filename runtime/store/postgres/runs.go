@@ -14,6 +14,9 @@ import (
 // CreateRun inserts the run, its first events and tasks atomically.
 // Concurrent calls are applied together by one statement (see group.go).
 func (s *Store) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
+	if p.Run.Status != "" && !validStatus(p.Run.Status) {
+		return fmt.Errorf("postgres: create run %s: invalid status %q", p.Run.RunID, p.Run.Status)
+	}
 	return s.creations.do(ctx, p)
 }
 
@@ -313,6 +316,9 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
 // SetRunStatus changes an open run's status without an owner and clears
 // its lease. It returns store.ErrNotFound when no open run has that ID.
 func (s *Store) SetRunStatus(ctx context.Context, p *store.SetRunStatusParams) error {
+	if !validStatus(p.Status) {
+		return fmt.Errorf("postgres: set run status of %s: invalid status %q", p.RunID, p.Status)
+	}
 	var found bool
 	err := s.pool.QueryRow(ctx, `WITH u AS (
 		UPDATE runs SET status = $2, error = $3, wake_at = $4, owner = '', lease_until = NULL, updated_at = now()
