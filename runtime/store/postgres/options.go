@@ -96,7 +96,7 @@ func WithNotify(notify bool) Option {
 // "on" (PostgreSQL's default) makes every commit survive a power loss of the
 // database server; "off" lets the server acknowledge a commit before its WAL
 // reaches disk: a commit still survives a crash of any worker process and
-// the transaction is still atomic, but a crash of the database machine may
+// the transaction is still atomic, but a crash of the database server may
 // lose the last few hundred milliseconds of commits. "" leaves the server's
 // setting.
 func WithSynchronousCommit(mode string) Option {
