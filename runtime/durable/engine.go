@@ -580,7 +580,7 @@ func (e *Engine) start2(ctx context.Context, opts StartOptions, workflow any, ar
 		in.newTasks, in.createRuns, in.deliveries = nil, nil, nil
 		in.closing = &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))}
 		in.halt = nil
-		in.flush(false)
+		in.flush()
 		in.teardown()
 	} else {
 		in.settle()

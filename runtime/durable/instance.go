@@ -197,6 +197,13 @@ func (in *instance) drain() {
 				in.reject(msgs[i:])
 				break
 			}
+			if _, ok := m.(msgQuery); ok && in.dirty() {
+				in.settle() // queries see committed state only
+				if in.isGone() {
+					in.reject(msgs[i:])
+					break
+				}
+			}
 			in.handle(m)
 		}
 		if !in.isGone() {
@@ -298,12 +305,13 @@ func (in *instance) event(kind string, data any) store.Event {
 	return store.Event{Kind: kind, Data: journal.Encode(data), At: in.e.cfg.clock.Now()}
 }
 
-// inbound commits ev, then lets the code see it.
+// inbound journals ev and lets the code see it. The event and the
+// commands the code issues in reaction are committed together (by settle)
+// before any of them takes effect: no task is dispatched, timer armed,
+// waiter told or query answered from that state before the commit, so a
+// crash before it is as if the event never arrived.
 func (in *instance) inbound(ev store.Event) {
 	in.pending = append(in.pending, ev)
-	if !in.flush(true) {
-		return
-	}
 	in.apply(ev)
 }
 
@@ -562,7 +570,7 @@ func (in *instance) settle() {
 		in.settleStuck()
 		return
 	}
-	in.flush(false)
+	in.flush()
 	if in.closing != nil && !in.isGone() {
 		in.teardown()
 	}
@@ -584,11 +592,9 @@ func (in *instance) dirty() bool {
 		len(in.createRuns) > 0 || len(in.deliveries) > 0
 }
 
-// flush commits pending changes. attention marks the run as needing work
-// (an inbound event not yet applied), so that another worker replays it if
-// this one dies before the commands are committed. It reports false, and
+// flush commits pending changes, then acts on them. It reports false, and
 // unloads the instance, when the commit failed.
-func (in *instance) flush(attention bool) bool {
+func (in *instance) flush() bool {
 	if in.readonly {
 		in.resetPending()
 		return true
@@ -599,10 +605,7 @@ func (in *instance) flush(attention bool) bool {
 		return true
 	}
 	update := &store.RunUpdate{Status: store.StatusRunning, WakeAt: in.wakeAt()}
-	if attention {
-		update.WakeAt = in.e.cfg.clock.Now()
-	}
-	if needStatus && !attention {
+	if needStatus {
 		update = in.closing
 	}
 	ctx := in.e.ctx
