@@ -109,7 +109,7 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		b := setup(t)
 
 		run := b.createRun(t, &store.CreateRunParams{Run: newRun()})
-		require.Equal(t, []string{run.RunID}, b.claimRunIDs(t, "w1", shortLease))
+		require.Equal(t, []string{run.RunID}, b.claimRunIDs(t, "w1", mediumLease))
 		require.Empty(t, b.claimRunIDs(t, "w2", longLease), "still leased")
 
 		eventually(t, "the lease to expire", func() bool {
@@ -197,7 +197,7 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		t.Parallel()
 		b := setup(t)
 
-		held := b.createRun(t, &store.CreateRunParams{Run: newRun(), Owner: "w1", Lease: shortLease})
+		held := b.createRun(t, &store.CreateRunParams{Run: newRun(), Owner: "w1", Lease: longLease})
 		stolen := b.createRun(t, &store.CreateRunParams{Run: newRun(), Owner: "w1", Lease: shortLease})
 		closed := b.ownedRun(t, "w1")
 		closeRun(t, b, closed, "w1", store.StatusCompleted)
@@ -206,31 +206,27 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		require.NoError(t, b.store.Commit(b.ctx, &store.CommitParams{
 			RunID: held.RunID, Owner: "w1", ExpectLen: 0, CreateTasks: []*store.Task{heldTask, stolenTask},
 		}))
-		_, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
-			Owner: "w1", Kinds: []string{"activity"}, Queues: []string{"", "other"}, Limit: 10, Lease: shortLease,
-		})
-		require.NoError(t, err)
+		claimTask := func(owner, queue string, lease time.Duration) []*store.Task {
+			t.Helper()
+			got, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
+				Owner: owner, Kinds: []string{"activity"}, Queues: []string{queue}, Limit: 10, Lease: lease,
+			})
+			require.NoError(t, err)
+			return got
+		}
+		require.Len(t, claimTask("w1", "", longLease), 1)
+		require.Len(t, claimTask("w1", "other", shortLease), 1)
 
-		// Keep "held" and its task alive while "stolen" expires and moves on.
-		res, err := b.store.RenewLeases(b.ctx, &store.RenewLeasesParams{
-			Owner: "w1", RunIDs: []string{held.RunID}, TaskIDs: []string{heldTask.ID}, Lease: longLease,
-		})
-		require.NoError(t, err)
-		require.Empty(t, res.LostRuns)
-		require.Empty(t, res.LostTasks)
+		// "stolen" and its task expire and move on to w2.
 		eventually(t, "the run lease to expire", func() bool {
 			return len(b.claimRunIDs(t, "w2", longLease)) == 1
 		})
 		eventually(t, "the task lease to expire", func() bool {
-			got, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
-				Owner: "w2", Kinds: []string{"activity"}, Queues: []string{"", "other"}, Limit: 10, Lease: longLease,
-			})
-			require.NoError(t, err)
-			return len(got) == 1 && got[0].ID == stolenTask.ID
+			return len(claimTask("w2", "other", longLease)) == 1
 		})
 
 		before := time.Now()
-		res, err = b.store.RenewLeases(b.ctx, &store.RenewLeasesParams{
+		res, err := b.store.RenewLeases(b.ctx, &store.RenewLeasesParams{
 			Owner:   "w1",
 			RunIDs:  []string{held.RunID, stolen.RunID, closed.RunID, "missing"},
 			TaskIDs: []string{heldTask.ID, stolenTask.ID, "missing"},

@@ -56,7 +56,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 // long ones never do.
 const (
 	shortLease = 100 * time.Millisecond
-	longLease  = time.Minute
+	// mediumLease must outlast the few store calls a test makes right
+	// after taking it, even on a loaded machine, and still expire soon.
+	mediumLease = 500 * time.Millisecond
+	longLease   = time.Minute
 	// waitTimeout bounds every poll for something that must happen.
 	waitTimeout = 5 * time.Second
 	// pollInterval is the pause between two polls.

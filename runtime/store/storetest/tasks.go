@@ -164,7 +164,7 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 		addTasks(t, b, run, task)
 		require.Len(t, b.claimTasks(t, "w1", longLease), 1)
 
-		due := time.Now().Add(150 * time.Millisecond)
+		due := time.Now().Add(mediumLease)
 		require.NoError(t, b.store.UpdateTask(b.ctx, &store.UpdateTaskParams{
 			ID: task.ID, Owner: "w1", Release: true, DueAt: due, Attempt: 2,
 		}))
@@ -188,7 +188,7 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 
 		task := newTask(run.RunID)
 		addTasks(t, b, run, task)
-		claimed := b.claimTasks(t, "w1", shortLease)
+		claimed := b.claimTasks(t, "w1", mediumLease)
 		require.Len(t, claimed, 1)
 		require.NoError(t, b.store.UpdateTask(b.ctx, &store.UpdateTaskParams{ID: task.ID, Owner: "w1", Lease: longLease}))
 
