@@ -357,6 +357,23 @@ func exerciseJournal(t *testing.T, open OpenFunc) {
 		require.Empty(t, inbox)
 	})
 
+	t.Run("CommitConsumesOnlyItsOwnInbox", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		run := b.ownedRun(t, "w1")
+		other := b.createRun(t, &store.CreateRunParams{Run: newRun()})
+		theirs, err := b.store.Deliver(b.ctx, &store.DeliverParams{RunID: other.RunID, Kind: "signal", Name: "s"})
+		require.NoError(t, err)
+
+		_ = b.store.Commit(b.ctx, &store.CommitParams{
+			RunID: run.RunID, Owner: "w1", ExpectLen: 1, ConsumeInbox: []int64{theirs.ID},
+		})
+		inbox, err := b.store.ListInbox(b.ctx, other.RunID)
+		require.NoError(t, err)
+		require.Len(t, inbox, 1, "another run's item is not consumed")
+	})
+
 	t.Run("CommitDeliverSkipsTargetsWithoutOpenRun", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

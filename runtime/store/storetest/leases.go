@@ -193,6 +193,24 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		require.False(t, time.Now().Before(soon), "claimed before WakeAt")
 	})
 
+	t.Run("ReleaseRunByFormerOwnerIsLeaseLost", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		run := b.createRun(t, &store.CreateRunParams{Run: newRun(), Owner: "w1", Lease: shortLease})
+		eventually(t, "the lease to expire", func() bool {
+			return len(b.claimRunIDs(t, "w2", longLease)) == 1
+		})
+		err := b.store.ReleaseRun(b.ctx, &store.ReleaseRunParams{RunID: run.RunID, Owner: "w1", WakeAt: future()})
+		require.ErrorIs(t, err, store.ErrLeaseLost)
+		got := b.getRun(t, run.RunID)
+		require.Equal(t, "w2", got.Owner)
+		requireTimeEqual(t, run.WakeAt, got.WakeAt, "WakeAt unchanged")
+
+		err = b.store.ReleaseRun(b.ctx, &store.ReleaseRunParams{RunID: "missing", Owner: "w1"})
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
 	t.Run("RenewLeasesExtendsHeldLeasesAndReportsLostOnes", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
