@@ -63,25 +63,23 @@ func (s *Store) Commit(ctx context.Context, p *store.CommitParams) error {
 func (tx *wtx) commitRun(p *store.CommitParams) error {
 	newLen := p.ExpectLen + int64(len(p.Events))
 	var (
-		res sql.Result
+		row int64 // runs.id
 		err error
 	)
 	if u := p.Update; u == nil {
-		res, err = tx.exec(tx.stmts.commitRun, newLen, tx.now, p.RunID, p.Owner, p.ExpectLen)
+		err = tx.scanRow(tx.stmts.commitRun, true, []any{newLen, tx.now, p.RunID, p.Owner, p.ExpectLen}, &row)
 	} else {
-		res, err = tx.exec(tx.commitRunUpdate, newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
-			string(u.Status), u.Result, u.Error, toNanos(u.WakeAt), u.NextRunID, !u.Status.Open())
+		err = tx.scanRow(tx.commitRunUpdate, true, []any{newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
+			string(u.Status), u.Result, u.Error, toNanos(u.WakeAt), u.NextRunID, !u.Status.Open()}, &row)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return tx.whyNotCommitted(p)
 	}
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return tx.whyNotCommitted(p)
-	}
 
-	if err := tx.appendEvents(p.RunID, p.ExpectLen, p.Events); err != nil {
+	if err := tx.appendEvents(row, p.RunID, p.ExpectLen, p.Events); err != nil {
 		return err
 	}
 	for _, id := range p.ConsumeInbox {
@@ -133,13 +131,13 @@ func (tx *wtx) whyNotCommitted(p *store.CommitParams) error {
 }
 
 // appendEvents inserts events as Seq = after+1, after+2, ...
-func (tx *wtx) appendEvents(runID string, after int64, events []store.Event) error {
+func (tx *wtx) appendEvents(row int64, runID string, after int64, events []store.Event) error {
 	for i, e := range events {
 		at := toNanos(e.At)
 		if at == 0 {
 			at = tx.now
 		}
-		if _, err := tx.exec(tx.insertEvent, runID, after+int64(i)+1, e.Kind, e.Data, at); err != nil {
+		if _, err := tx.exec(tx.insertEvent, row, after+int64(i)+1, e.Kind, e.Data, at); err != nil {
 			return fmt.Errorf("append event %d to run %s: %w", after+int64(i)+1, runID, translate(err))
 		}
 	}

@@ -45,13 +45,16 @@ CREATE INDEX runs_workflow ON runs (workflow_id, id);
 CREATE INDEX runs_wake ON runs (wake_at) WHERE status = 'running' AND wake_at > 0;
 CREATE INDEX runs_owner ON runs (owner) WHERE owner <> '';
 
+-- Events are keyed by the run's row id, not its RunID: runs created about
+-- the same time sit side by side, so a group commit touches few pages even
+-- when RunIDs are random.
 CREATE TABLE events (
-	run_id TEXT    NOT NULL,
-	seq    INTEGER NOT NULL,
-	kind   TEXT    NOT NULL,
-	data   BLOB,
-	at     INTEGER NOT NULL,
-	PRIMARY KEY (run_id, seq)
+	run  INTEGER NOT NULL, -- runs.id
+	seq  INTEGER NOT NULL,
+	kind TEXT    NOT NULL,
+	data BLOB,
+	at   INTEGER NOT NULL,
+	PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
 
 CREATE TABLE tasks (
