@@ -82,6 +82,10 @@ func runAnalyze(ctx context.Context, o analyzeOpts, out io.Writer) error {
 		for _, e := range inv.Errors {
 			fmt.Fprintln(out, e.String())
 		}
+		fmt.Fprintln(out, "\nrules:")
+		for _, r := range inv.Rules {
+			fmt.Fprintf(out, "  %-16s %s\n", r.Name, r.Doc)
+		}
 	}
 	if len(inv.Errors) > 0 {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%d error(s)", len(inv.Errors))}

@@ -3,7 +3,8 @@ package temporal
 import "github.com/dave/dst"
 
 // updateRule converts workflow.SetUpdateHandler and SetUpdateHandlerWithOptions
-// to durable.SetUpdateHandler with durable.UpdateOptions{Validator}.
+// to durable.SetUpdateHandler with durable.UpdateOptions{Validator} (empty
+// options when there were none: the durable call always takes them).
 var updateRule = rule{
 	Name: "update",
 	Doc:  "update handlers and validators to durable.SetUpdateHandler",
@@ -11,8 +12,18 @@ var updateRule = rule{
 		p.convertStruct(structMap{path: pkgWorkflow, name: "UpdateHandlerOptions", to: target{DurablePath, "UpdateOptions"}, anchor: "options-fields",
 			fields: map[string]string{"Validator": "Validator"}})
 		dst.Inspect(p.file, func(n dst.Node) bool {
-			if call, name := callOf(n, pkgWorkflow); call != nil && name == "SetUpdateHandlerWithOptions" && !p.marked(call) {
+			call, name := callOf(n, pkgWorkflow)
+			if call == nil || p.marked(call) {
+				return true
+			}
+			switch {
+			case name == "SetUpdateHandlerWithOptions":
 				setFun(call, "SetUpdateHandler", nil)
+				p.changed()
+			case name == "SetUpdateHandler" && len(call.Args) == 3:
+				// durable.SetUpdateHandler always takes its options.
+				setFun(call, "SetUpdateHandler", nil)
+				call.Args = append(call.Args, &dst.CompositeLit{Type: durableIdent("UpdateOptions")})
 				p.changed()
 			}
 			return true
