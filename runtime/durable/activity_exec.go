@@ -264,6 +264,10 @@ type activityState struct {
 }
 
 func newActivityState(e *Engine, at *activityTask, t *store.Task, attempt int, details json.RawMessage) *activityState {
+	queue := ""
+	if t != nil {
+		queue = t.Queue
+	}
 	return &activityState{
 		e:        e,
 		task:     t,
@@ -278,7 +282,7 @@ func newActivityState(e *Engine, at *activityTask, t *store.Task, attempt int, d
 			ScheduledTime:    at.ScheduledAt,
 			StartedTime:      e.cfg.clock.Now(),
 			HeartbeatTimeout: at.Options.HeartbeatTimeout,
-			Queue:            t.Queue,
+			Queue:            queue,
 		},
 	}
 }

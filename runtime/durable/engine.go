@@ -650,6 +650,23 @@ func (e *Engine) SignalWithStart(ctx context.Context, opts StartOptions, workflo
 	return nil, fmt.Errorf("durable: SignalWithStart %q: workflow ID %q keeps changing", signal, opts.ID)
 }
 
+// nudgeDeliveries tells the recipients of a commit's deliveries (parents,
+// signalled and cancelled runs) that their inbox has news.
+func (e *Engine) nudgeDeliveries(ds []*store.DeliverParams) {
+	for _, d := range ds {
+		runID := d.RunID
+		if runID == "" {
+			r, err := e.store.CurrentRun(e.ctx, d.WorkflowID)
+			if err != nil {
+				e.pokePoller()
+				continue
+			}
+			runID = r.RunID
+		}
+		e.nudge(runID)
+	}
+}
+
 // nudge tells a loaded run to read its inbox, or the poller to claim it.
 func (e *Engine) nudge(runID string) {
 	if in := e.instance(runID); in != nil && in.post(msgInbox{}) {
@@ -754,6 +771,12 @@ func (in *instance) readInbox() {
 			if known {
 				in.inbound(in.event(kind, &rd))
 			}
+		case inboxUpdate:
+			var ud journal.UpdateData
+			if json.Unmarshal(it.Data, &ud) != nil {
+				continue
+			}
+			in.inbound(in.event(journal.UpdateAccepted, &ud))
 		default:
 			in.e.cfg.logger.Warn("durable: unknown inbox item", "kind", it.Kind, "run_id", in.runID)
 		}
@@ -792,7 +815,9 @@ func (in *instance) evict() {
 
 // instanceExtra holds state of less common features.
 type instanceExtra struct {
-	children []*childCall
+	children       []*childCall
+	runningUpdates int
+	updateReplies  map[string]chan updateReply
 }
 
 var _ = slog.LevelInfo

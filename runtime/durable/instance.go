@@ -132,6 +132,7 @@ func newInstance(e *Engine, run *store.Run, def *funcDef) *instance {
 		updates:    map[string]*updateHandler{},
 		versions:   map[string]int{},
 	}
+	in.extra.updateReplies = map[string]chan updateReply{}
 	in.sched = newScheduler(in)
 	in.logger = slog.New(&replayHandler{in: in, h: e.cfg.logger.Handler()}).With(
 		"workflow", run.Workflow, "workflow_id", run.WorkflowID, "run_id", run.RunID)
@@ -238,9 +239,12 @@ var errRunMoved = errors.New("durable: run was unloaded; retry")
 func (in *instance) handle(m any) {
 	if in.closing != nil || in.halt != nil {
 		// The run is ending: only queries still make sense.
-		if q, ok := m.(msgQuery); ok {
-			v, err := in.runQuery(q.name, q.args)
-			q.reply <- queryReply{value: v, err: err}
+		switch m := m.(type) {
+		case msgQuery:
+			v, err := in.runQuery(m.name, m.args)
+			m.reply <- queryReply{value: v, err: err}
+		case *updateRequest:
+			m.reply <- updateReply{err: fmt.Errorf("durable: run %s is closing; update %q not accepted", in.runID, m.name)}
 		}
 		return
 	}
@@ -319,6 +323,7 @@ func (in *instance) inbound(ev store.Event) {
 // every one of them waits again.
 func (in *instance) apply(ev store.Event) {
 	in.now = ev.At
+	in.sched.progress++ // outside input: awaited conditions may hold now
 	data, err := journal.Decode(ev.Kind, ev.Data)
 	if err != nil {
 		in.stuck(fmt.Errorf("durable: run %s: journal event %d: %w", in.runID, ev.Seq, err))
@@ -636,8 +641,10 @@ func (in *instance) flush() bool {
 	}
 	tasks := in.newTasks
 	runs := in.createRuns
+	deliveries := in.deliveries
 	in.resetPending()
 	in.e.dispatchCreated(tasks, runs)
+	in.e.nudgeDeliveries(deliveries)
 	if update.Status != store.StatusRunning {
 		in.e.notifyChange(in.workflowID)
 	}
@@ -751,6 +758,7 @@ func (in *instance) checkCancellations() bool {
 			w.done = true
 			w.fn()
 			progressed = true
+			in.sched.progress++
 		}
 	}
 	n := 0

@@ -17,8 +17,12 @@ import (
 // ctx.Err(). Since only workflow code and journaled inputs change objects,
 // the order of execution is a function of the journal: replay repeats it.
 type scheduler struct {
-	inst    *instance
-	ready   []*coroutine
+	inst *instance
+	// progress counts coroutine resumes that may have changed state; an
+	// Await recheck that finds its condition still false does not count.
+	progress uint64
+	awaiters []*coroutine
+	ready    []*coroutine
 	all     []*coroutine // live coroutines in creation order
 	current *coroutine
 	yield   chan struct{}
@@ -32,6 +36,11 @@ type coroutine struct {
 	resume  chan struct{}
 	queued  bool
 	parked  bool
+	// awaitSeen is the progress an awaiting coroutine last checked at;
+	// awaitRecheck marks a resume that only rechecks the condition.
+	awaitSeen    uint64
+	awaiting     bool
+	awaitRecheck bool
 	done    bool
 	waitCtx context.Context // context the parked coroutine honours, if any
 }
@@ -90,6 +99,7 @@ func (s *scheduler) runUntilBlocked() {
 			s.ready = s.ready[1:]
 			c.queued = false
 			s.current = c
+			s.progress++
 			c.resume <- struct{}{}
 			<-s.yield
 			s.current = nil
@@ -97,8 +107,65 @@ func (s *scheduler) runUntilBlocked() {
 		if s.inst.halted() {
 			return
 		}
+		if s.wakeAwaiters() {
+			continue
+		}
 		if !s.inst.checkCancellations() {
 			s.compact()
+			return
+		}
+	}
+}
+
+// awaitPark parks the current coroutine until another coroutine has run.
+func (s *scheduler) awaitPark(ctx context.Context) {
+	c := s.current
+	if c.awaitRecheck {
+		s.progress-- // a futile recheck changes nothing
+		c.awaitRecheck = false
+	}
+	c.awaitSeen = s.progress
+	if !c.awaiting {
+		c.awaiting = true
+		s.awaiters = append(s.awaiters, c)
+	}
+	s.park(ctx)
+	if !c.awaitRecheck { // woken by cancellation, not for a recheck
+		s.removeAwaiter(c)
+	}
+}
+
+// wakeAwaiters wakes, in the order they started waiting, the awaiting
+// coroutines that have not seen the latest progress.
+func (s *scheduler) wakeAwaiters() bool {
+	woke := false
+	for _, c := range s.awaiters {
+		if c.parked && !c.queued && !c.done && c.awaitSeen < s.progress {
+			c.awaitRecheck = true
+			s.wake(c)
+			woke = true
+		}
+	}
+	return woke
+}
+
+// endAwait stops treating the current coroutine as an awaiter.
+func (s *scheduler) endAwait() {
+	c := s.current
+	if c == nil {
+		return
+	}
+	c.awaitRecheck = false
+	if c.awaiting {
+		s.removeAwaiter(c)
+	}
+}
+
+func (s *scheduler) removeAwaiter(c *coroutine) {
+	c.awaiting = false
+	for i, a := range s.awaiters {
+		if a == c {
+			s.awaiters = append(s.awaiters[:i], s.awaiters[i+1:]...)
 			return
 		}
 	}

@@ -1,16 +1,73 @@
 package durable
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"time"
 
 	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
 )
 
-// updateHandler is a registered update handler (see SetUpdateHandler).
-type updateHandler struct{}
+// UpdateOptions configure an update handler.
+type UpdateOptions struct {
+	// Validator, when set, is a func([ctx,] args...) error with the
+	// handler's parameters. It runs before the update is accepted, must not
+	// block, and a rejected update (an error) leaves no trace in the journal.
+	Validator any
+}
+
+// updateHandler is a registered update handler.
+type updateHandler struct {
+	handler   *funcDef
+	validator *funcDef
+}
+
+// SetUpdateHandler registers a handler for updates named name
+// (workflow.SetUpdateHandlerWithOptions). handler is a
+// func(ctx, args...) (R, error) or func(ctx, args...) error and runs as a
+// workflow coroutine: it may call activities, sleep and wait.
+func SetUpdateHandler(ctx context.Context, name string, handler any, opts UpdateOptions) error {
+	in := instanceOf(ctx, "SetUpdateHandler")
+	v := reflect.ValueOf(handler)
+	if handler == nil || v.Kind() != reflect.Func {
+		return fmt.Errorf("durable.SetUpdateHandler %q: handler must be a function, got %T", name, handler)
+	}
+	h, err := newFuncDef("update", name, v, true)
+	if err != nil {
+		return err
+	}
+	u := &updateHandler{handler: h}
+	if opts.Validator != nil {
+		vv := reflect.ValueOf(opts.Validator)
+		if vv.Kind() != reflect.Func {
+			return fmt.Errorf("durable.SetUpdateHandler %q: validator must be a function, got %T", name, opts.Validator)
+		}
+		if u.validator, err = newFuncDef("update validator", name, vv, false); err != nil {
+			return err
+		}
+		if u.validator.result != nil {
+			return fmt.Errorf("durable.SetUpdateHandler %q: validator must return only an error", name)
+		}
+	}
+	in.updates[name] = u
+	return nil
+}
+
+// AllHandlersFinished reports whether no update handler is running, so
+// that a workflow can wait for them before it returns:
+// durable.Await(ctx, func() bool { return durable.AllHandlersFinished(ctx) }).
+func AllHandlersFinished(ctx context.Context) bool {
+	return instanceOf(ctx, "AllHandlersFinished").extra.runningUpdates == 0
+}
 
 type updateRequest struct {
+	id    string
+	name  string
+	args  []any
 	reply chan updateReply
 }
 
@@ -19,8 +76,172 @@ type updateReply struct {
 	err   error
 }
 
-func (in *instance) onUpdateRequest(r *updateRequest) {
-	r.reply <- updateReply{err: errors.New("durable: updates are not supported yet")}
+// validate runs an update's validator against the current state.
+func (in *instance) validate(name string, args []any) error {
+	u := in.updates[name]
+	if u == nil {
+		return fmt.Errorf("durable: run %s has no update handler %q", in.runID, name)
+	}
+	if u.validator == nil {
+		return nil
+	}
+	_, err := callHandler(context.WithoutCancel(in.rootCtx), u.validator, args)
+	return err
 }
 
-func (in *instance) onUpdateAccepted(d *journal.UpdateData) {}
+// onUpdateRequest validates an update sent in-process and, if accepted,
+// journals it; the reply goes out once its result is committed.
+func (in *instance) onUpdateRequest(r *updateRequest) {
+	if err := in.validate(r.name, r.args); err != nil {
+		r.reply <- updateReply{err: err}
+		return
+	}
+	raw, err := encodeArgs(r.args)
+	if err != nil {
+		r.reply <- updateReply{err: err}
+		return
+	}
+	in.extra.updateReplies[r.id] = r.reply
+	in.inbound(in.event(journal.UpdateAccepted, &journal.UpdateData{Update: r.id, Name: r.name, Args: raw}))
+}
+
+// onUpdateAccepted runs an accepted update's handler as a coroutine.
+func (in *instance) onUpdateAccepted(d *journal.UpdateData) {
+	u := in.updates[d.Name]
+	finish := func(result json.RawMessage, err error) {
+		in.extra.runningUpdates--
+		data := &journal.ResultData{Update: d.Update, Result: result, Error: toFailure(err)}
+		in.command(journal.UpdateCompleted, data, "complete update "+d.Name)
+		if reply := in.extra.updateReplies[d.Update]; reply != nil {
+			delete(in.extra.updateReplies, d.Update)
+			in.afterCommit = append(in.afterCommit, func() { reply <- updateReply{value: result, err: err} })
+		}
+	}
+	in.extra.runningUpdates++
+	in.sched.spawn("update "+d.Name, func() {
+		if u == nil {
+			finish(nil, fmt.Errorf("durable: run %s has no update handler %q", in.runID, d.Name))
+			return
+		}
+		vals, err := decodeArgs(u.handler, d.Args)
+		if err != nil {
+			finish(nil, err)
+			return
+		}
+		out := u.handler.fn.Call(append([]reflect.Value{reflect.ValueOf(in.rootCtx)}, vals...))
+		if e := out[len(out)-1].Interface(); e != nil {
+			finish(nil, e.(error))
+			return
+		}
+		var res any
+		if u.handler.result != nil {
+			res = out[0].Interface()
+		}
+		raw, err := encodeValue(res)
+		finish(raw, err)
+	})
+}
+
+// Update sends an update to the open run of a workflow ID and returns the
+// handler's result once it is journaled. The validator (if any) runs first;
+// a rejected update returns the validator's error and leaves no trace.
+func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Value, error) {
+	run, err := e.store.CurrentRun(ctx, id)
+	if err != nil || !run.Status.Open() {
+		return nil, fmt.Errorf("durable: Update %s %q: %w (no open run)", id, name, ErrNotFound)
+	}
+	updateID := newID()
+	what := fmt.Sprintf("update %q of %s", name, id)
+	if in := e.instance(run.RunID); in != nil {
+		reply := make(chan updateReply, 1)
+		if in.post(&updateRequest{id: updateID, name: name, args: args, reply: reply}) {
+			select {
+			case r := <-reply:
+				if !errors.Is(r.err, errRunMoved) {
+					if r.err != nil {
+						return nil, r.err
+					}
+					return rawValue{raw: r.value, what: what}, nil
+				}
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	// The run is not loaded here: validate against its replayed state,
+	// then deliver the update through its inbox and wait for the result.
+	if err := e.validateByReplay(ctx, run, name, args); err != nil {
+		return nil, err
+	}
+	raw, err := encodeArgs(args)
+	if err != nil {
+		return nil, fmt.Errorf("durable: Update %s %q: %w", id, name, err)
+	}
+	data := journal.Encode(&journal.UpdateData{Update: updateID, Name: name, Args: raw})
+	item, err := e.store.Deliver(ctx, &store.DeliverParams{RunID: run.RunID, Kind: inboxUpdate, Name: name, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("durable: Update %s %q: %w", id, name, err)
+	}
+	e.nudge(item.RunID)
+	return e.awaitUpdate(ctx, run.RunID, updateID, what)
+}
+
+func (e *Engine) validateByReplay(ctx context.Context, run *store.Run, name string, args []any) error {
+	def := e.reg.workflow(run.Workflow)
+	if def == nil {
+		return fmt.Errorf("durable: Update %q: workflow %q is not registered on this engine, so the update cannot be validated", name, run.Workflow)
+	}
+	events, err := e.store.LoadJournal(ctx, run.RunID, 0)
+	if err != nil {
+		return err
+	}
+	in := newInstance(e, run, def)
+	in.readonly, in.created, in.draining = true, true, true
+	in.journal = events
+	in.journalLen = int64(len(events))
+	defer in.teardown()
+	in.begin()
+	if in.halt != nil {
+		return in.halt
+	}
+	return in.validate(name, args)
+}
+
+// awaitUpdate polls a run's journal for an update's completion.
+func (e *Engine) awaitUpdate(ctx context.Context, runID, updateID, what string) (Value, error) {
+	var after int64
+	backoff := 2 * time.Millisecond
+	for {
+		events, err := e.store.LoadJournal(ctx, runID, after)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range events {
+			after = ev.Seq
+			if ev.Kind != journal.UpdateCompleted {
+				continue
+			}
+			d, err := journal.Decode(ev.Kind, ev.Data)
+			if err != nil {
+				continue
+			}
+			rd := d.(*journal.ResultData)
+			if rd.Update == updateID {
+				if rd.Error != nil {
+					return nil, fromFailure(rd.Error)
+				}
+				return rawValue{raw: rd.Result, what: what}, nil
+			}
+		}
+		run, err := e.store.GetRun(ctx, runID)
+		if err == nil && !run.Status.Open() && len(events) == 0 {
+			return nil, fmt.Errorf("durable: %s: the run closed before the update completed", what)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff):
+			backoff = min(2*backoff, e.cfg.poll)
+		}
+	}
+}

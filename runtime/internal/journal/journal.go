@@ -133,14 +133,16 @@ type SignalData struct {
 	Name       string          `json:"name"`
 	Arg        json.RawMessage `json:"arg,omitempty"`
 	WorkflowID string          `json:"workflowId,omitempty"`
+	Error      *Failure        `json:"error,omitempty"` // ExternalSignaled: the target could not be signalled
 }
 
 // CancelData is the payload of CancelRequested, Terminated and
 // ExternalCancelRequested.
 type CancelData struct {
-	ID         int64  `json:"id,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-	WorkflowID string `json:"workflowId,omitempty"`
+	ID         int64    `json:"id,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	WorkflowID string   `json:"workflowId,omitempty"`
+	Error      *Failure `json:"error,omitempty"` // ExternalCancelRequested: no such run
 }
 
 // SideEffectData is the payload of SideEffect.

@@ -1,0 +1,65 @@
+package durable
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// SignalExternal sends a signal to the open run of another workflow ID
+// (workflow.SignalExternalWorkflow). The signal is delivered with the
+// commit of the current step. It returns an error when no run of that ID
+// is open.
+func SignalExternal(ctx context.Context, workflowID, signal string, arg any) error {
+	in := instanceOf(ctx, "SignalExternal")
+	raw, err := encodeValue(arg)
+	if err != nil {
+		return fmt.Errorf("durable.SignalExternal %s %q: %w", workflowID, signal, err)
+	}
+	data := &journal.SignalData{ID: in.newID(), Name: signal, Arg: raw, WorkflowID: workflowID}
+	if in.replaying() {
+		if d, err := journal.Decode(journal.ExternalSignaled, in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)); err == nil {
+			return fromFailure(d.(*journal.SignalData).Error)
+		}
+		return nil
+	}
+	if !in.e.openRun(workflowID) {
+		data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("signal %q to workflow %s: no open run", signal, workflowID), "ExternalWorkflowNotFound", nil))
+	}
+	in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)
+	if data.Error != nil {
+		return fromFailure(data.Error)
+	}
+	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
+	return nil
+}
+
+// CancelExternal asks the open run of another workflow ID to cancel
+// (workflow.RequestCancelExternalWorkflow).
+func CancelExternal(ctx context.Context, workflowID string) error {
+	in := instanceOf(ctx, "CancelExternal")
+	data := &journal.CancelData{ID: in.newID(), WorkflowID: workflowID}
+	if in.replaying() {
+		if d, err := journal.Decode(journal.ExternalCancelRequested, in.command(journal.ExternalCancelRequested, data, "CancelExternal "+workflowID)); err == nil {
+			return fromFailure(d.(*journal.CancelData).Error)
+		}
+		return nil
+	}
+	if !in.e.openRun(workflowID) {
+		data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("cancel workflow %s: no open run", workflowID), "ExternalWorkflowNotFound", nil))
+	}
+	in.command(journal.ExternalCancelRequested, data, "CancelExternal "+workflowID)
+	if data.Error != nil {
+		return fromFailure(data.Error)
+	}
+	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
+	return nil
+}
+
+// openRun reports whether a workflow ID has an open run.
+func (e *Engine) openRun(workflowID string) bool {
+	r, err := e.store.CurrentRun(e.ctx, workflowID)
+	return err == nil && r.Status.Open()
+}
