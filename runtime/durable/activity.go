@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 )
 

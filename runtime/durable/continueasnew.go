@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 	"github.com/durablego/toolkit/runtime/store/postgres"
 	"github.com/durablego/toolkit/runtime/store/sqlite"

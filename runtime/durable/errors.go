@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 )
 
 // ErrNotFound is returned for a workflow ID with no run.

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 )
 

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 )
 
 // RetryPolicy says how a failed activity (or child workflow) is retried.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 )
 
 // timerCall is a durable timer the run waits for.

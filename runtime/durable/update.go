@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
@@ -30,8 +30,12 @@ type updateHandler struct {
 // (workflow.SetUpdateHandlerWithOptions). handler is a
 // func(ctx, args...) (R, error) or func(ctx, args...) error and runs as a
 // workflow coroutine: it may call activities, sleep and wait.
-func SetUpdateHandler(ctx context.Context, name string, handler any, opts UpdateOptions) error {
+func SetUpdateHandler(ctx context.Context, name string, handler any, options ...UpdateOptions) error {
 	in := instanceOf(ctx, "SetUpdateHandler")
+	var opts UpdateOptions
+	if len(options) > 0 {
+		opts = options[0]
+	}
 	v := reflect.ValueOf(handler)
 	if handler == nil || v.Kind() != reflect.Func {
 		return fmt.Errorf("durable.SetUpdateHandler %q: handler must be a function, got %T", name, handler)

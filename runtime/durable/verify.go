@@ -4,28 +4,60 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
+	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
-// Verify replays a closed run's journal from scratch with the registered
-// code, in a throwaway instance that never writes, and checks that the
-// code makes the same calls in the same order and ends with the same
-// result. It is how a deploy is checked against runs the old code made.
+// Verify replays a run's journal from scratch with the registered code, in
+// a throwaway instance that never writes, and checks that the code makes
+// the same calls in the same order and, for a closed run, ends the same
+// way. It is how a deploy is checked against runs the old code made.
 func (e *Engine) Verify(ctx context.Context, runID string) error {
 	run, err := e.store.GetRun(ctx, runID)
 	if err != nil {
 		return fmt.Errorf("durable: Verify %s: %w", runID, err)
 	}
-	def := e.reg.workflow(run.Workflow)
-	if def == nil {
-		return fmt.Errorf("durable: Verify %s: workflow %q is not registered", runID, run.Workflow)
-	}
 	events, err := e.store.LoadJournal(ctx, runID, 0)
 	if err != nil {
 		return fmt.Errorf("durable: Verify %s: %w", runID, err)
+	}
+	return e.replay(ctx, run, events)
+}
+
+// Replay re-executes the registered workflow against a journal that did not
+// come from this store: compat/replay builds one from a Temporal history.
+// It returns a *NonDeterminismError at the first event where the code
+// diverges, or an error naming the difference when the code ends otherwise
+// than the journal's last event says. Nothing is written.
+func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, events []store.Event) error {
+	run := &store.Run{RunID: "replay", WorkflowID: workflowID, Workflow: workflow, Queue: QueueDefault, Status: store.StatusRunning}
+	for i := range events {
+		events[i].Seq = int64(i + 1)
+	}
+	if n := len(events); n > 0 {
+		switch last := events[n-1]; last.Kind {
+		case journal.Completed:
+			run.Status = store.StatusCompleted
+			if d, err := journal.Decode(last.Kind, last.Data); err == nil {
+				run.Result = d.(*journal.CompletedData).Result
+			}
+		case journal.Failed:
+			run.Status = store.StatusFailed
+		case journal.Canceled:
+			run.Status = store.StatusCanceled
+		case journal.ContinuedAsNew:
+			run.Status = store.StatusContinued
+		}
+	}
+	return e.replay(ctx, run, events)
+}
+
+func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Event) error {
+	def := e.reg.workflow(run.Workflow)
+	if def == nil {
+		return fmt.Errorf("durable: replay %s: workflow %q is not registered", run.RunID, run.Workflow)
 	}
 	in := newInstance(e, run, def)
 	in.readonly = true
@@ -39,17 +71,17 @@ func (e *Engine) Verify(ctx context.Context, runID string) error {
 		return in.halt
 	}
 	if in.replaying() {
-		return &NonDeterminismError{RunID: runID, Seq: in.journal[in.pos].Seq, Journal: describe(in.journal[in.pos]), Code: "nothing (every coroutine is waiting)"}
+		return &NonDeterminismError{RunID: run.RunID, Seq: in.journal[in.pos].Seq, Journal: describe(in.journal[in.pos]), Code: "nothing (every coroutine is waiting)"}
 	}
 	if !run.Status.Open() && run.Status != store.StatusTerminated {
 		if in.closing == nil {
-			return fmt.Errorf("durable: Verify %s: the journal says %s, but the code has not returned", runID, run.Status)
+			return fmt.Errorf("durable: replay %s: the journal says %s, but the code has not returned", run.RunID, run.Status)
 		}
 		if in.closing.Status != run.Status {
-			return fmt.Errorf("durable: Verify %s: the journal says %s, the code ends %s", runID, run.Status, in.closing.Status)
+			return fmt.Errorf("durable: replay %s: the journal says %s, the code ends %s", run.RunID, run.Status, in.closing.Status)
 		}
 		if run.Status == store.StatusCompleted && !jsonEqual(in.closing.Result, run.Result) {
-			return fmt.Errorf("durable: Verify %s: result differs: journal %s, code %s", runID, run.Result, in.closing.Result)
+			return fmt.Errorf("durable: replay %s: result differs: journal %s, code %s", run.RunID, run.Result, in.closing.Result)
 		}
 	}
 	return nil
@@ -64,5 +96,3 @@ func jsonEqual(a, b json.RawMessage) bool {
 	by, _ := json.Marshal(y)
 	return bytes.Equal(ax, by)
 }
-
-var _ = errors.New

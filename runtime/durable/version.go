@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/durablego/toolkit/runtime/internal/journal"
+	"github.com/durablego/toolkit/internal/journal"
 )
 
 // DefaultVersion is the version Version returns for runs that reached the
