@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,19 @@ func run() error {
 	fsync := flag.Bool("fsync", false, "make every commit survive power loss (SQLite synchronous=FULL)")
 	parked := flag.Int("parked", 0, "instead of steps3: park this many runs in Sleep(1h) and report RSS per run")
 	worker := flag.Bool("worker", true, "work runs in this process (false: client only, for PostgreSQL with separate workers)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	if *dsn == "" {
 		dir, err := os.MkdirTemp("", "durable-load-")
