@@ -15,8 +15,10 @@ import (
 // round trip, and PostgreSQL runs the statements between two Syncs in one
 // implicit transaction, so a batch is atomic and an error (for example the
 // fence_run check of a Commit) aborts every statement after it. The
-// statements are prepared and cached per connection, so a warm Commit costs
-// one round trip and one WAL flush.
+// statements are prepared and cached per connection, so a warm batch costs
+// one round trip and one WAL flush. Only commits that create runs or
+// deliver to other runs use batches; the frequent calls go through
+// group.go.
 
 // sendBatch runs b and returns its first error, translated.
 func (s *Store) sendBatch(ctx context.Context, op string, b *pgx.Batch) error {
@@ -97,34 +99,19 @@ func queueEvents(b *pgx.Batch, runID string, after int64, events []store.Event) 
 	b.Queue(sqlInsertEvents, runID, after, kinds, data, ats)
 }
 
-// queueTasks queues the insertion of tasks; a task without RunID takes
-// runID, and one without ID gets a random one (both written back to the
-// task).
+// queueTasks queues the insertion of tasks (see taskArrays.add).
 func queueTasks(b *pgx.Batch, n *notifier, runID string, tasks []*store.Task) {
 	if len(tasks) == 0 {
 		return
 	}
-	k := len(tasks)
-	ids, runIDs, kinds, queues, owners := make([]string, k), make([]string, k), make([]string, k), make([]string, k), make([]string, k)
-	dues, leases := make([]pgtype.Timestamptz, k), make([]pgtype.Timestamptz, k)
-	attempts := make([]int32, k)
-	data, details := make([][]byte, k), make([][]byte, k)
-	for i, t := range tasks {
-		if t.ID == "" {
-			t.ID = newID()
-		}
-		if t.RunID == "" {
-			t.RunID = runID
-		}
-		ids[i], runIDs[i], kinds[i], queues[i], owners[i] = t.ID, t.RunID, t.Kind, t.Queue, t.Owner
-		dues[i], leases[i] = nullTime(t.DueAt), nullTime(t.LeaseUntil)
-		attempts[i] = int32(t.Attempt)
-		data[i], details[i] = t.Data, t.Details
+	var a taskArrays
+	a.add(0, runID, tasks)
+	for _, t := range tasks {
 		if t.Owner == "" {
 			n.add("task", t.Queue)
 		}
 	}
-	b.Queue(sqlInsertTasks, ids, runIDs, kinds, queues, dues, attempts, data, details, owners, leases,
+	b.Queue(sqlInsertTasks, a.id, a.run, a.kind, a.queue, a.due, a.attempt, a.data, a.details, a.owner, a.lease,
 		micros(LeaseDefault))
 }
 
