@@ -29,7 +29,7 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 	err := s.write(ctx, func(tx *wtx) error {
 		runs = runs[:0]
 		return tx.scanRows(tx.claimRuns, []any{p.Owner, tx.now + int64(p.Lease), tx.now, queues, claimLimit(p.Limit)},
-			func(rows *sql.Rows) error {
+			func(rows scanner) error {
 				r, err := scanRun(rows)
 				if err == nil {
 					runs = append(runs, r)

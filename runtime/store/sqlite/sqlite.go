@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -95,6 +96,7 @@ type Store struct {
 	wst       stmts
 	rst       readStmts
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -245,9 +247,6 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 			return s, err
 		}
 	}
-	if err := prepare(ctx, s.wconn, s.wst.defs()); err != nil {
-		return s, err
-	}
 
 	readDSN := dsn + "&_pragma=query_only(1)&_pragma=cache_size(-16384)"
 	if s.rdb, err = sql.Open("sqlite", readDSN); err != nil {
@@ -267,7 +266,9 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 		s.cdb.SetMaxOpenConns(1)
 		s.cp = newCheckpointer(s.cdb)
 	}
-	s.w = newWriter(s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout)
+	if s.w, err = newWriter(ctx, s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
@@ -282,6 +283,7 @@ func (s *Store) Exclusive() bool { return s.exclusive }
 // lock. Calls after Close return ErrClosed.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
 		if s.w != nil {
 			s.w.close()
 		}
@@ -295,7 +297,8 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	var errs []error
-	errs = append(errs, closeStmts(s.rst.defs()), closeStmts(s.wst.defs()))
+	// The writer closed its own statements when it stopped.
+	errs = append(errs, closeStmts(s.rst.defs()))
 	if s.wconn != nil {
 		errs = append(errs, s.wconn.Close())
 	}
@@ -326,6 +329,9 @@ func (s *Store) writeIsolated(ctx context.Context, fn func(tx *wtx) error) error
 
 // read runs fn on the reader pool, retrying while the database is busy.
 func (s *Store) read(ctx context.Context, fn func() error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	pause := time.Millisecond
 	for i := 0; ; i++ {
 		err := fn()

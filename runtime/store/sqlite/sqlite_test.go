@@ -108,7 +108,7 @@ func TestOpen(t *testing.T) {
 		require.NoError(t, s.Close())
 		require.NoError(t, s.Close(), "Close is idempotent")
 		_, err = s.GetRun(b.ctx, "r1")
-		require.Error(t, err, "a closed store refuses calls")
+		require.ErrorIs(t, err, sqlite.ErrClosed, "a closed store refuses calls")
 		require.ErrorIs(t, s.Commit(b.ctx, &store.CommitParams{RunID: "r1", Owner: "w1", ExpectLen: 2}), sqlite.ErrClosed)
 
 		s = b.open(t)

@@ -19,42 +19,42 @@ const openStatuses = `('running', 'stuck')`
 
 // stmts are the writer's statements, prepared once on its connection.
 type stmts struct {
-	begin      *sql.Stmt
-	commit     *sql.Stmt
-	rollback   *sql.Stmt
-	savepoint  *sql.Stmt
-	rollbackTo *sql.Stmt
-	release    *sql.Stmt
+	begin      *wstmt
+	commit     *wstmt
+	rollback   *wstmt
+	savepoint  *wstmt
+	rollbackTo *wstmt
+	release    *wstmt
 
-	insertRun   *sql.Stmt
-	insertEvent *sql.Stmt
-	insertTask  *sql.Stmt
+	insertRun   *wstmt
+	insertEvent *wstmt
+	insertTask  *wstmt
 
 	// commitRun checks fencing and the journal length and bumps the length
 	// in one statement; no row changed means one of them failed.
-	commitRun       *sql.Stmt
-	commitRunUpdate *sql.Stmt
-	runLease        *sql.Stmt
+	commitRun       *wstmt
+	commitRunUpdate *wstmt
+	runLease        *wstmt
 
-	consumeInbox    *sql.Stmt
-	deleteTask      *sql.Stmt
-	deliverWorkflow *sql.Stmt
-	deliverRun      *sql.Stmt
+	consumeInbox    *wstmt
+	deleteTask      *wstmt
+	deliverWorkflow *wstmt
+	deliverRun      *wstmt
 
-	claimRuns       *sql.Stmt
-	releaseRun      *sql.Stmt
-	renewRun        *sql.Stmt
-	renewTask       *sql.Stmt
-	releaseRunsOf   *sql.Stmt
-	releaseRunsAll  *sql.Stmt
-	releaseTasksOf  *sql.Stmt
-	releaseTasksAll *sql.Stmt
-	setRunStatus    *sql.Stmt
+	claimRuns       *wstmt
+	releaseRun      *wstmt
+	renewRun        *wstmt
+	renewTask       *wstmt
+	releaseRunsOf   *wstmt
+	releaseRunsAll  *wstmt
+	releaseTasksOf  *wstmt
+	releaseTasksAll *wstmt
+	setRunStatus    *wstmt
 
-	claimTasks   *sql.Stmt
-	updateTask   *sql.Stmt
-	countTask    *sql.Stmt
-	completeTask *sql.Stmt
+	claimTasks   *wstmt
+	updateTask   *wstmt
+	countTask    *wstmt
+	completeTask *wstmt
 }
 
 // readStmts are the readers' statements, prepared on the reader pool.
@@ -68,8 +68,8 @@ type readStmts struct {
 }
 
 // defs pairs each statement of stmts with its SQL.
-func (s *stmts) defs() []stmtDef {
-	return []stmtDef{
+func (s *stmts) defs() []wdef {
+	return []wdef{
 		{&s.begin, `BEGIN IMMEDIATE`},
 		{&s.commit, `COMMIT`},
 		{&s.rollback, `ROLLBACK`},
@@ -86,7 +86,7 @@ func (s *stmts) defs() []stmtDef {
 		{&s.deleteTask, `DELETE FROM tasks WHERE id = ?1`},
 		{&s.deliverWorkflow, `INSERT INTO inbox (run_id, kind, name, data, at) SELECT run_id, ?2, ?3, ?4, ?5 FROM runs WHERE workflow_id = ?1 AND status IN ` + openStatuses + ` RETURNING id, run_id`},
 		{&s.deliverRun, `INSERT INTO inbox (run_id, kind, name, data, at) SELECT run_id, ?2, ?3, ?4, ?5 FROM runs WHERE run_id = ?1 AND status IN ` + openStatuses + ` RETURNING id, run_id`},
-		{&s.claimRuns, `UPDATE runs SET owner = ?1, lease_until = ?2 WHERE id IN (SELECT id FROM runs WHERE status = 'running' AND wake_at > 0 AND wake_at <= ?3 AND lease_until <= ?3 AND (?4 IS NULL OR queue IN (SELECT value FROM json_each(?4))) UNION SELECT r.id FROM inbox i JOIN runs r ON r.run_id = i.run_id WHERE r.status = 'running' AND r.lease_until <= ?3 AND (?4 IS NULL OR r.queue IN (SELECT value FROM json_each(?4))) LIMIT ?5) RETURNING ` + runColumns},
+		{&s.claimRuns, `UPDATE runs SET owner = ?1, lease_until = ?2 WHERE id IN (SELECT id FROM runs WHERE status = 'running' AND wake_at > 0 AND wake_at <= ?3 AND lease_until <= ?3 AND (?4 IS NULL OR queue IN (SELECT value FROM json_each(?4))) UNION SELECT r.id FROM inbox i JOIN runs r ON r.run_id = i.run_id WHERE r.status = 'running' AND (r.lease_until <= ?3 OR (r.owner = ?1 AND ?1 <> '')) AND (?4 IS NULL OR r.queue IN (SELECT value FROM json_each(?4))) LIMIT ?5) RETURNING ` + runColumns},
 		{&s.releaseRun, `UPDATE runs SET owner = '', lease_until = 0, wake_at = ?3 WHERE run_id = ?1 AND owner = ?2 AND lease_until > ?4`},
 		{&s.renewRun, `UPDATE runs SET lease_until = ?3 WHERE run_id = ?1 AND owner = ?2 AND lease_until > ?4`},
 		{&s.renewTask, `UPDATE tasks SET lease_until = ?3 WHERE id = ?1 AND owner = ?2 AND lease_until > ?4`},
@@ -112,6 +112,12 @@ func (s *readStmts) defs() []stmtDef {
 		{&s.loadJournal, `SELECT seq, kind, data, at FROM events WHERE run = (SELECT id FROM runs WHERE run_id = ?1) AND seq > ?2 ORDER BY seq`},
 		{&s.listInbox, `SELECT id, run_id, kind, name, data, at FROM inbox WHERE run_id = ?1 ORDER BY id`},
 	}
+}
+
+// wdef pairs a writer statement with its SQL.
+type wdef struct {
+	stmt  **wstmt
+	query string
 }
 
 type stmtDef struct {

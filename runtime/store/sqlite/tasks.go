@@ -17,7 +17,7 @@ func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*s
 	err := s.write(ctx, func(tx *wtx) error {
 		tasks = tasks[:0]
 		return tx.scanRows(tx.claimTasks, []any{p.Owner, tx.now + int64(p.Lease), tx.now, kinds, queues, claimLimit(p.Limit)},
-			func(rows *sql.Rows) error {
+			func(rows scanner) error {
 				t, err := scanTask(rows)
 				if err == nil {
 					tasks = append(tasks, t)

@@ -66,7 +66,7 @@ func (tx *wtx) note(err error, write bool) {
 }
 
 // exec runs a write statement.
-func (tx *wtx) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
+func (tx *wtx) exec(st *wstmt, args ...any) (sql.Result, error) {
 	res, err := st.Exec(args...)
 	tx.note(err, true)
 	return res, err
@@ -74,15 +74,15 @@ func (tx *wtx) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
 
 // scanRow runs a statement returning at most one row (a read, or a write
 // with RETURNING) and scans it.
-func (tx *wtx) scanRow(st *sql.Stmt, write bool, args []any, dest ...any) error {
-	err := st.QueryRow(args...).Scan(dest...)
+func (tx *wtx) scanRow(st *wstmt, write bool, args []any, dest ...any) error {
+	err := st.queryRow(args, dest...)
 	tx.note(err, write)
 	return err
 }
 
 // scanRows runs a statement returning rows (a write with RETURNING) and
 // calls scan for each.
-func (tx *wtx) scanRows(st *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
+func (tx *wtx) scanRows(st *wstmt, args []any, scan func(scanner) error) error {
 	err := func() error {
 		rows, err := st.Query(args...)
 		if err != nil {
@@ -101,7 +101,6 @@ func (tx *wtx) scanRows(st *sql.Stmt, args []any, scan func(*sql.Rows) error) er
 }
 
 type writer struct {
-	conn        *sql.Conn
 	st          *stmts
 	reqs        chan *request
 	maxBatch    int
@@ -117,9 +116,10 @@ type writer struct {
 	calls   atomic.Int64
 }
 
-func newWriter(conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duration) *writer {
+// newWriter starts the committer on conn. The committer holds conn's driver
+// connection for its whole life (sql.Conn.Raw) and prepares st on it.
+func newWriter(ctx context.Context, conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duration) (*writer, error) {
 	w := &writer{
-		conn:        conn,
 		st:          st,
 		reqs:        make(chan *request, maxBatch),
 		maxBatch:    maxBatch,
@@ -127,8 +127,27 @@ func newWriter(conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duratio
 		quit:        make(chan struct{}),
 		exited:      make(chan struct{}),
 	}
-	go w.loop()
-	return w
+	ready := make(chan error, 1)
+	go func() {
+		defer close(w.exited)
+		err := conn.Raw(func(dc any) error {
+			if err := prepareWriter(ctx, dc, st.defs()); err != nil {
+				closeWriterStmts(st.defs())
+				return err
+			}
+			ready <- nil
+			w.loop()
+			return closeWriterStmts(st.defs())
+		})
+		select {
+		case ready <- err: // prepare failed
+		default:
+		}
+	}()
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // do runs fn in the next group transaction and returns its error, or the
@@ -191,7 +210,6 @@ func (w *writer) close() {
 }
 
 func (w *writer) loop() {
-	defer close(w.exited)
 	batch := make([]*request, 0, w.maxBatch)
 	for {
 		var first *request
@@ -363,7 +381,7 @@ const busyRetriesMax = 10
 
 // retryBusy runs stmt (BEGIN or COMMIT) and retries while another
 // connection (a backup tool, the sqlite3 shell) holds the database lock.
-func (w *writer) retryBusy(stmt *sql.Stmt) error {
+func (w *writer) retryBusy(stmt *wstmt) error {
 	pause := 10 * time.Millisecond
 	for i := 0; ; i++ {
 		_, err := stmt.Exec()
