@@ -49,7 +49,12 @@ func (e *Engine) Run(id string) Run { return &runHandle{e: e, workflowID: id} }
 
 func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 	runID := r.runID
-	backoff := 5 * time.Millisecond
+	// A worker engine hears of closures of its own runs at once, so it
+	// reads the store again only as a fallback; a client-only engine polls.
+	backoff := r.e.cfg.poll
+	if r.e.cfg.clientOnly {
+		backoff = 5 * time.Millisecond
+	}
 	for {
 		changed := r.e.watch(r.workflowID)
 		var (
