@@ -23,26 +23,26 @@ type scheduler struct {
 	progress uint64
 	awaiters []*coroutine
 	ready    []*coroutine
-	all     []*coroutine // live coroutines in creation order
-	current *coroutine
-	yield   chan struct{}
-	exiting bool
-	nextID  int
+	all      []*coroutine // live coroutines in creation order
+	current  *coroutine
+	yield    chan struct{}
+	exiting  bool
+	nextID   int
 }
 
 type coroutine struct {
-	id      int
-	name    string
-	resume  chan struct{}
-	queued  bool
-	parked  bool
+	id     int
+	name   string
+	resume chan struct{}
+	queued bool
+	parked bool
 	// awaitSeen is the progress an awaiting coroutine last checked at;
 	// awaitRecheck marks a resume that only rechecks the condition.
 	awaitSeen    uint64
 	awaiting     bool
 	awaitRecheck bool
-	done    bool
-	waitCtx context.Context // context the parked coroutine honours, if any
+	done         bool
+	waitCtx      context.Context // context the parked coroutine honours, if any
 }
 
 // waitQueue is the set of coroutines parked on one object.
