@@ -1,0 +1,589 @@
+package durabletest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/store/sqlite"
+)
+
+// Durations the engine under test is configured with. The engine polls its
+// store and renews leases on its clock; an Env never lets those timers move
+// time: poll timers are fired in place, once before each time skip, and
+// lease timers never (leases outlast any test).
+const (
+	pollInterval = 50*365*24*time.Hour + time.Nanosecond
+	leaseTimeout = 3*pollInterval + 3*time.Nanosecond
+	closeTimeout = 10 * time.Second
+)
+
+// ErrBlocked is GetWorkflowError's answer when ExecuteWorkflow found the
+// workflow waiting with nothing left that could wake it.
+var ErrBlocked = errors.New("durabletest: workflow blocked: every coroutine waits and no timer is due")
+
+// ErrTestTimeout is GetWorkflowError's answer when the workflow did not
+// finish within the test timeout (real time).
+var ErrTestTimeout = errors.New("durabletest: test timeout")
+
+// Env runs workflows on a real durable engine (in-memory SQLite store,
+// journal and all) under a test clock that skips ahead whenever the engine
+// is idle, with activities that can be mocked. It is the counterpart of
+// Temporal's testsuite.TestWorkflowEnvironment: the methods have the same
+// names and meanings. An Env runs one workflow (ExecuteWorkflow), as
+// Temporal's does.
+type Env struct {
+	tb  testing.TB
+	cfg config
+	clk *Clock
+	st  *clockStore
+	eng *durable.Engine
+	ctx context.Context
+
+	mu         sync.Mutex
+	closed     bool
+	activities map[string]*activityDef // by registered name
+	aliases    map[string]string       // a function's own name -> its registered name
+	workflows  map[string]bool         // own names of registered workflow functions
+	mocked     map[string]bool         // activity names with OnActivity expectations
+	callbacks  []*delayedCallback
+	listener   func(info *durable.ActivityInfo, ctx context.Context, args Values)
+	startOpts  durable.StartOptions
+	executed   bool
+	workflowID string
+	completed  bool
+	result     json.RawMessage
+	err        error
+
+	mock mocker
+
+	activeActs   atomic.Int64 // activity invocations in progress (mocked or real)
+	waitingMocks atomic.Int64 // of those, mocks waiting on the test clock (After)
+	pending      atomic.Int64 // host calls under way that will make work
+}
+
+type delayedCallback struct {
+	fn    func()
+	delay time.Duration
+	due   time.Time // zero until the workflow starts
+	seq   uint64
+}
+
+// NewEnv returns an Env for one test. The engine is closed when the test
+// ends (tb.Cleanup).
+func NewEnv(tb testing.TB, opts ...Option) *Env {
+	tb.Helper()
+	e := &Env{
+		tb:         tb,
+		cfg:        newConfig(opts),
+		ctx:        context.Background(),
+		activities: map[string]*activityDef{},
+		aliases:    map[string]string{},
+		workflows:  map[string]bool{},
+		mocked:     map[string]bool{},
+		startOpts:  durable.StartOptions{ID: WorkflowIDDefault},
+	}
+	e.clk = NewClock(e.cfg.startTime)
+	e.clk.poll = pollInterval
+	e.clk.lease = leaseTimeout / 3
+	mem, err := sqlite.OpenMemory(e.ctx)
+	if err != nil {
+		tb.Fatalf("durabletest: open in-memory store: %v", err)
+	}
+	e.st = newClockStore(mem, e.clk)
+	engineOpts := []durable.Option{
+		durable.WithClock(e.clk),
+		durable.WithPollInterval(pollInterval),
+		durable.WithLeaseTimeout(leaseTimeout),
+		// Runs stay parked in memory: an evicted run's wake-up is a store
+		// time, and the store keeps the wall clock.
+		durable.WithEvictAfter(0),
+		durable.WithMaxCachedRuns(0),
+		durable.WithWorkerID("durabletest"),
+		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
+	}
+	eng, err := durable.New(e.ctx, e.st, append(engineOpts, e.cfg.engineOpts...)...)
+	if err != nil {
+		mem.Close()
+		tb.Fatalf("durabletest: open engine: %v", err)
+	}
+	e.eng = eng
+	tb.Cleanup(e.close)
+	return e
+}
+
+// close stops the engine, bounded in case an activity ignores its context.
+func (e *Env) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- e.eng.Close() }()
+	select {
+	case <-done:
+	case <-time.After(closeTimeout):
+		e.tb.Errorf("durabletest: the engine did not stop within %v: an activity (or mock) ignores its context's cancellation", closeTimeout)
+		return
+	}
+	_ = e.st.Store.Close()
+}
+
+// tbWriter sends the engine's log lines to the test's log while the test
+// runs (shown with -v or when the test fails).
+type tbWriter struct{ e *Env }
+
+func (w tbWriter) Write(p []byte) (int, error) {
+	w.e.mu.Lock()
+	closed := w.e.closed
+	w.e.mu.Unlock()
+	if !closed {
+		w.e.tb.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = tbWriter{}
+
+// Engine returns the engine under test, for what the Env does not wrap
+// (Describe, Terminate, SignalWithStart, ...). Activities must still be
+// registered through the Env so that they can be mocked.
+func (e *Env) Engine() *durable.Engine { return e.eng }
+
+// SetStartTime sets the test clock, and so the workflow's start time
+// (durable.Now in its first step). Call it before ExecuteWorkflow.
+func (e *Env) SetStartTime(t time.Time) {
+	e.tb.Helper()
+	e.mu.Lock()
+	executed := e.executed
+	e.mu.Unlock()
+	if executed {
+		e.tb.Fatalf("durabletest: SetStartTime after ExecuteWorkflow")
+	}
+	e.clk.set(t)
+}
+
+// Now returns the test clock's time: the workflow's durable.Now while it
+// waits.
+func (e *Env) Now() time.Time { return e.clk.Now() }
+
+// SetTestTimeout bounds, in real time, how long ExecuteWorkflow may take
+// (TestTimeoutDefault unless set). Temporal's bounds idle time instead; here
+// a workflow that waits forever fails at once (ErrBlocked).
+func (e *Env) SetTestTimeout(d time.Duration) *Env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg.testTimeout = d
+	return e
+}
+
+// SetStartWorkflowOptions sets the options ExecuteWorkflow starts the
+// workflow with (its ID defaults to WorkflowIDDefault).
+func (e *Env) SetStartWorkflowOptions(o durable.StartOptions) *Env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if o.ID == "" {
+		o.ID = WorkflowIDDefault
+	}
+	e.startOpts = o
+	return e
+}
+
+// RegisterWorkflow registers a workflow with the engine (child workflows,
+// continue-as-new targets; ExecuteWorkflow registers its own workflow if
+// needed).
+func (e *Env) RegisterWorkflow(wf any, opts ...durable.RegisterOption) {
+	e.tb.Helper()
+	if err := catch(func() { e.eng.RegisterWorkflow(wf, opts...) }); err != nil {
+		e.tb.Fatalf("durabletest: %v", err)
+	}
+	if v := reflect.ValueOf(wf); v.Kind() == reflect.Func {
+		e.mu.Lock()
+		e.workflows[funcName(v)] = true
+		e.mu.Unlock()
+	}
+}
+
+// RegisterDelayedCallback calls fn when the test clock reaches delay after
+// the workflow's start (or after now, once the workflow runs). fn runs while
+// the workflow waits, as in Temporal; it typically signals, queries or
+// cancels the workflow. Callbacks still pending when the workflow closes
+// never run.
+func (e *Env) RegisterDelayedCallback(fn func(), delay time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cb := &delayedCallback{fn: fn, delay: delay, seq: e.clk.newSeq()}
+	if e.executed {
+		cb.due = e.clk.Now().Add(delay)
+	}
+	e.callbacks = append(e.callbacks, cb)
+}
+
+// ExecuteWorkflow starts wf with args and runs it until it closes, skipping
+// time whenever the engine is idle. When the workflow waits with nothing
+// left that could wake it (no timer, no delayed callback, no activity), or
+// the test timeout passes, the test fails and GetWorkflowError says why.
+// Results are read with GetWorkflowResult and GetWorkflowError.
+func (e *Env) ExecuteWorkflow(wf any, args ...any) {
+	e.tb.Helper()
+	e.mu.Lock()
+	if e.executed {
+		e.mu.Unlock()
+		e.tb.Fatalf("durabletest: ExecuteWorkflow was already called on this Env; use one Env per workflow run, as with Temporal's test environment")
+		return
+	}
+	e.executed = true
+	opts := e.startOpts
+	e.workflowID = opts.ID
+	start := e.clk.Now()
+	for _, cb := range e.callbacks {
+		cb.due = start.Add(cb.delay)
+	}
+	register := false
+	if v := reflect.ValueOf(wf); v.Kind() == reflect.Func && !e.workflows[funcName(v)] {
+		register = true
+	}
+	e.mu.Unlock()
+	if register {
+		e.RegisterWorkflow(wf)
+	}
+	run, err := e.eng.Start(e.ctx, opts, wf, args...)
+	if err != nil {
+		e.tb.Fatalf("durabletest: ExecuteWorkflow: %v", err)
+		return
+	}
+	raw, err, completed := e.runToEnd(run, opts.ID, true)
+	e.mu.Lock()
+	e.completed, e.result, e.err = completed, raw, err
+	e.mu.Unlock()
+	if completed && e.cfg.verify {
+		e.verify(opts.ID)
+	}
+}
+
+// verify replays every closed run of a workflow ID with the registered code.
+func (e *Env) verify(workflowID string) {
+	e.tb.Helper()
+	runs, err := e.eng.Store().ListRuns(e.ctx, &store.ListRunsParams{WorkflowID: workflowID})
+	if err != nil {
+		e.tb.Errorf("durabletest: replay check: list runs of %s: %v", workflowID, err)
+		return
+	}
+	for _, r := range runs {
+		if r.Status.Open() || r.Status == store.StatusTerminated {
+			continue
+		}
+		if err := e.eng.Verify(e.ctx, r.RunID); err != nil {
+			e.tb.Errorf("durabletest: replay check: the workflow code does not replay its own journal (is it deterministic?): %v\n"+
+				"(durabletest.WithReplayCheck(false) turns this check off)", err)
+		}
+	}
+}
+
+// IsWorkflowCompleted reports whether the workflow closed (with a result
+// or an error) during ExecuteWorkflow.
+func (e *Env) IsWorkflowCompleted() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.completed
+}
+
+// GetWorkflowResult decodes the workflow's result into valuePtr (which may
+// be nil) and returns the workflow's error. It returns an error when the
+// workflow has not completed.
+func (e *Env) GetWorkflowResult(valuePtr any) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.completed {
+		if e.err != nil {
+			return fmt.Errorf("durabletest: workflow is not completed: %w", e.err)
+		}
+		return errors.New("durabletest: workflow is not completed")
+	}
+	if e.err != nil || valuePtr == nil {
+		return e.err
+	}
+	return decodeRaw(e.result, valuePtr)
+}
+
+// GetWorkflowError returns the workflow's error: nil when it completed,
+// its failure, or ErrBlocked / ErrTestTimeout (wrapped) when it did not
+// complete.
+func (e *Env) GetWorkflowError() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
+
+// SignalWorkflow sends a signal to the workflow under test; the test fails
+// if it cannot be delivered.
+func (e *Env) SignalWorkflow(name string, arg any) {
+	e.tb.Helper()
+	if err := e.SignalWorkflowByID(e.currentID(), name, arg); err != nil {
+		e.tb.Errorf("durabletest: SignalWorkflow %q: %v", name, err)
+	}
+}
+
+// SignalWorkflowByID sends a signal to the open run of a workflow ID (a
+// child's, for instance).
+func (e *Env) SignalWorkflowByID(workflowID, name string, arg any) error {
+	e.pending.Add(1)
+	defer e.pending.Add(-1)
+	return e.eng.Signal(e.ctx, workflowID, name, arg)
+}
+
+// QueryWorkflow asks the workflow under test a query.
+func (e *Env) QueryWorkflow(name string, args ...any) (durable.Value, error) {
+	return e.QueryWorkflowByID(e.currentID(), name, args...)
+}
+
+// QueryWorkflowByID asks the run of a workflow ID a query.
+func (e *Env) QueryWorkflowByID(workflowID, name string, args ...any) (durable.Value, error) {
+	return e.eng.Query(e.ctx, workflowID, name, args...)
+}
+
+// CancelWorkflow asks the workflow under test to cancel: its context is
+// cancelled and the workflow decides what to do.
+func (e *Env) CancelWorkflow() {
+	e.tb.Helper()
+	if err := e.CancelWorkflowByID(e.currentID(), ""); err != nil {
+		e.tb.Errorf("durabletest: CancelWorkflow: %v", err)
+	}
+}
+
+// CancelWorkflowByID asks the open run of a workflow ID to cancel. runID is
+// accepted for Temporal compatibility and ignored: the open run is the one
+// cancelled.
+func (e *Env) CancelWorkflowByID(workflowID, runID string) error {
+	e.pending.Add(1)
+	defer e.pending.Add(-1)
+	return e.eng.Cancel(e.ctx, workflowID)
+}
+
+func (e *Env) currentID() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.workflowID != "" {
+		return e.workflowID
+	}
+	return e.startOpts.ID
+}
+
+// runToEnd drives the test clock until the run closes, blocks or times out.
+// It reports the run's result and error and whether it closed.
+func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (json.RawMessage, error, bool) {
+	e.tb.Helper()
+	type outcome struct {
+		raw json.RawMessage
+		err error
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	done := make(chan outcome, 1)
+	go func() {
+		var raw json.RawMessage
+		err := run.Get(ctx, &raw)
+		done <- outcome{raw, err}
+	}()
+	e.mu.Lock()
+	timeout := e.cfg.testTimeout
+	e.mu.Unlock()
+	deadline := time.Now().Add(timeout)
+	what := "workflow " + workflowID
+	if !isWorkflow {
+		what = "activity"
+	}
+	polled := false
+	var stallSince, stallDue time.Time
+	pause := time.NewTimer(0)
+	defer pause.Stop()
+	wait := 20 * time.Microsecond
+	for {
+		select {
+		case o := <-done:
+			return o.raw, o.err, true
+		default:
+		}
+		if time.Now().After(deadline) {
+			e.tb.Errorf("durabletest: test timeout: %s did not finish within %v of real time (test clock at %s); SetTestTimeout raises the bound",
+				what, timeout, e.clk.Now().Format(time.RFC3339))
+			return nil, fmt.Errorf("%w: %s did not finish within %v", ErrTestTimeout, what, timeout), false
+		}
+		if e.idle() {
+			stallSince = time.Time{}
+			if e.runClosed(workflowID) {
+				// The run closed; Get is on its way.
+				select {
+				case o := <-done:
+					return o.raw, o.err, true
+				case <-time.After(time.Until(deadline)):
+					continue
+				}
+			}
+			if !polled {
+				// Let the engine look for work only a poll would find
+				// before time moves.
+				polled = true
+				if e.clk.firePolls() > 0 {
+					continue
+				}
+			}
+			if e.step() {
+				polled = false
+				wait = 20 * time.Microsecond
+				continue
+			}
+			e.tb.Errorf("durabletest: %s blocked: every coroutine waits and no timer is due (test clock at %s)",
+				what, e.clk.Now().Format(time.RFC3339))
+			return nil, fmt.Errorf("%w (%s)", ErrBlocked, what), false
+		}
+		// Only activities are running: let the next timer (an activity
+		// timeout, say) fire once as much real time has passed, as
+		// Temporal's test environment does.
+		if e.onlyActivities() {
+			if due, ok := e.nextDue(); ok {
+				switch {
+				case stallSince.IsZero() || !due.Equal(stallDue):
+					stallSince, stallDue = time.Now(), due
+				case time.Since(stallSince) >= due.Sub(e.clk.Now()):
+					stallSince = time.Time{}
+					e.step()
+					polled = false
+					continue
+				}
+			}
+		} else {
+			stallSince = time.Time{}
+		}
+		pause.Reset(wait)
+		select {
+		case o := <-done:
+			return o.raw, o.err, true
+		case <-pause.C:
+		}
+		wait = min(wait*2, 2*time.Millisecond)
+	}
+}
+
+// quiet reports whether nothing is under way: no engine work (mocks waiting
+// on the test clock aside), no clock callback and no host call.
+func (e *Env) quiet() bool {
+	return e.clk.inflight.Load() == 0 && e.pending.Load() == 0 && e.eng.Busy() == e.waitingMocks.Load()
+}
+
+// idle reports whether the engine stays quiet across a few yields, so that
+// work handed from one goroutine to another is not mistaken for idleness.
+func (e *Env) idle() bool {
+	for range 3 {
+		if !e.quiet() {
+			return false
+		}
+		runtime.Gosched()
+	}
+	time.Sleep(10 * time.Microsecond)
+	return e.quiet()
+}
+
+// onlyActivities reports whether all the engine's work is activity code
+// running (not waiting on the test clock).
+func (e *Env) onlyActivities() bool {
+	acts := e.activeActs.Load()
+	return acts > e.waitingMocks.Load() && e.clk.inflight.Load() == 0 && e.pending.Load() == 0 && e.eng.Busy() == acts
+}
+
+// runClosed reports whether the newest run of a workflow ID has closed.
+func (e *Env) runClosed(workflowID string) bool {
+	r, err := e.eng.Store().CurrentRun(e.ctx, workflowID)
+	return err == nil && !r.Status.Open()
+}
+
+// nextCallback returns the earliest pending delayed callback. e.mu is held.
+func (e *Env) nextCallback() *delayedCallback {
+	var best *delayedCallback
+	for _, cb := range e.callbacks {
+		if cb.due.IsZero() {
+			continue
+		}
+		if best == nil || cb.due.Before(best.due) || cb.due.Equal(best.due) && cb.seq < best.seq {
+			best = cb
+		}
+	}
+	return best
+}
+
+// nextDue returns when the next timer or delayed callback is due.
+func (e *Env) nextDue() (time.Time, bool) {
+	e.mu.Lock()
+	cb := e.nextCallback()
+	e.mu.Unlock()
+	due, _, ok := e.clk.peek()
+	if cb != nil && (!ok || cb.due.Before(due)) {
+		return cb.due, true
+	}
+	return due, ok
+}
+
+// step moves the test clock to the next timer or delayed callback and fires
+// it. It reports false when nothing is due.
+func (e *Env) step() bool {
+	e.mu.Lock()
+	cb := e.nextCallback()
+	due, seq, ok := e.clk.peek()
+	if cb != nil && (!ok || cb.due.Before(due) || cb.due.Equal(due) && cb.seq < seq) {
+		for i, c := range e.callbacks {
+			if c == cb {
+				e.callbacks = append(e.callbacks[:i], e.callbacks[i+1:]...)
+				break
+			}
+		}
+		e.mu.Unlock()
+		e.clk.advanceTo(cb.due)
+		e.pending.Add(1)
+		defer e.pending.Add(-1)
+		cb.fn()
+		return true
+	}
+	e.mu.Unlock()
+	return ok && e.clk.fireNext()
+}
+
+// catch runs f and returns its panic as an error.
+func catch(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if re, ok := r.(error); ok {
+				err = re
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	f()
+	return nil
+}
+
+// value is a durable.Value over JSON.
+type value struct{ raw json.RawMessage }
+
+func (v value) Get(ptr any) error { return decodeRaw(v.raw, ptr) }
+
+func decodeRaw(raw json.RawMessage, ptr any) error {
+	if ptr == nil || len(raw) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, ptr); err != nil {
+		return fmt.Errorf("durabletest: decode %s into %T: %w", raw, ptr, err)
+	}
+	return nil
+}
