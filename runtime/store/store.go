@@ -145,7 +145,10 @@ type Store interface {
 
 	// ClaimRuns leases up to p.Limit open runs in status running whose lease
 	// is free or expired and that want attention: WakeAt has passed or the
-	// inbox is not empty.
+	// inbox is not empty. It also returns runs p.Owner already leases
+	// (unexpired) whose inbox is not empty, extending their lease: that is
+	// how a worker that has a run loaded learns of a signal, cancellation or
+	// result that another process delivered through the store.
 	ClaimRuns(ctx context.Context, p *ClaimRunsParams) ([]*Run, error)
 	// ReleaseRun gives up p.Owner's lease on a run and sets its WakeAt, so
 	// that another worker (or this one, later) picks it up when due.

@@ -184,7 +184,10 @@ func (s *Store) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*store
 // ClaimRuns leases running runs that want attention, skipping rows other
 // claimers hold locked, so concurrent claimers never wait for each other
 // nor claim the same run. Lease expiry uses the database's clock. Runs
-// whose WakeAt passed come first, then runs with inbox items.
+// whose WakeAt passed come first, then runs with inbox items, including
+// those p.Owner already leases (re-claimed: the lease is extended), so that
+// an item delivered by another process reaches the worker that has the run
+// loaded.
 func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.Run, error) {
 	if p.Limit <= 0 {
 		return nil, nil
@@ -205,7 +208,7 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 	), mail AS (
 		SELECT r.run_id FROM runs r
 		WHERE r.run_id IN (SELECT run_id FROM inbox) AND r.status = 'running'`+filter+`
-		  AND (r.lease_until IS NULL OR r.lease_until <= now())
+		  AND (r.lease_until IS NULL OR r.lease_until <= now() OR (r.owner = $2 AND $2 <> ''))
 		LIMIT $1
 		FOR UPDATE SKIP LOCKED
 	), c AS (

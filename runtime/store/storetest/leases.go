@@ -118,6 +118,44 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		require.Equal(t, "w2", b.getRun(t, run.RunID).Owner)
 	})
 
+	t.Run("ClaimRunsReclaimsOwnLeasedRunsWithInbox", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		// The owner has both runs loaded; another process delivers a signal
+		// to one of them through the store.
+		mail := b.createRun(t, &store.CreateRunParams{Run: newRun(), Owner: "w1", Lease: mediumLease})
+		quiet := b.createRun(t, &store.CreateRunParams{Run: newRun(), Owner: "w1", Lease: mediumLease})
+		require.Empty(t, b.claimRunIDs(t, "w1", longLease), "own leased runs without inbox items are not re-claimed")
+		_, err := b.store.Deliver(b.ctx, &store.DeliverParams{RunID: mail.RunID, Kind: "signal", Name: "s"})
+		require.NoError(t, err)
+
+		require.Empty(t, b.claimRunIDs(t, "w2", longLease), "another owner still cannot claim a leased run")
+		before := time.Now()
+		runs, err := b.store.ClaimRuns(b.ctx, &store.ClaimRunsParams{
+			Owner: "w1", Queues: []string{""}, Limit: 100, Lease: longLease,
+		})
+		require.NoError(t, err)
+		require.Len(t, runs, 1, "the owner re-claims its leased run with inbox items")
+		require.Equal(t, mail.RunID, runs[0].RunID)
+		require.Equal(t, "w1", runs[0].Owner)
+		requireTimeNear(t, before.Add(longLease), runs[0].LeaseUntil, time.Second)
+		requireTimeNear(t, before.Add(longLease), b.getRun(t, mail.RunID).LeaseUntil, time.Second)
+		require.Equal(t, "w1", b.getRun(t, quiet.RunID).Owner)
+
+		// Until the inbox is consumed, every claim by the owner returns it.
+		require.Equal(t, []string{mail.RunID}, b.claimRunIDs(t, "w1", longLease))
+		items, err := b.store.ListInbox(b.ctx, mail.RunID)
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		require.NoError(t, b.store.Commit(b.ctx, &store.CommitParams{
+			RunID: mail.RunID, Owner: "w1", ExpectLen: 0,
+			Events:       []store.Event{{Kind: "signal", Data: []byte("{}")}},
+			ConsumeInbox: []int64{items[0].ID},
+		}))
+		require.Empty(t, b.claimRunIDs(t, "w1", longLease), "nothing left to re-claim")
+	})
+
 	t.Run("ConcurrentClaimRunsNeverHandARunTwice", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
