@@ -100,6 +100,21 @@ func TestEnv(t *testing.T) {
 		require.Equal(t, "approved by ann", got)
 	})
 
+	t.Run("SelectorSignalBeatsTheTimer", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.OnActivity(SendReminder, durabletest.Anything, durabletest.Anything).Never()
+		b.env.RegisterDelayedCallback(func() { b.env.SignalWorkflow("done", "ada") }, 48*time.Hour)
+
+		b.env.ExecuteWorkflow(ReminderWorkflow, "ada")
+
+		var got string
+		require.NoError(t, b.env.GetWorkflowResult(&got))
+		require.Equal(t, "done early, by ada", got)
+		require.Equal(t, 48*time.Hour, b.env.Now().Sub(b.start))
+		b.env.AssertExpectations(t)
+	})
+
 	t.Run("CancelWorkflowCancelsTheContext", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -151,6 +166,20 @@ func TestEnv(t *testing.T) {
 		b.env.AssertActivityNumberOfCalls(t, "Flaky", 5)
 		// Backoffs 1m, 2m, 4m, 8m.
 		require.Equal(t, 15*time.Minute, b.env.Now().Sub(b.start))
+	})
+
+	t.Run("DefaultRetryPolicyStopsAfterTenAttempts", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.OnActivity(Flaky, durabletest.Anything).Return("", errors.New("down"))
+
+		b.env.ExecuteWorkflow(func(ctx context.Context) (string, error) { return durable.Call[string](ctx, Flaky) })
+
+		require.True(t, b.env.IsWorkflowCompleted())
+		require.ErrorContains(t, b.env.GetWorkflowError(), "down")
+		b.env.AssertActivityNumberOfCalls(t, "Flaky", durabletest.MaximumAttemptsDefault)
+		// As in Temporal's test environment: 1s between attempts.
+		require.Equal(t, 9*time.Second, b.env.Now().Sub(b.start))
 	})
 
 	t.Run("ActivityTimeoutWhileTheActivityBlocks", func(t *testing.T) {

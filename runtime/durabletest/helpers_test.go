@@ -93,7 +93,10 @@ func RetryWorkflow(ctx context.Context) (string, error) {
 		RetryPolicy: &durable.RetryPolicy{
 			InitialInterval:    time.Minute,
 			BackoffCoefficient: 2,
-			MaximumAttempts:    5,
+			// Set, because Temporal's test environment (and so an Env)
+			// defaults MaximumInterval to InitialInterval.
+			MaximumInterval: time.Hour,
+			MaximumAttempts: 5,
 		},
 	})
 	return durable.Call[string](ctx, Flaky)

@@ -264,6 +264,19 @@ func outTypes(t reflect.Type) string {
 func formatArgs(args []any) string {
 	s := make([]string, len(args))
 	for i, a := range args {
+		switch a := a.(type) {
+		case string:
+			if a == Anything {
+				s[i] = "durabletest.Anything"
+				continue
+			}
+		case anythingOfType:
+			s[i] = fmt.Sprintf("durabletest.AnythingOfType(%q)", string(a))
+			continue
+		case argMatcher:
+			s[i] = "durabletest." + a.String()
+			continue
+		}
 		s[i] = fmt.Sprintf("%#v", a)
 	}
 	return strings.Join(s, ", ")

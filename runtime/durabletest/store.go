@@ -3,9 +3,11 @@ package durabletest
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/durablego/toolkit/runtime/durable"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
@@ -39,18 +41,82 @@ func (s *clockStore) setSeed(details json.RawMessage) {
 	s.seed = details
 }
 
+// seedTasks prepares new activity tasks: Temporal's test retry defaults,
+// and the seeded heartbeat details.
 func (s *clockStore) seedTasks(tasks []*store.Task) {
 	s.mu.Lock()
 	seed := s.seed
 	s.mu.Unlock()
-	if seed == nil {
-		return
-	}
 	for _, t := range tasks {
-		if t.Kind == "activity" && t.Details == nil {
+		if t.Kind != "activity" {
+			continue
+		}
+		t.Data = testRetryDefaults(t.Data)
+		if seed != nil && t.Details == nil {
 			t.Details = seed
 		}
 	}
+}
+
+// MaximumAttemptsDefault is the attempt limit an Env gives activities whose
+// retry policy has none (unlimited), as Temporal's test environment does:
+// unlimited retries in skipped time would spin until the test timeout.
+const MaximumAttemptsDefault = 10
+
+// testRetryDefaults applies Temporal's test-environment retry defaults to
+// an activity task: at most MaximumAttemptsDefault attempts unless the
+// policy sets a limit, and a MaximumInterval of InitialInterval unless set.
+// The task is the engine's JSON; anything unexpected leaves it unchanged.
+func testRetryDefaults(data []byte) []byte {
+	var task map[string]json.RawMessage
+	if json.Unmarshal(data, &task) != nil {
+		return data
+	}
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(task["options"], &opts) != nil || opts == nil {
+		return data
+	}
+	rp := map[string]json.RawMessage{}
+	if raw := opts["RetryPolicy"]; len(raw) > 0 && string(raw) != "null" {
+		if json.Unmarshal(raw, &rp) != nil {
+			return data
+		}
+	}
+	num := func(k string) (int64, bool) {
+		raw, ok := rp[k]
+		if !ok {
+			return 0, true
+		}
+		var n int64
+		return n, json.Unmarshal(raw, &n) == nil
+	}
+	attempts, ok1 := num("MaximumAttempts")
+	initial, ok2 := num("InitialInterval")
+	maxInterval, ok3 := num("MaximumInterval")
+	if !ok1 || !ok2 || !ok3 {
+		return data
+	}
+	if attempts == 0 {
+		rp["MaximumAttempts"] = json.RawMessage(strconv.Itoa(MaximumAttemptsDefault))
+	}
+	if initial == 0 {
+		initial = int64(durable.RetryInitialIntervalDefault)
+	}
+	if maxInterval == 0 {
+		rp["MaximumInterval"] = json.RawMessage(strconv.FormatInt(initial, 10))
+	}
+	var err error
+	if opts["RetryPolicy"], err = json.Marshal(rp); err != nil {
+		return data
+	}
+	if task["options"], err = json.Marshal(opts); err != nil {
+		return data
+	}
+	out, err := json.Marshal(task)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 func (s *clockStore) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
