@@ -444,19 +444,18 @@ func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunPar
 	}
 }
 
-// afterDrain unloads idle runs that wait long (or too many of them).
-func (e *Engine) afterDrain(in *instance) {
-	if e.cfg.evictAfter <= 0 && e.cfg.maxCached <= 0 {
+// maybeEvict unloads the instance if it is idle and waits long (or too
+// many runs are loaded). Only the drainer calls it.
+func (in *instance) maybeEvict() {
+	e := in.e
+	if in.isGone() || e.cfg.evictAfter <= 0 && e.cfg.maxCached <= 0 {
 		return
 	}
 	e.mu.Lock()
 	over := e.cfg.maxCached > 0 && len(e.instances) > e.cfg.maxCached
 	e.mu.Unlock()
-	if in.isGone() {
-		return
-	}
-	if over || in.evictable(e.cfg.clock.Now()) {
-		in.post(msgEvict{})
+	if over && in.idle() || in.evictable(e.cfg.clock.Now()) {
+		in.evict()
 	}
 }
 
@@ -598,11 +597,11 @@ func (e *Engine) start2(ctx context.Context, opts StartOptions, workflow any, ar
 
 // releaseDrain ends a synchronous drain, handing queued messages on.
 func (in *instance) releaseDrain() {
+	in.maybeEvict()
 	in.mu.Lock()
 	if len(in.mailbox) == 0 || in.gone {
 		in.draining = false
 		in.mu.Unlock()
-		in.e.afterDrain(in)
 		return
 	}
 	in.mu.Unlock()
@@ -783,12 +782,10 @@ func (in *instance) readInbox() {
 	}
 }
 
-// evictable reports whether an idle run only waits for something far away.
-func (in *instance) evictable(now time.Time) bool {
-	if in.readonly || in.closing != nil || in.e.cfg.evictAfter <= 0 {
-		return false
-	}
-	if len(in.activities) > 0 || in.dirty() {
+// idle reports whether the run waits for nothing that would be lost or
+// slowed down by unloading it: no activity, child or update in flight.
+func (in *instance) idle() bool {
+	if in.readonly || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.dirty() || in.extra.runningUpdates > 0 {
 		return false
 	}
 	for _, c := range in.extra.children {
@@ -796,13 +793,21 @@ func (in *instance) evictable(now time.Time) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// evictable reports whether an idle run only waits for a timer far away.
+func (in *instance) evictable(now time.Time) bool {
+	if in.e.cfg.evictAfter <= 0 || !in.idle() {
+		return false
+	}
 	at := in.wakeAt()
 	return !at.IsZero() && at.Sub(now) > in.e.cfg.evictAfter
 }
 
 // evict unloads an idle run; it is replayed when it next wants work.
 func (in *instance) evict() {
-	if len(in.activities) > 0 || in.dirty() {
+	if !in.idle() {
 		return
 	}
 	err := in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.wakeAt()})

@@ -177,19 +177,30 @@ func (in *instance) post(m any) bool {
 
 func (in *instance) drain() {
 	defer in.e.busy.Add(-1)
+	evictChecked := false
 	for {
 		in.mu.Lock()
-		if len(in.mailbox) == 0 || in.gone {
+		if in.gone {
 			in.draining = false
 			leftover := in.mailbox
 			in.mailbox = nil
-			gone := in.gone
 			in.mu.Unlock()
-			if gone {
-				in.reject(leftover)
-			}
-			break
+			in.reject(leftover)
+			return
 		}
+		if len(in.mailbox) == 0 {
+			if !evictChecked {
+				// Still the drainer: decide on eviction with the state to ourselves.
+				in.mu.Unlock()
+				in.maybeEvict()
+				evictChecked = true
+				continue
+			}
+			in.draining = false
+			in.mu.Unlock()
+			return
+		}
+		evictChecked = false
 		msgs := in.mailbox
 		in.mailbox = nil
 		in.mu.Unlock()
@@ -211,7 +222,6 @@ func (in *instance) drain() {
 			in.settle()
 		}
 	}
-	in.e.afterDrain(in)
 }
 
 func (in *instance) isGone() bool {
