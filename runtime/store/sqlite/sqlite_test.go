@@ -8,7 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -231,6 +234,45 @@ func TestOpen(t *testing.T) {
 		require.Contains(t, out, b.path)
 	})
 
+	t.Run("AcknowledgedCommitsSurviveSIGKILL", func(t *testing.T) {
+		t.Parallel()
+		if runtime.GOOS == "windows" {
+			t.Skip("no SIGKILL")
+		}
+		b := setup(t)
+
+		cmd := helperCommand(t, "commit", b.path)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewScanner(stdout)
+		var acked int64
+		for acked < 200 && lines.Scan() {
+			n, err := strconv.ParseInt(lines.Text(), 10, 64)
+			require.NoError(t, err, "helper said %q", lines.Text())
+			acked = n
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+		for lines.Scan() { // acknowledged before the kill landed
+			if n, err := strconv.ParseInt(lines.Text(), 10, 64); err == nil {
+				acked = n
+			}
+		}
+
+		// The lock died with the process; every acknowledged event is there.
+		s := b.open(t)
+		events, err := s.LoadJournal(b.ctx, "r1", 0)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, int64(len(events)), acked)
+		for i, e := range events {
+			require.EqualValues(t, i+1, e.Seq)
+		}
+		r, err := s.GetRun(b.ctx, "r1")
+		require.NoError(t, err)
+		require.EqualValues(t, len(events), r.JournalLen)
+	})
+
 	t.Run("MemoryStoresAreSeparate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -340,6 +382,28 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		fmt.Println("opened")
+	case "commit":
+		// Commit events to run r1 forever, printing each acknowledged
+		// length, until killed.
+		ctx := context.Background()
+		s, err := sqlite.Open(ctx, os.Args[len(os.Args)-1])
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		if err := s.CreateRun(ctx, runParams("r1")); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		for n := int64(1); ; n++ {
+			if err := s.Commit(ctx, &store.CommitParams{
+				RunID: "r1", Owner: "w1", ExpectLen: n, Events: []store.Event{{Kind: "e", Data: []byte(fmt.Sprint(n + 1))}},
+			}); err != nil {
+				fmt.Println(err)
+				os.Exit(1)
+			}
+			fmt.Println(n + 1)
+		}
 	case "hold":
 		path, d := os.Args[len(os.Args)-2], os.Args[len(os.Args)-1]
 		hold, err := time.ParseDuration(d)
