@@ -351,5 +351,19 @@ func TestNonDeterminismMakesTheRunStuck(t *testing.T) {
 	r, err := e2.Store().CurrentRun(ctx, "nd")
 	require.NoError(t, err)
 	require.Equal(t, store.StatusStuck, r.Status)
-	_ = r
+	info, err := e2.Describe(ctx, "nd")
+	require.NoError(t, err)
+	require.Equal(t, "stuck", info.Status)
+	require.ErrorAs(t, info.Error, &nd)
+	require.NoError(t, e2.Close())
+
+	// Deploy the fixed (original) code and resume: nothing was lost.
+	e3 := openEngine(t, dsn)
+	e3.RegisterWorkflow(v1, durable.WithName("W"))
+	e3.RegisterActivity(A, durable.WithName("A"))
+	e3.RegisterActivity(B, durable.WithName("B"))
+	require.NoError(t, e3.Resume(ctx, "nd"))
+	var n int
+	require.NoError(t, e3.Run("nd").Get(ctx, &n))
+	require.Equal(t, 1, n)
 }
