@@ -1,0 +1,71 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// RunInfo describes the newest run of a workflow ID.
+type RunInfo struct {
+	WorkflowID string
+	RunID      string
+	Workflow   string
+	Queue      string
+	Status     string // running, stuck, completed, failed, canceled, terminated, continued
+	// Error is the run's error when it failed, was cancelled or is stuck.
+	Error      error
+	JournalLen int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ParentRunID, PrevRunID, NextRunID string
+}
+
+// Describe returns what the store knows of the newest run of a workflow ID.
+func (e *Engine) Describe(ctx context.Context, id string) (*RunInfo, error) {
+	r, err := e.store.CurrentRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("durable: Describe %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("durable: Describe %s: %w", id, err)
+	}
+	info := &RunInfo{
+		WorkflowID: r.WorkflowID, RunID: r.RunID, Workflow: r.Workflow, Queue: r.Queue, Status: string(r.Status),
+		JournalLen: r.JournalLen, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ParentRunID: r.ParentRunID, PrevRunID: r.PrevRunID, NextRunID: r.NextRunID,
+	}
+	if len(r.Error) > 0 {
+		var f journal.Failure
+		if jsonUnmarshal(r.Error, &f) == nil {
+			info.Error = fromFailure(&f)
+		}
+	}
+	return info, nil
+}
+
+// Resume makes the stuck run of a workflow ID run again: it is replayed
+// from its journal with the code registered now. Use it after deploying a
+// fix for the NonDeterminismError or PanicError that stopped it.
+func (e *Engine) Resume(ctx context.Context, id string) error {
+	r, err := e.store.CurrentRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("durable: Resume %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("durable: Resume %s: %w", id, err)
+	}
+	if r.Status != store.StatusStuck {
+		return fmt.Errorf("durable: Resume %s: run %s is %s, not stuck", id, r.RunID, r.Status)
+	}
+	if err := e.store.SetRunStatus(ctx, &store.SetRunStatusParams{RunID: r.RunID, Status: store.StatusRunning, WakeAt: e.cfg.clock.Now()}); err != nil {
+		return fmt.Errorf("durable: Resume %s: %w", id, err)
+	}
+	e.notifyChange(id)
+	e.pokePoller()
+	return nil
+}
