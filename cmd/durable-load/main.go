@@ -5,15 +5,23 @@
 //	durable-load -dsn sqlite:/tmp/load.db -starters 200 -n 20000
 //	durable-load -dsn sqlite:/tmp/load.db -starters 1 -n 2000 -fsync
 //	durable-load -dsn sqlite:/tmp/load.db -parked 20000
+//	durable-load -dsn postgres://localhost/db -schema load1 -workers 2 -starters 200 -n 20000
+//
+// With -workers N (PostgreSQL only) the command starts N worker processes
+// (itself, with -serve) that share the work, and this process only starts
+// workflows and waits for their results, as a client-only engine.
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -24,6 +32,7 @@ import (
 	"time"
 
 	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/store/postgres"
 )
 
 // Dot is the steps3 activity.
@@ -50,14 +59,29 @@ func main() {
 	}
 }
 
+type options struct {
+	dsn, schema, syncCommit string
+	maxConns                int
+	lease, poll             time.Duration
+	fsync, worker           bool
+}
+
 func run() error {
-	dsn := flag.String("dsn", "", "store (sqlite:PATH, memory:, postgres://...); default a fresh SQLite file")
+	var o options
+	flag.StringVar(&o.dsn, "dsn", "", "store (sqlite:PATH, memory:, postgres://...); default a fresh SQLite file")
 	starters := flag.Int("starters", 200, "concurrent starters, each starting a workflow and waiting for its result")
 	n := flag.Int("n", 20000, "workflows to run")
-	fsync := flag.Bool("fsync", false, "make every commit survive power loss (SQLite synchronous=FULL)")
+	flag.BoolVar(&o.fsync, "fsync", false, "make every commit survive power loss (SQLite synchronous=FULL)")
 	parked := flag.Int("parked", 0, "instead of steps3: park this many runs in Sleep(1h) and report RSS per run")
-	worker := flag.Bool("worker", true, "work runs in this process (false: client only, for PostgreSQL with separate workers)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	flag.BoolVar(&o.worker, "worker", true, "work runs in this process (false: client only, for PostgreSQL with separate workers)")
+	workers := flag.Int("workers", 0, "PostgreSQL: start this many worker processes (this command with -serve); this process is then client only")
+	serve := flag.Bool("serve", false, "work the store until stdin is closed (what -workers starts)")
+	flag.StringVar(&o.schema, "schema", "", "PostgreSQL schema of the store (default: "+postgres.SchemaDefault+")")
+	flag.IntVar(&o.maxConns, "maxconns", 0, "PostgreSQL: connection pool size per process (default: the store's)")
+	flag.StringVar(&o.syncCommit, "synccommit", "", "PostgreSQL synchronous_commit for the store's sessions: on, off (default: the server's)")
+	flag.DurationVar(&o.lease, "lease", 0, "lease timeout (default: the engine's)")
+	flag.DurationVar(&o.poll, "poll", 0, "poll interval (default: the engine's)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file (with -workers, each worker writes FILE.worker<i> too)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -71,33 +95,141 @@ func run() error {
 		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
-	if *dsn == "" {
+	if o.dsn == "" {
 		dir, err := os.MkdirTemp("", "durable-load-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		*dsn = "sqlite:" + dir + "/load.db"
+		o.dsn = "sqlite:" + dir + "/load.db"
 	}
-	opts := []durable.Option{durable.WithFsync(*fsync), durable.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
-	if !*worker {
-		opts = append(opts, durable.WithClientOnly())
+	if *workers > 0 {
+		if storeKind(o.dsn) != "postgres" && storeKind(o.dsn) != "postgresql" {
+			return errors.New("-workers needs a postgres:// DSN (SQLite serves one process)")
+		}
+		o.worker = false
 	}
-	e, err := durable.Open(ctx, *dsn, opts...)
+	e, closeEngine, err := openEngine(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer closeEngine()
 	e.RegisterWorkflow(Steps3)
 	e.RegisterWorkflow(Parked)
 	e.RegisterActivity(Dot)
+	if *serve {
+		fmt.Println("ready")
+		_, err := io.Copy(io.Discard, os.Stdin)
+		return err
+	}
+	if *workers > 0 {
+		stop, err := startWorkers(*workers, *cpuprofile)
+		defer stop()
+		if err != nil {
+			return err
+		}
+	}
 	if *parked > 0 {
 		return parkedRSS(ctx, e, *parked)
 	}
-	return steps3(ctx, e, *starters, *n, *dsn, *fsync)
+	return steps3(ctx, e, *starters, *n, o, *workers)
 }
 
-func steps3(ctx context.Context, e *durable.Engine, starters, n int, dsn string, fsync bool) error {
+// openEngine opens the store (PostgreSQL with the -schema, -maxconns and
+// -synccommit options) and an engine on it; closeAll closes both.
+func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll func(), err error) {
+	opts := []durable.Option{durable.WithFsync(o.fsync), durable.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
+	if !o.worker {
+		opts = append(opts, durable.WithClientOnly())
+	}
+	if o.lease > 0 {
+		opts = append(opts, durable.WithLeaseTimeout(o.lease))
+	}
+	if o.poll > 0 {
+		opts = append(opts, durable.WithPollInterval(o.poll))
+	}
+	kind := storeKind(o.dsn)
+	if kind != "postgres" && kind != "postgresql" {
+		e, err := durable.Open(ctx, o.dsn, opts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return e, func() { e.Close() }, nil
+	}
+	var popts []postgres.Option
+	if o.schema != "" {
+		popts = append(popts, postgres.WithSchema(o.schema))
+	}
+	if o.maxConns > 0 {
+		popts = append(popts, postgres.WithMaxConns(int32(o.maxConns)))
+	}
+	if o.syncCommit != "" {
+		popts = append(popts, postgres.WithSynchronousCommit(o.syncCommit))
+	}
+	st, err := postgres.Open(ctx, o.dsn, popts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err = durable.New(ctx, st, opts...)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return e, func() { e.Close(); st.Close() }, nil
+}
+
+// startWorkers starts n copies of this command with -serve and the store
+// flags, waits until each is ready, and returns a function that stops them.
+func startWorkers(n int, cpuprofile string) (stop func(), err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return func() {}, err
+	}
+	var cmds []*exec.Cmd
+	var stdins []io.WriteCloser
+	stop = func() {
+		for _, in := range stdins {
+			in.Close()
+		}
+		for _, c := range cmds {
+			_ = c.Wait()
+		}
+	}
+	for i := range n {
+		args := []string{"-serve"}
+		flag.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "dsn", "schema", "maxconns", "synccommit", "lease", "poll":
+				args = append(args, "-"+f.Name+"="+f.Value.String())
+			}
+		})
+		if cpuprofile != "" {
+			args = append(args, "-cpuprofile="+cpuprofile+".worker"+strconv.Itoa(i))
+		}
+		cmd := exec.Command(exe, args...)
+		cmd.Stderr = os.Stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return stop, err
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return stop, err
+		}
+		if err := cmd.Start(); err != nil {
+			return stop, err
+		}
+		cmds, stdins = append(cmds, cmd), append(stdins, stdin)
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		if strings.TrimSpace(line) != "ready" {
+			return stop, fmt.Errorf("worker %d did not start: %q", i, line)
+		}
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	}
+	return stop, nil
+}
+
+func steps3(ctx context.Context, e *durable.Engine, starters, n int, o options, workers int) error {
 	var (
 		next    atomic.Int64
 		mu      sync.Mutex
@@ -142,10 +274,18 @@ func steps3(ctx context.Context, e *durable.Engine, starters, n int, dsn string,
 	}
 	slices.Sort(lats)
 	pct := func(p float64) time.Duration { return lats[min(len(lats)-1, int(float64(len(lats))*p))] }
-	fmt.Printf("steps3 store=%s fsync=%v starters=%d workflows=%d cpus=%d\n", storeKind(dsn), fsync, starters, n, runtime.NumCPU())
+	fmt.Printf("steps3 store=%s fsync=%v synccommit=%s workers=%d starters=%d workflows=%d cpus=%d\n",
+		storeKind(o.dsn), o.fsync, cmpOr(o.syncCommit, "server"), workers, starters, n, runtime.NumCPU())
 	fmt.Printf("  throughput %.0f workflows/s (%.2fs)\n", float64(n)/elapsed.Seconds(), elapsed.Seconds())
 	fmt.Printf("  latency p50 %v  p90 %v  p99 %v\n", pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond))
 	return nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func parkedRSS(ctx context.Context, e *durable.Engine, n int) error {
