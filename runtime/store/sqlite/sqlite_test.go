@@ -273,6 +273,30 @@ func TestOpen(t *testing.T) {
 		require.EqualValues(t, len(events), r.JournalLen)
 	})
 
+	t.Run("TasksOfReleasedLeasesComeBackAbandoned", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		s := b.open(t)
+		p := runParams("r1")
+		p.Tasks = []*store.Task{{ID: "t1", Kind: "activity", DueAt: time.Now()}}
+		require.NoError(t, s.CreateRun(b.ctx, p))
+		claim := func(owner string) []*store.Task {
+			t.Helper()
+			tasks, err := s.ClaimTasks(b.ctx, &store.ClaimTasksParams{Owner: owner, Limit: 1, Lease: time.Hour})
+			require.NoError(t, err)
+			return tasks
+		}
+		require.Len(t, claim("dead"), 1)
+
+		// What an engine does on a store only it can open, at start-up.
+		require.NoError(t, s.ReleaseLeases(b.ctx, ""))
+		tasks := claim("successor")
+		require.Len(t, tasks, 1)
+		require.True(t, tasks[0].Abandoned, "the attempt died with the previous process")
+		require.ErrorIs(t, s.UpdateTask(b.ctx, &store.UpdateTaskParams{ID: "t1", Owner: "dead", Details: []byte("x")}),
+			store.ErrLeaseLost)
+	})
+
 	t.Run("MemoryStoresAreSeparate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

@@ -41,12 +41,14 @@ type stmts struct {
 	deliverWorkflow *wstmt
 	deliverRun      *wstmt
 
-	claimRuns       *wstmt
-	releaseRun      *wstmt
-	renewRun        *wstmt
-	renewTask       *wstmt
-	releaseRunsOf   *wstmt
-	releaseRunsAll  *wstmt
+	claimRuns      *wstmt
+	releaseRun     *wstmt
+	renewRun       *wstmt
+	renewTask      *wstmt
+	releaseRunsOf  *wstmt
+	releaseRunsAll *wstmt
+	// Released task leases keep their owner, so that the next claim
+	// reports the attempt as abandoned: it died with its worker.
 	releaseTasksOf  *wstmt
 	releaseTasksAll *wstmt
 	setRunStatus    *wstmt
@@ -92,8 +94,8 @@ func (s *stmts) defs() []wdef {
 		{&s.renewTask, `UPDATE tasks SET lease_until = ?3 WHERE id = ?1 AND owner = ?2 AND lease_until > ?4`},
 		{&s.releaseRunsOf, `UPDATE runs SET owner = '', lease_until = 0 WHERE owner = ?1 AND owner <> ''`},
 		{&s.releaseRunsAll, `UPDATE runs SET owner = '', lease_until = 0 WHERE owner <> ''`},
-		{&s.releaseTasksOf, `UPDATE tasks SET owner = '', lease_until = 0 WHERE owner = ?1 AND owner <> ''`},
-		{&s.releaseTasksAll, `UPDATE tasks SET owner = '', lease_until = 0 WHERE owner <> ''`},
+		{&s.releaseTasksOf, `UPDATE tasks SET lease_until = 0 WHERE owner = ?1 AND owner <> '' AND lease_until > 0`},
+		{&s.releaseTasksAll, `UPDATE tasks SET lease_until = 0 WHERE owner <> '' AND lease_until > 0`},
 		{&s.setRunStatus, `UPDATE runs SET status = ?2, error = ?3, wake_at = ?4, owner = '', lease_until = 0, updated_at = ?5 WHERE run_id = ?1 AND status IN ` + openStatuses + ``},
 		{&s.claimTasks, `UPDATE tasks SET owner = ?1, lease_until = ?2, abandoned = (owner <> '') WHERE id IN (SELECT id FROM tasks WHERE due_at <= ?3 AND lease_until <= ?3 AND (?4 IS NULL OR kind IN (SELECT value FROM json_each(?4))) AND (?5 IS NULL OR queue IN (SELECT value FROM json_each(?5))) ORDER BY due_at LIMIT ?6) RETURNING ` + taskColumns},
 		{&s.updateTask, `UPDATE tasks SET details = coalesce(?4, details), lease_until = CASE WHEN ?5 THEN 0 WHEN ?6 > 0 THEN ?3 + ?6 ELSE lease_until END, owner = CASE WHEN ?5 THEN '' ELSE owner END, due_at = CASE WHEN ?5 THEN ?7 ELSE due_at END, attempt = CASE WHEN ?5 THEN ?8 ELSE attempt END WHERE id = ?1 AND owner = ?2 AND lease_until > ?3`},
