@@ -121,6 +121,17 @@ func TestOpen(t *testing.T) {
 		require.Equal(t, []byte{0, 1}, events[1].Data)
 	})
 
+	t.Run("PathWithURICharacters", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		dir := filepath.Join(t.TempDir(), "a dir #1 ?x=y&z%20")
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		b.path = filepath.Join(dir, "my store.db")
+		s := b.open(t)
+		require.NoError(t, s.CreateRun(b.ctx, runParams("r1")))
+		require.FileExists(t, b.path)
+	})
+
 	t.Run("UsesWAL", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
