@@ -384,26 +384,38 @@ func (e *Env) currentID() string {
 // It reports the run's result and error and whether it closed.
 func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (json.RawMessage, error, bool) {
 	e.tb.Helper()
-	type outcome struct {
-		raw json.RawMessage
-		err error
-	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	done := make(chan outcome, 1)
+	var (
+		raw    json.RawMessage
+		runErr error
+	)
+	done := make(chan struct{})
 	go func() {
-		var raw json.RawMessage
-		err := run.Get(ctx, &raw)
-		done <- outcome{raw, err}
+		defer close(done)
+		runErr = run.Get(ctx, &raw)
 	}()
-	e.mu.Lock()
-	timeout := e.cfg.testTimeout
-	e.mu.Unlock()
-	deadline := time.Now().Add(timeout)
 	what := "workflow " + workflowID
 	if !isWorkflow {
 		what = "activity"
 	}
+	if err := e.drive(what, workflowID, done, nil, 0); err != nil {
+		return nil, err, false
+	}
+	return raw, runErr, true
+}
+
+// drive moves the test clock until done is closed, failing the test when
+// nothing is left that could close it (ErrBlocked) or the test timeout
+// passes (ErrTestTimeout). Time moves only once ready (nil: at once)
+// reports true. base is the number of host calls under way that are this
+// drive's own (a delayed callback driving an update).
+func (e *Env) drive(what, workflowID string, done <-chan struct{}, ready func() bool, base int64) error {
+	e.tb.Helper()
+	e.mu.Lock()
+	timeout := e.cfg.testTimeout
+	e.mu.Unlock()
+	deadline := time.Now().Add(timeout)
 	polled := false
 	var stallSince, stallDue time.Time
 	pause := time.NewTimer(0)
@@ -411,22 +423,22 @@ func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (jso
 	wait := 20 * time.Microsecond
 	for {
 		select {
-		case o := <-done:
-			return o.raw, o.err, true
+		case <-done:
+			return nil
 		default:
 		}
 		if time.Now().After(deadline) {
 			e.tb.Errorf("durabletest: test timeout: %s did not finish within %v of real time (test clock at %s); SetTestTimeout raises the bound",
 				what, timeout, e.clk.Now().Format(time.RFC3339))
-			return nil, fmt.Errorf("%w: %s did not finish within %v", ErrTestTimeout, what, timeout), false
+			return fmt.Errorf("%w: %s did not finish within %v", ErrTestTimeout, what, timeout)
 		}
-		if e.idle() {
+		if (ready == nil || ready()) && e.idle(base) {
 			stallSince = time.Time{}
 			if e.runClosed(workflowID) {
-				// The run closed; Get is on its way.
+				// The run closed; what we wait for is on its way.
 				select {
-				case o := <-done:
-					return o.raw, o.err, true
+				case <-done:
+					return nil
 				case <-time.After(time.Until(deadline)):
 					continue
 				}
@@ -446,12 +458,12 @@ func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (jso
 			}
 			e.tb.Errorf("durabletest: %s blocked: every coroutine waits and no timer is due (test clock at %s)",
 				what, e.clk.Now().Format(time.RFC3339))
-			return nil, fmt.Errorf("%w (%s)", ErrBlocked, what), false
+			return fmt.Errorf("%w (%s)", ErrBlocked, what)
 		}
 		// Only activities are running: let the next timer (an activity
 		// timeout, say) fire once as much real time has passed, as
 		// Temporal's test environment does.
-		if e.onlyActivities() {
+		if e.onlyActivities(base) {
 			if due, ok := e.nextDue(); ok {
 				switch {
 				case stallSince.IsZero() || !due.Equal(stallDue):
@@ -468,8 +480,8 @@ func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (jso
 		}
 		pause.Reset(wait)
 		select {
-		case o := <-done:
-			return o.raw, o.err, true
+		case <-done:
+			return nil
 		case <-pause.C:
 		}
 		wait = min(wait*2, 2*time.Millisecond)
@@ -478,28 +490,28 @@ func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (jso
 
 // quiet reports whether nothing is under way: no engine work (mocks waiting
 // on the test clock aside), no clock callback and no host call.
-func (e *Env) quiet() bool {
-	return e.clk.inflight.Load() == 0 && e.pending.Load() == 0 && e.eng.Busy() == e.waitingMocks.Load()
+func (e *Env) quiet(base int64) bool {
+	return e.clk.inflight.Load() == 0 && e.pending.Load() == base && e.eng.Busy() == e.waitingMocks.Load()
 }
 
 // idle reports whether the engine stays quiet across a few yields, so that
 // work handed from one goroutine to another is not mistaken for idleness.
-func (e *Env) idle() bool {
+func (e *Env) idle(base int64) bool {
 	for range 3 {
-		if !e.quiet() {
+		if !e.quiet(base) {
 			return false
 		}
 		runtime.Gosched()
 	}
 	time.Sleep(10 * time.Microsecond)
-	return e.quiet()
+	return e.quiet(base)
 }
 
 // onlyActivities reports whether all the engine's work is activity code
 // running (not waiting on the test clock).
-func (e *Env) onlyActivities() bool {
+func (e *Env) onlyActivities(base int64) bool {
 	acts := e.activeActs.Load()
-	return acts > e.waitingMocks.Load() && e.clk.inflight.Load() == 0 && e.pending.Load() == 0 && e.eng.Busy() == acts
+	return acts > e.waitingMocks.Load() && e.clk.inflight.Load() == 0 && e.pending.Load() == base && e.eng.Busy() == acts
 }
 
 // runClosed reports whether the newest run of a workflow ID has closed.

@@ -115,6 +115,38 @@ func TestEnv(t *testing.T) {
 		b.env.AssertExpectations(t)
 	})
 
+	t.Run("ChildWorkflowsRunInSkippedTime", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.RegisterWorkflow(GreetLater)
+		b.env.OnActivity(Greet, durabletest.Anything, durabletest.Anything).Return("hi", nil).Twice()
+
+		b.env.ExecuteWorkflow(func(ctx context.Context) (string, error) {
+			first, err := durable.Child[string](ctx, GreetLater, "one")
+			if err != nil {
+				return "", err
+			}
+			second, err := durable.Child[string](ctx, GreetLater, "two")
+			return first + " / " + second, err
+		})
+
+		var got string
+		require.NoError(t, b.env.GetWorkflowResult(&got))
+		require.Equal(t, "hi (a day later) / hi (a day later)", got)
+		require.Equal(t, 48*time.Hour, b.env.Now().Sub(b.start))
+		b.env.AssertExpectations(t)
+	})
+
+	t.Run("ContinueAsNewIsFollowed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.ExecuteWorkflow(CountdownWorkflow, 3)
+		var got string
+		require.NoError(t, b.env.GetWorkflowResult(&got))
+		require.Equal(t, "liftoff", got)
+		require.Equal(t, 3*time.Hour, b.env.Now().Sub(b.start))
+	})
+
 	t.Run("CancelWorkflowCancelsTheContext", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

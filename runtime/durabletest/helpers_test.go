@@ -147,3 +147,13 @@ func (r *recorder) failures() string {
 	defer r.mu.Unlock()
 	return strings.Join(r.errs, "\n")
 }
+
+func CountdownWorkflow(ctx context.Context, n int) (string, error) {
+	if err := durable.Sleep(ctx, time.Hour); err != nil {
+		return "", err
+	}
+	if n > 1 {
+		return "", durable.ContinueAsNew(ctx, CountdownWorkflow, n-1)
+	}
+	return "liftoff", nil
+}

@@ -1,0 +1,142 @@
+package durabletest
+
+import (
+	"fmt"
+
+	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable"
+)
+
+// UpdateCallbacks receive an update's outcome, as Temporal's do: Reject
+// when the validator refuses it, else Accept and then Complete with the
+// handler's result (a durable.Value to decode) or error.
+type UpdateCallbacks interface {
+	Accept()
+	Reject(err error)
+	Complete(result durable.Value, err error)
+}
+
+// TestUpdateCallback is an UpdateCallbacks of optional functions
+// (Temporal's TestUpdateCallback).
+type TestUpdateCallback struct {
+	OnAccept   func()
+	OnReject   func(error)
+	OnComplete func(durable.Value, error)
+}
+
+// Accept calls OnAccept if set.
+func (c *TestUpdateCallback) Accept() {
+	if c.OnAccept != nil {
+		c.OnAccept()
+	}
+}
+
+// Reject calls OnReject if set.
+func (c *TestUpdateCallback) Reject(err error) {
+	if c.OnReject != nil {
+		c.OnReject(err)
+	}
+}
+
+// Complete calls OnComplete if set.
+func (c *TestUpdateCallback) Complete(result durable.Value, err error) {
+	if c.OnComplete != nil {
+		c.OnComplete(result, err)
+	}
+}
+
+// UpdateWorkflow sends an update to the workflow under test and calls uc
+// with its outcome; the test fails if it cannot be sent. Called from a
+// delayed callback (the usual place), it returns once the update's handler
+// has finished, skipping time while the handler waits. updateID is
+// accepted for Temporal compatibility; the engine names updates itself.
+func (e *Env) UpdateWorkflow(name, updateID string, uc UpdateCallbacks, args ...any) {
+	e.tb.Helper()
+	if err := e.UpdateWorkflowByID(e.currentID(), name, updateID, uc, args...); err != nil {
+		e.tb.Errorf("durabletest: UpdateWorkflow %q: %v", name, err)
+	}
+}
+
+// UpdateWorkflowNoRejection sends an update and fails t if it is rejected.
+func (e *Env) UpdateWorkflowNoRejection(name, updateID string, t TestingT, args ...any) {
+	e.tb.Helper()
+	e.UpdateWorkflow(name, updateID, &TestUpdateCallback{
+		OnReject: func(err error) { t.Errorf("durabletest: update %q was rejected: %v", name, err) },
+	}, args...)
+}
+
+// UpdateWorkflowByID sends an update to the open run of a workflow ID and
+// calls uc with its outcome.
+func (e *Env) UpdateWorkflowByID(workflowID, name, updateID string, uc UpdateCallbacks, args ...any) error {
+	e.tb.Helper()
+	before, err := e.acceptedUpdates(workflowID, name)
+	if err != nil {
+		return err
+	}
+	var (
+		v      durable.Value
+		updErr error
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v, updErr = e.eng.Update(e.ctx, workflowID, name, args...)
+	}()
+	// Time may move only once the update has arrived: it returned
+	// (rejected, say) or its acceptance is journaled.
+	acceptCalled := false
+	accepted := func() bool {
+		if acceptCalled {
+			return true
+		}
+		n, err := e.acceptedUpdates(workflowID, name)
+		if err == nil && n > before {
+			// Accept is called as soon as the acceptance is journaled,
+			// before the handler has finished, as in Temporal.
+			acceptCalled = true
+			uc.Accept()
+		}
+		return acceptCalled
+	}
+	ready := func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return accepted()
+		}
+	}
+	if err := e.drive(fmt.Sprintf("update %q of workflow %s", name, workflowID), workflowID, done, ready, e.pending.Load()); err != nil {
+		return err
+	}
+	if !accepted() {
+		uc.Reject(updErr)
+		return nil
+	}
+	uc.Complete(v, updErr)
+	return nil
+}
+
+// acceptedUpdates counts the updates named name the newest run of a
+// workflow ID has journaled as accepted.
+func (e *Env) acceptedUpdates(workflowID, name string) (int, error) {
+	r, err := e.eng.Store().CurrentRun(e.ctx, workflowID)
+	if err != nil {
+		return 0, fmt.Errorf("no run of workflow %s: %w", workflowID, err)
+	}
+	events, err := e.eng.Store().LoadJournal(e.ctx, r.RunID, 0)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ev := range events {
+		if ev.Kind != string(journal.UpdateAccepted) {
+			continue
+		}
+		data, err := journal.Decode(journal.UpdateAccepted, ev.Data)
+		if ud, ok := data.(*journal.UpdateData); err == nil && ok && ud.Name == name {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,70 @@
+package durabletest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/durabletest"
+)
+
+// CounterWorkflow adds what updates bring (after an hour's work each) and
+// returns once the total reaches 10.
+func CounterWorkflow(ctx context.Context) (int, error) {
+	total := 0
+	err := durable.SetUpdateHandler(ctx, "add", func(ctx context.Context, n int) (int, error) {
+		if err := durable.Sleep(ctx, time.Hour); err != nil {
+			return 0, err
+		}
+		total += n
+		return total, nil
+	}, durable.UpdateOptions{Validator: func(n int) error {
+		if n <= 0 {
+			return errors.New("only positive amounts")
+		}
+		return nil
+	}})
+	if err != nil {
+		return 0, err
+	}
+	if err := durable.Await(ctx, func() bool { return total >= 10 }); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+func TestUpdateWorkflow(t *testing.T) {
+	t.Parallel()
+
+	env := durabletest.NewEnv(t)
+	start := env.Now()
+	var events []string
+	record := func(what string) { events = append(events, what+" at "+env.Now().Sub(start).String()) }
+	callbacks := &durabletest.TestUpdateCallback{
+		OnAccept: func() { record("accepted") },
+		OnReject: func(err error) { record("rejected: " + err.Error()) },
+		OnComplete: func(v durable.Value, err error) {
+			require.NoError(t, err)
+			var total int
+			require.NoError(t, v.Get(&total))
+			record("completed with " + itoa(total))
+		},
+	}
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow("add", "", callbacks, -5) }, time.Hour)
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow("add", "", callbacks, 10) }, 2*time.Hour)
+
+	env.ExecuteWorkflow(CounterWorkflow)
+
+	var got int
+	require.NoError(t, env.GetWorkflowResult(&got))
+	require.Equal(t, 10, got)
+	require.Equal(t, []string{
+		"rejected: only positive amounts at 1h0m0s",
+		"accepted at 2h0m0s",
+		"completed with 10 at 3h0m0s",
+	}, events)
+}
