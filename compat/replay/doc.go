@@ -1,0 +1,40 @@
+// Package replay checks converted workflow code against what Temporal
+// actually did: it reads a Temporal workflow history (the protojson History
+// that `temporal workflow show --output json` prints), translates it into
+// a durable journal and replays that journal through the converted workflow
+// registered on a durable.Engine.
+//
+// # Translation
+//
+// Temporal's history interleaves inbound events (the start, activity
+// results, timer firings, signals, cancellation requests, child results,
+// accepted updates) with the commands the workflow issued (activities and
+// timers scheduled, markers, children started, external signals and
+// cancellations, completion). Each maps to one journal event of the same
+// meaning (see [Translate]). Command IDs are numbered in the order the
+// history records the commands, with one counter for activities, timers,
+// side effects, children, external signals and cancels, as the durable
+// runtime numbers them; completions find their command through the
+// scheduled, started or initiated event ID they carry. Payloads must be
+// json/plain (or binary/null); histories written with a custom data
+// converter or codec must be decoded first.
+//
+// # Verification
+//
+// [Verify] replays the journal with [durable.Engine.Replay], which matches
+// the code's yield points one by one (activity name and argument types,
+// timers, side effects, versions, children, signals and cancels sent,
+// update completions) and compares how the run ends (status and result).
+// Two facts are not in a Temporal history and are settled during the
+// replay: the Go types of an activity's arguments (taken from the code's
+// first matching call) and, when one workflow task delivered several
+// inbound events, which of them each command answered (the durable
+// runtime delivers them one at a time). Neither can hide a divergence: a
+// command is only ever moved to an earlier inbound event of the same
+// workflow task, never past another command.
+//
+// The first divergence is reported with the Temporal event ID, what the
+// history has and what the code did; see [Report].
+//
+// [durable.Engine.Replay]: https://pkg.go.dev/github.com/durablego/toolkit/runtime/durable#Engine.Replay
+package replay

@@ -1,0 +1,325 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// Report is the outcome of replaying one Temporal history.
+type Report struct {
+	WorkflowID string
+	Workflow   string // the workflow the history was replayed through
+	Events     int    // journal events made from the history
+	// Closed is true when the history ends with the run's close, so that
+	// the code's ending (status and result) was compared too.
+	Closed bool
+	// Divergence is the first difference; nil when the code matches.
+	Divergence *Divergence
+}
+
+// OK reports whether the code did what the history says.
+func (r *Report) OK() bool { return r.Divergence == nil }
+
+// String renders the report on one line (two for a divergence).
+func (r *Report) String() string {
+	if r.OK() {
+		state := "open"
+		if r.Closed {
+			state = "closed"
+		}
+		return fmt.Sprintf("OK %s %s (%d events, %s)", r.Workflow, r.WorkflowID, r.Events, state)
+	}
+	return fmt.Sprintf("DIVERGED %s %s: %s", r.Workflow, r.WorkflowID, r.Divergence)
+}
+
+// Divergence is the first point where the code departs from the history.
+type Divergence struct {
+	EventID   int64  // Temporal event ID; 0 when no single event is at fault
+	EventType string // e.g. "ActivityTaskScheduled"
+	History   string // what the history has there
+	Code      string // what the code did
+	Err       error  // the runtime's error
+}
+
+func (d *Divergence) String() string {
+	at := "after the last event"
+	if d.EventID > 0 {
+		at = fmt.Sprintf("event %d (%s)", d.EventID, d.EventType)
+	}
+	return fmt.Sprintf("at %s: history: %s; code: %s", at, d.History, d.Code)
+}
+
+// Option configures Verify.
+type Option func(*options)
+
+type options struct {
+	workflow   string
+	workflowID string
+}
+
+// WithWorkflow replays the history through the workflow registered under
+// name instead of the one the history's workflow type names.
+func WithWorkflow(name string) Option { return func(o *options) { o.workflow = name } }
+
+// WithWorkflowID sets the workflow ID the code sees (durable.GetInfo) when
+// the history does not record it.
+func WithWorkflowID(id string) Option { return func(o *options) { o.workflowID = id } }
+
+// Parse reads a history in the protojson format `temporal workflow show
+// --output json` writes (older exports with "eventType": "ActivityTaskScheduled"
+// style enums are accepted too).
+func Parse(r io.Reader) (*historypb.History, error) {
+	h, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("replay: parse history: %w", err)
+	}
+	return h, nil
+}
+
+// Load reads a history file; see Parse.
+func Load(path string) (*historypb.History, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	h, err := Parse(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// VerifyFile loads a history file and verifies it; see Verify.
+func VerifyFile(ctx context.Context, e *durable.Engine, path string, opts ...Option) (*Report, error) {
+	h, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Verify(ctx, e, h, opts...)
+}
+
+// Verify replays a Temporal history through the converted workflow
+// registered on e (open it on "memory:"; register the workflow and, for
+// exact argument type checks, its activities) and reports the first
+// divergence. Nothing is written and no activity runs. The error is for
+// histories that cannot be checked at all: unreadable payloads, events with
+// no durable equivalent, a workflow that is not registered.
+func Verify(ctx context.Context, e *durable.Engine, h *historypb.History, opts ...Option) (*Report, error) {
+	j, err := Translate(h)
+	if err != nil {
+		return nil, err
+	}
+	return j.Verify(ctx, e, opts...)
+}
+
+// Verify replays the journal through the workflow registered on e; see
+// the package Verify.
+func (j *Journal) Verify(ctx context.Context, e *durable.Engine, opts ...Option) (*Report, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	workflow := o.workflow
+	if workflow == "" {
+		workflow = j.Workflow
+	}
+	workflowID := o.workflowID
+	if workflowID == "" {
+		workflowID = j.WorkflowID
+	}
+	if workflowID == "" {
+		workflowID = "replay"
+	}
+	if o.workflow != "" {
+		j.items[0].data.(*journal.StartedData).Workflow = o.workflow
+	}
+	rep := &Report{WorkflowID: workflowID, Workflow: workflow, Events: len(j.items), Closed: j.Closed}
+	// Each round either settles one fact the history lacks (an activity's
+	// argument types, which inbound event a command answered) or ends.
+	for range 4*len(j.items) + 16 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		err := replaySafely(ctx, e, workflowID, workflow, j.Events())
+		if err == nil {
+			return rep, nil
+		}
+		var nd *durable.NonDeterminismError
+		if !errors.As(err, &nd) {
+			if strings.Contains(err.Error(), "is not registered") {
+				return nil, fmt.Errorf("replay: %w", err)
+			}
+			rep.Divergence = j.ending(err)
+			return rep, nil
+		}
+		if j.settle(nd) {
+			continue
+		}
+		rep.Divergence = j.divergence(nd)
+		return rep, nil
+	}
+	return nil, fmt.Errorf("replay: %s: replay did not settle", workflowID)
+}
+
+const codeWaits = "nothing (every coroutine is waiting)"
+
+// settle fixes the journal where the divergence at nd is only a fact the
+// history does not record, and reports whether it did.
+func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
+	p := int(nd.Seq) - 1
+	if p < 0 || p >= len(j.items) {
+		return false
+	}
+	it := &j.items[p]
+	if it.kind == journal.ActivityScheduled && (it.types == typesUnknown || it.types == typesGuessed) {
+		d := it.data.(*journal.ActivityScheduledData)
+		name, types, ok := parseCall(nd.Code)
+		if !ok || name != d.Activity || it.nargs >= 0 && len(types) != it.nargs {
+			return j.deliverEarlier(p, nd)
+		}
+		d.ArgTypes, it.types = types, typesConfirmed
+		for k := p + 1; k < len(j.items); k++ {
+			o := &j.items[k]
+			if od, ok := o.data.(*journal.ActivityScheduledData); ok && o.types == typesUnknown && od.Activity == name && od.Local == d.Local && (o.nargs < 0 || o.nargs == len(types)) {
+				od.ArgTypes, o.types = types, typesGuessed
+			}
+		}
+		return true
+	}
+	return j.deliverEarlier(p, nd)
+}
+
+// deliverEarlier handles a command the code does not issue yet because it
+// waits for a later inbound event of the same workflow task: that event is
+// delivered first.
+func (j *Journal) deliverEarlier(p int, nd *durable.NonDeterminismError) bool {
+	it := &j.items[p]
+	if !journal.Inbound(it.kind) && nd.Code == codeWaits {
+		for q := p + 1; q < len(j.items) && j.items[q].batch == it.batch; q++ {
+			if journal.Inbound(j.items[q].kind) {
+				moved := j.items[q]
+				copy(j.items[p+1:q+1], j.items[p:q])
+				j.items[p] = moved
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseCall splits the runtime's description of an activity call,
+// "Call Name(T1, T2)", into the name and the argument types.
+func parseCall(desc string) (string, []string, bool) {
+	rest, ok := strings.CutPrefix(desc, "Call ")
+	if !ok || !strings.HasSuffix(rest, ")") {
+		return "", nil, false
+	}
+	open := strings.IndexByte(rest, '(')
+	if open < 0 {
+		return "", nil, false
+	}
+	name, list := rest[:open], rest[open+1:len(rest)-1]
+	if list == "" {
+		return name, nil, true
+	}
+	var types []string
+	depth, start := 0, 0
+	for i := 0; i < len(list); i++ {
+		switch list[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				types = append(types, strings.TrimSpace(list[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return name, append(types, strings.TrimSpace(list[start:])), true
+}
+
+// divergence describes a non-determinism error in the history's terms.
+func (j *Journal) divergence(nd *durable.NonDeterminismError) *Divergence {
+	p := int(nd.Seq) - 1
+	if p < 0 || p >= len(j.items) {
+		// Version outside the supported range: find its marker.
+		for _, it := range j.items {
+			if v, ok := it.data.(*journal.VersionData); ok && strings.Contains(nd.Journal, fmt.Sprintf("%q", v.ChangeID)) {
+				return &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
+			}
+		}
+		return &Divergence{History: nd.Journal, Code: nd.Code, Err: nd}
+	}
+	it := j.items[p]
+	d := &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
+	switch {
+	case journal.Inbound(it.kind) && nd.Code != codeWaits && !strings.HasPrefix(nd.Code, "no such"):
+		d.History = "no further command before " + it.src.Desc
+	case nd.Code == codeWaits:
+		d.Code = "nothing: every coroutine waits"
+	}
+	if ad, ok := it.data.(*journal.ActivityScheduledData); ok {
+		if name, types, ok := parseCall(nd.Code); ok && name == ad.Activity {
+			switch {
+			case it.nargs >= 0 && len(types) != it.nargs:
+				d.Code += fmt.Sprintf(" (%d arguments; the history has %d)", len(types), it.nargs)
+			case ad.Local:
+				d.Code += " (not as a local activity)"
+			default:
+				d.Code += " (with other argument types than at its first call, or as a local activity)"
+			}
+		}
+	}
+	return d
+}
+
+// ending describes a difference in how the run ends.
+func (j *Journal) ending(err error) *Divergence {
+	msg := err.Error()
+	if i := strings.Index(msg, ": the journal says "); i >= 0 {
+		msg = strings.TrimPrefix(msg[i+2:], "the journal says ")
+	} else if i := strings.Index(msg, ": result differs: "); i >= 0 {
+		msg = "result differs: " + msg[i+len(": result differs: "):]
+	}
+	last := j.items[len(j.items)-1]
+	d := &Divergence{EventID: last.src.EventID, EventType: last.src.EventType, History: last.src.Desc, Code: msg, Err: err}
+	var pe *durable.PanicError
+	if errors.As(err, &pe) {
+		d.EventID, d.EventType, d.History = 0, "", "no panic"
+		d.Code = "panicked: " + pe.Value
+	}
+	return d
+}
+
+// errEndsOtherwise stands for a runtime panic seen when the code's closing
+// command does not match the journal's (the runtime checks it outside a
+// coroutine and cannot park there).
+var errEndsOtherwise = errors.New("ends otherwise (its closing command differs)")
+
+// replaySafely runs Engine.Replay and turns the runtime's internal halt
+// panic (a mismatch found while closing the run) into an error.
+func replaySafely(ctx context.Context, e *durable.Engine, workflowID, workflow string, events []store.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if fmt.Sprintf("%T", r) != "durable.haltPanic" {
+				panic(r)
+			}
+			err = errEndsOtherwise
+		}
+	}()
+	return e.Replay(ctx, workflowID, workflow, events)
+}
