@@ -59,6 +59,9 @@ const (
 	Failed                  Kind = "Failed"
 	Canceled                Kind = "Canceled"
 	ContinuedAsNew          Kind = "ContinuedAsNew"
+	// FirstStep marks that a run's first step ran and issued no command, so
+	// that a journal of one Started event always means "not yet run".
+	FirstStep Kind = "FirstStep"
 )
 
 // Inbound reports whether events of kind k come from outside the run.
@@ -220,6 +223,8 @@ func Decode(kind Kind, data []byte) (any, error) {
 		v = new(UpdateData)
 	case ContinuedAsNew:
 		v = new(ContinuedData)
+	case FirstStep:
+		v = new(IDData)
 	case Completed:
 		v = new(CompletedData)
 	case Failed, Canceled:

@@ -69,6 +69,7 @@ type instance struct {
 	mainResult     json.RawMessage
 	mainErr        error
 	closing        *store.RunUpdate // terminal state, once decided
+	replayingEvent bool             // applying an event that was reacted to before
 	closeCommitted bool
 	createErr      error
 	info           Info
@@ -286,6 +287,12 @@ func (in *instance) begin() {
 		in.stuck(fmt.Errorf("durable: run %s: journal does not start with a Started event", in.runID))
 		return
 	}
+	// Every inbound event of a loaded journal was run before (it is
+	// committed with the reaction to it), except a lone Started event.
+	processed := len(in.journal)
+	if processed == 1 {
+		processed = 0
+	}
 	for in.pos < len(in.journal) && in.halt == nil && in.closing == nil {
 		ev := in.journal[in.pos]
 		if !journal.Inbound(ev.Kind) {
@@ -293,7 +300,12 @@ func (in *instance) begin() {
 			break
 		}
 		in.pos++
+		in.replayingEvent = in.pos <= processed
 		in.apply(ev)
+		in.replayingEvent = false
+		if ev.Kind == journal.Started && in.pos < len(in.journal) && in.journal[in.pos].Kind == journal.FirstStep {
+			in.pos++
+		}
 	}
 	if in.halt != nil {
 		in.settleStuck()
@@ -306,8 +318,13 @@ func (in *instance) begin() {
 	}
 }
 
-// replaying reports whether the code is re-executing journaled history.
+// replaying reports whether the code's next command is matched against
+// the journal rather than recorded.
 func (in *instance) replaying() bool { return in.pos < len(in.journal) }
+
+// reexecuting reports whether the code is re-executing history: matching
+// the journal, or reacting to an event it already reacted to before.
+func (in *instance) reexecuting() bool { return in.replaying() || in.replayingEvent }
 
 func (in *instance) newID() int64 {
 	in.nextID++
@@ -342,6 +359,9 @@ func (in *instance) apply(ev store.Event) {
 	switch d := data.(type) {
 	case *journal.StartedData:
 		in.onStarted(d)
+		if !in.replayingEvent && !in.replaying() {
+			defer in.markFirstStep()
+		}
 	case *journal.ResultData:
 		in.onResult(ev, d)
 	case *journal.TimerData:
@@ -411,6 +431,16 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		}
 		in.mainResult = raw
 	})
+}
+
+// markFirstStep records that a run's first step issued no command.
+func (in *instance) markFirstStep() {
+	for _, ev := range in.pending {
+		if !journal.Inbound(ev.Kind) {
+			return
+		}
+	}
+	in.pending = append(in.pending, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: in.e.cfg.clock.Now()})
 }
 
 // afterRun closes the run when its main coroutine has returned.

@@ -23,7 +23,7 @@ func Logger(ctx context.Context) *slog.Logger {
 // IsReplaying reports whether the workflow code is re-executing journaled
 // history rather than making progress.
 func IsReplaying(ctx context.Context) bool {
-	return instanceOf(ctx, "IsReplaying").replaying()
+	return instanceOf(ctx, "IsReplaying").reexecuting()
 }
 
 // replayHandler drops records while its run replays.
@@ -33,7 +33,7 @@ type replayHandler struct {
 }
 
 func (r *replayHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return !r.in.replaying() && !r.in.readonly && r.h.Enabled(ctx, l)
+	return !r.in.reexecuting() && !r.in.readonly && r.h.Enabled(ctx, l)
 }
 
 func (r *replayHandler) Handle(ctx context.Context, rec slog.Record) error {
