@@ -18,10 +18,10 @@ type RunInfo struct {
 	Queue      string
 	Status     string // running, stuck, completed, failed, canceled, terminated, continued
 	// Error is the run's error when it failed, was cancelled or is stuck.
-	Error      error
-	JournalLen int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	Error                             error
+	JournalLen                        int64
+	CreatedAt                         time.Time
+	UpdatedAt                         time.Time
 	ParentRunID, PrevRunID, NextRunID string
 }
 
