@@ -51,11 +51,15 @@ func (tx *wtx) createRun(p *store.CreateRunParams) error {
 	if owner != "" {
 		leaseUntil = tx.now + int64(p.Lease)
 	}
-	var row int64
-	if err := tx.scanRow(tx.insertRun, true, []any{r.RunID, r.WorkflowID, r.Workflow, r.Queue, string(status),
+	res, err := tx.exec(tx.insertRun, r.RunID, r.WorkflowID, r.Workflow, r.Queue, string(status),
 		r.Input, r.Result, r.Error, r.Meta, r.ParentRunID, r.PrevRunID, r.NextRunID,
-		int64(len(p.Events)), toNanos(r.WakeAt), owner, leaseUntil, tx.now}, &row); err != nil {
+		int64(len(p.Events)), toNanos(r.WakeAt), owner, leaseUntil, tx.now)
+	if err != nil {
 		return fmt.Errorf("create run %s of workflow %s: %w", r.RunID, r.WorkflowID, translate(err))
+	}
+	row, err := res.LastInsertId()
+	if err != nil {
+		return err
 	}
 	if err := tx.appendEvents(row, r.RunID, 0, p.Events); err != nil {
 		return err

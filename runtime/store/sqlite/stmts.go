@@ -78,7 +78,7 @@ func (s *stmts) defs() []wdef {
 		{&s.savepoint, `SAVEPOINT call`},
 		{&s.rollbackTo, `ROLLBACK TO call`},
 		{&s.release, `RELEASE call`},
-		{&s.insertRun, `INSERT INTO runs (run_id, workflow_id, workflow, queue, status, input, result, error, meta, parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17) RETURNING id`},
+		{&s.insertRun, `INSERT INTO runs (run_id, workflow_id, workflow, queue, status, input, result, error, meta, parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)`},
 		{&s.insertEvent, `INSERT INTO events (run, seq, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5)`},
 		{&s.insertTask, `INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?9)`},
 		{&s.commitRun, `UPDATE runs SET journal_len = ?1, updated_at = ?2 WHERE run_id = ?3 AND owner = ?4 AND lease_until > ?2 AND journal_len = ?5 RETURNING id`},
