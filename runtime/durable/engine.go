@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -54,6 +53,7 @@ type Engine struct {
 	instances map[string]*instance // by run ID
 	running   map[string]*runningActivity
 	waiters   map[string]chan struct{} // by workflow ID; closed on a change
+	closes    closeWatch               // client-only: runs Get waits for
 	closed    bool
 }
 
@@ -294,9 +294,13 @@ func (e *Engine) pollOnce() bool {
 			e.cfg.logger.Warn("durable: claim runs", "error", err)
 		}
 	} else {
+		// Loading reads each run's journal, a round trip per run: load the
+		// batch in parallel rather than one run after the other.
+		var loads sync.WaitGroup
 		for _, r := range runs {
-			e.load(r)
+			loads.Go(func() { e.load(r) })
 		}
+		loads.Wait()
 		more = len(runs) == claimBatch
 	}
 	free := cap(e.slots) - len(e.slots)
@@ -377,7 +381,11 @@ func (e *Engine) forget(in *instance) {
 // load makes a claimed run an instance and replays it.
 func (e *Engine) load(r *store.Run) {
 	if in := e.instance(r.RunID); in != nil {
-		in.post(msgInbox{})
+		if !in.post(msgInbox{}) {
+			// Unloading as we claimed it again: hand it back, so that it
+			// is claimed afresh instead of waiting for the lease to expire.
+			_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now()})
+		}
 		return
 	}
 	def := e.reg.workflow(r.Workflow)
@@ -825,4 +833,3 @@ type instanceExtra struct {
 	updateReplies  map[string]chan updateReply
 }
 
-var _ = slog.LevelInfo

@@ -110,7 +110,7 @@ func (s *settable[R]) SetError(err error) {
 func (s *settable[R]) Chain(other Future[R]) {
 	in := s.in
 	in.sched.spawn("chain", func() {
-		v, err := other.Get(in.rootCtx)
+		v, err := other.Get(context.WithoutCancel(in.rootCtx))
 		s.Set(v, err)
 	})
 }
