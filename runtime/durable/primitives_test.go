@@ -225,6 +225,7 @@ func primitiveScenarios() []scenario {
 			waitForJournal(t, e, id, 2)
 			_, err := e.Update(ctx, id, "add", -1)
 			require.ErrorContains(t, err, "must be positive")
+			require.ErrorIs(t, err, durable.ErrUpdateRejected)
 			v, err := e.Update(ctx, id, "add", 5)
 			require.NoError(t, err)
 			var total int

@@ -20,6 +20,11 @@ type UpdateOptions struct {
 	Validator any
 }
 
+// ErrUpdateRejected marks an Engine.Update error that comes from the
+// validator (or from a missing handler): the update left no trace. The
+// validator's own error is wrapped too, for errors.Is and errors.As.
+var ErrUpdateRejected = errors.New("durable: update rejected")
+
 // updateHandler is a registered update handler.
 type updateHandler struct {
 	handler   *funcDef
@@ -97,7 +102,7 @@ func (in *instance) validate(name string, args []any) error {
 // journals it; the reply goes out once its result is committed.
 func (in *instance) onUpdateRequest(r *updateRequest) {
 	if err := in.validate(r.name, r.args); err != nil {
-		r.reply <- updateReply{err: err}
+		r.reply <- updateReply{err: fmt.Errorf("%w: %w", ErrUpdateRejected, err)}
 		return
 	}
 	raw, err := encodeArgs(r.args)
@@ -175,7 +180,7 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 	// The run is not loaded here: validate against its replayed state,
 	// then deliver the update through its inbox and wait for the result.
 	if err := e.validateByReplay(ctx, run, name, args); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrUpdateRejected, err)
 	}
 	raw, err := encodeArgs(args)
 	if err != nil {
