@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,57 @@ func CrashWorkflow(ctx context.Context, n int) (string, error) {
 	return strings.Join([]string{a, b, sig, c}, "-"), nil
 }
 
-func crashWant(n int) string { return fmt.Sprintf("a%d-b%d-s%d-c%d", n, n, n, n) }
+// CrashSelect waits in a select over a timer, a signal channel and a
+// child's future, so kills land while it is blocked there.
+func CrashSelect(ctx context.Context, n int) (string, error) {
+	child := durable.ChildAsync[string](ctx, CrashChild, n)
+	sig := durable.SignalChannel[string](ctx, "go")
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := durable.NewTimer(tctx, 200*time.Millisecond)
+	var got []string
+	sel := durable.NewSelector(ctx).
+		AddFuture(timer, func(durable.Waiter) { got = append(got, "timer") }).
+		AddReceive(sig, func(durable.Receiver, bool) {
+			v, _ := sig.Receive(ctx)
+			got = append(got, "sig:"+v)
+		}).
+		AddFuture(child, func(durable.Waiter) {
+			v, err := child.Get(ctx)
+			if err != nil {
+				v = err.Error()
+			}
+			got = append(got, "child:"+v)
+		})
+	for len(got) < 3 {
+		sel.Select(ctx)
+	}
+	slices.Sort(got)
+	return strings.Join(got, ","), nil
+}
+
+// CrashChild is CrashSelect's child.
+func CrashChild(ctx context.Context, n int) (string, error) {
+	if err := durable.Sleep(ctx, 100*time.Millisecond); err != nil {
+		return "", err
+	}
+	return durable.Call[string](ctx, CrashStep, n, "child")
+}
+
+// crashWorkflow picks the workflow of run n: every third one selects.
+func crashWorkflow(n int) any {
+	if n%3 == 0 {
+		return CrashSelect
+	}
+	return CrashWorkflow
+}
+
+func crashWant(n int) string {
+	if n%3 == 0 {
+		return fmt.Sprintf("child:child%d,sig:s%d,timer", n, n)
+	}
+	return fmt.Sprintf("a%d-b%d-s%d-c%d", n, n, n, n)
+}
 
 func TestMain(m *testing.M) {
 	if schema := os.Getenv(failoverChildEnv); schema != "" {
@@ -82,13 +133,15 @@ func crashChild(path string, final bool) {
 		os.Exit(3)
 	}
 	e.RegisterWorkflow(CrashWorkflow)
+	e.RegisterWorkflow(CrashSelect)
+	e.RegisterWorkflow(CrashChild)
 	e.RegisterActivity(CrashStep)
 	for i := range crashRuns {
 		id := "crash-" + strconv.Itoa(i)
 		if _, err := e.Store().CurrentRun(ctx, id); err == nil {
 			continue // started before a kill; an ID may be reused once closed
 		}
-		_, err := e.Start(ctx, durable.StartOptions{ID: id}, CrashWorkflow, i)
+		_, err := e.Start(ctx, durable.StartOptions{ID: id}, crashWorkflow(i), i)
 		if err != nil && !errors.Is(err, durable.ErrAlreadyStarted) {
 			fmt.Println("error", err)
 			os.Exit(3)
@@ -263,10 +316,12 @@ func TestCrashRecovery(t *testing.T) {
 	// Every journal replays to the same result in a fresh engine.
 	e := openEngine(t, "sqlite:"+path)
 	e.RegisterWorkflow(CrashWorkflow)
+	e.RegisterWorkflow(CrashSelect)
+	e.RegisterWorkflow(CrashChild)
 	e.RegisterActivity(CrashStep)
 	runs, err := e.Store().ListRuns(context.Background(), &store.ListRunsParams{Statuses: []store.RunStatus{store.StatusCompleted}})
 	require.NoError(t, err)
-	require.Len(t, runs, crashRuns)
+	require.Len(t, runs, crashRuns+crashRuns/3, "every run and every child completed once")
 	for _, r := range runs {
 		require.NoError(t, e.Verify(context.Background(), r.RunID))
 	}
