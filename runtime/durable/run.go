@@ -52,7 +52,7 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 	// A worker engine hears of closures of its own runs at once, so it
 	// reads the store again only as a fallback; a client-only engine polls.
 	backoff := r.e.cfg.poll
-	if r.e.cfg.clientOnly {
+	if r.e.cfg.clientOnly && !r.e.canWatchClose() {
 		backoff = 5 * time.Millisecond
 	}
 	for {
@@ -90,12 +90,19 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 			}
 			return fromFailure(&f)
 		}
+		// A client-only engine's close watcher wakes us when the run closes.
+		stop := r.e.watchClose(run.RunID, r.workflowID)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
 		case <-changed:
 		case <-time.After(backoff):
 			backoff = min(backoff*2, r.e.cfg.poll)
+		}
+		if stop != nil {
+			stop()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 }

@@ -165,6 +165,26 @@ func (s *Store) CurrentRun(ctx context.Context, workflowID string) (*store.Run, 
 	return r, interpretError("current run", err)
 }
 
+// RunStatuses returns the status of each run with one of these IDs (unknown
+// IDs are left out) in one round trip. A client-only durable engine uses it
+// to wait for the runs of many Get calls at once instead of polling each.
+func (s *Store) RunStatuses(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error) {
+	rows, err := s.pool.Query(ctx, `SELECT run_id, status FROM runs WHERE run_id = ANY($1)`, runIDs)
+	if err != nil {
+		return nil, interpretError("run statuses", err)
+	}
+	defer rows.Close()
+	statuses := make(map[string]store.RunStatus, len(runIDs))
+	for rows.Next() {
+		var id, status string
+		if err := rows.Scan(&id, &status); err != nil {
+			return nil, interpretError("run statuses", err)
+		}
+		statuses[id] = store.RunStatus(status)
+	}
+	return statuses, interpretError("run statuses", rows.Err())
+}
+
 // ListRuns returns runs matching p, oldest first.
 func (s *Store) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*store.Run, error) {
 	statuses := make([]string, len(p.Statuses))
