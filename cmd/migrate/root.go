@@ -34,7 +34,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
-	root.AddCommand(newConvertCmd(), newAnalyzeCmd())
+	root.AddCommand(newConvertCmd(), newAnalyzeCmd(), newVerifyCmd())
 	return root
 }
 
