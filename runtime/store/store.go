@@ -308,7 +308,10 @@ type CompleteTaskParams struct {
 }
 
 // Notification says that work may be waiting: a run got inbox items or was
-// created, or a task was created or released.
+// created without an owner, or a task without an owner was created or
+// released. Work created already leased (a run its creator works, an
+// activity attempt its run's worker runs) is not announced: nobody else
+// could claim it.
 type Notification struct {
 	Kind  string // "run" or "task"
 	Queue string

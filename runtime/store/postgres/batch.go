@@ -81,8 +81,8 @@ func queueCreateRun(b *pgx.Batch, n *notifier, p *store.CreateRunParams) {
 		micros(p.Lease))
 	queueEvents(b, r.RunID, 0, p.Events)
 	queueTasks(b, n, r.RunID, p.Tasks)
-	if status == store.StatusRunning {
-		n.add("run", r.Queue)
+	if status == store.StatusRunning && p.Owner == "" {
+		n.add("run", r.Queue) // a leased run is its creator's to work
 	}
 }
 

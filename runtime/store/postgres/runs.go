@@ -40,7 +40,7 @@ const sqlCreateRuns = `WITH c AS (
 	ON CONFLICT DO NOTHING
 	RETURNING run_id
 ), ok AS (
-	SELECT c.idx, c.run_id, c.queue, c.status FROM c JOIN r ON r.run_id = c.run_id
+	SELECT c.idx, c.run_id, c.queue, c.status, c.owner FROM c JOIN r ON r.run_id = c.run_id
 ), ev AS (
 	INSERT INTO events (run_id, seq, kind, data, at)
 	SELECT ok.run_id, e.seq, e.kind, e.data, coalesce(e.at, now())
@@ -60,7 +60,7 @@ const sqlCreateRuns = `WITH c AS (
 )
 SELECT array(SELECT idx FROM ok),
 	(SELECT count(pg_notify($34, p)) FROM (
-		SELECT 'run:' || queue AS p FROM ok WHERE status = 'running'
+		SELECT 'run:' || queue AS p FROM ok WHERE status = 'running' AND owner = ''
 		UNION SELECT 'task:' || queue FROM ct WHERE owner = '') n
 	 WHERE $35)`
 

@@ -47,8 +47,9 @@ func exerciseCapabilities(t *testing.T, open OpenFunc) {
 		r := newRun()
 		r.Queue = "q1"
 		expect("run", "q1", func() {
-			require.NoError(t, b.store.CreateRun(b.ctx, &store.CreateRunParams{Run: r, Owner: "w1", Lease: longLease}))
+			require.NoError(t, b.store.CreateRun(b.ctx, &store.CreateRunParams{Run: r}))
 		})
+		require.Equal(t, []string{r.RunID}, b.claimRunIDs(t, "w1", longLease, "q1"))
 		expect("run", "q1", func() {
 			_, err := b.store.Deliver(b.ctx, &store.DeliverParams{RunID: r.RunID, Kind: "signal"})
 			require.NoError(t, err)
