@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -30,11 +31,14 @@ type ChildOptions struct {
 	ID string
 	// Queue routes the child to workers of that queue. "": the parent's.
 	Queue string
-	// ExecutionTimeout and RunTimeout are accepted for Temporal
-	// compatibility and not enforced yet.
+	// ExecutionTimeout bounds the child's attempts: past it the child is
+	// terminated and the call fails with a *TimeoutError. RunTimeout is
+	// accepted for Temporal compatibility and treated the same way.
 	ExecutionTimeout, RunTimeout time.Duration
-	RetryPolicy                  *RetryPolicy
-	ParentClosePolicy            ParentClosePolicy
+	// RetryPolicy retries a failed child (same workflow ID, a new run).
+	// nil: a failed child is not retried, as in Temporal.
+	RetryPolicy       *RetryPolicy
+	ParentClosePolicy ParentClosePolicy
 	// WaitForCancellation is accepted for Temporal compatibility: a
 	// cancelled child call returns at once; the child is asked to cancel.
 	WaitForCancellation bool
@@ -56,6 +60,10 @@ func Child[R any](ctx context.Context, workflow any, args ...any) (R, error) {
 }
 
 // ChildAsync starts a child workflow and returns a future of its result.
+// With ChildOptions.RetryPolicy, a failed child is started again (same
+// workflow ID, new run) after the policy's backoff; with
+// ChildOptions.ExecutionTimeout, a child that runs longer is terminated and
+// the future holds a *TimeoutError.
 func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R] {
 	in := instanceOf(ctx, "ChildAsync")
 	name, err := in.e.reg.workflowName(workflow)
@@ -78,6 +86,77 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 		return failedFuture[R](in, fmt.Errorf("durable.Child %s: %w", name, err))
 	}
 	opts := childOptionsOf(ctx)
+	if opts.ExecutionTimeout <= 0 {
+		opts.ExecutionTimeout = opts.RunTimeout
+	}
+	what := "result of child " + name
+	if opts.RetryPolicy == nil && opts.ExecutionTimeout <= 0 {
+		c := in.startChild(ctx, name, raw, opts, 1)
+		return &future[R]{p: c.p, what: what}
+	}
+	p := newPromise(in)
+	in.sched.spawn("child "+name, func() { in.superviseChild(ctx, name, raw, opts, p) })
+	return &future[R]{p: p, what: what}
+}
+
+// superviseChild runs a child's attempts under its retry policy and
+// execution timeout, and resolves p with the outcome.
+func (in *instance) superviseChild(ctx context.Context, name string, raw json.RawMessage, opts ChildOptions, p *promise) {
+	for attempt := 1; ; attempt++ {
+		c := in.startChild(ctx, name, raw, opts, attempt)
+		var timedOut bool
+		if opts.ExecutionTimeout > 0 {
+			tctx, cancel := context.WithCancel(ctx)
+			t := in.startTimer(tctx, opts.ExecutionTimeout)
+			_ = in.await(context.WithoutCancel(ctx), func() bool { return c.p.ready || t.isReady() }, &c.p.q, &t.p.q)
+			cancel()
+			timedOut = !c.p.ready
+			if timedOut {
+				in.terminateChild(c, "execution timeout")
+			}
+		} else {
+			_ = in.await(context.WithoutCancel(ctx), func() bool { return c.p.ready }, &c.p.q)
+		}
+		var err error
+		if timedOut {
+			err = &TimeoutError{Kind: "Execution"}
+		} else if c.p.err == nil {
+			in.resolve(p, c.p.raw, nil)
+			return
+		} else {
+			err = c.p.err
+		}
+		if opts.RetryPolicy == nil {
+			in.resolve(p, nil, err)
+			return
+		}
+		wait, ok := opts.RetryPolicy.backoff(toFailure(err), attempt)
+		if !ok || timedOut {
+			in.resolve(p, nil, err)
+			return
+		}
+		if err := Sleep(ctx, wait); err != nil {
+			in.resolve(p, nil, err)
+			return
+		}
+	}
+}
+
+// terminateChild ends a child the parent gave up on.
+func (in *instance) terminateChild(c *childCall, reason string) {
+	if c.done {
+		return
+	}
+	c.done = true
+	in.command(journal.ChildCancelRequested, &journal.IDData{ID: c.id}, "terminate child")
+	if !in.replaying() {
+		raw, _ := json.Marshal(reason)
+		in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
+	}
+}
+
+// startChild journals a child's start and creates its run in the commit.
+func (in *instance) startChild(ctx context.Context, name string, raw json.RawMessage, opts ChildOptions, attempt int) *childCall {
 	id := in.newID()
 	childID := opts.ID
 	if childID == "" {
@@ -103,7 +182,7 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 			}
 			started := &journal.StartedData{
 				Workflow: name, Args: raw, Queue: queue, WorkflowID: childID,
-				ParentID: in.workflowID, ParentRun: in.runID, ParentSeq: id,
+				ParentID: in.workflowID, ParentRun: in.runID, ParentSeq: id, Attempt: attempt,
 			}
 			p := &store.CreateRunParams{
 				Run: &store.Run{
@@ -120,8 +199,9 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 	}
 	c.runID = data.RunID
 	if data.Error != nil {
+		c.done = true
 		in.resolve(c.p, nil, fromFailure(data.Error))
-		return &future[R]{p: c.p, what: "result of child " + name}
+		return c
 	}
 	in.extra.children = append(in.extra.children, c)
 	in.watchCancel(ctx, func() {
@@ -130,10 +210,12 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 		}
 		c.done = true
 		in.command(journal.ChildCancelRequested, &journal.IDData{ID: id}, "cancel child "+name)
-		in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+		if !in.replaying() {
+			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+		}
 		in.resolve(c.p, nil, &CanceledError{})
 	})
-	return &future[R]{p: c.p, what: "result of child " + name}
+	return c
 }
 
 // childCall is a child workflow the run waits for.

@@ -832,4 +832,3 @@ type instanceExtra struct {
 	runningUpdates int
 	updateReplies  map[string]chan updateReply
 }
-

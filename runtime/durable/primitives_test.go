@@ -38,6 +38,17 @@ func ChildDouble(ctx context.Context, n int) (int, error) {
 	return out, nil
 }
 
+func FlakyChild(ctx context.Context) (string, error) {
+	if a := durable.GetInfo(ctx).Attempt; a < 3 {
+		return "", fmt.Errorf("attempt %d fails", a)
+	}
+	return fmt.Sprintf("attempt %d ok", durable.GetInfo(ctx).Attempt), nil
+}
+
+func SleepyChild(ctx context.Context) (string, error) {
+	return "late", durable.Sleep(ctx, time.Hour)
+}
+
 func Countdown(ctx context.Context, n int, acc string) (string, error) {
 	if n == 0 {
 		return acc + "|chain=" + fmt.Sprint(durable.GetInfo(ctx).ChainPosition), nil
@@ -200,6 +211,20 @@ func primitiveScenarios() []scenario {
 			}
 			return fmt.Sprintf("%d %s %s", v, app.Message(), app.Type()), nil
 		}},
+		{name: "ChildRetryAndTimeout", want: "attempt 3 ok; timeout Execution", wf: func(ctx context.Context) (string, error) {
+			rctx := durable.WithChildOptions(ctx, durable.ChildOptions{ID: "flaky-child", RetryPolicy: &durable.RetryPolicy{InitialInterval: time.Millisecond}})
+			v, err := durable.Child[string](rctx, FlakyChild)
+			if err != nil {
+				return "", err
+			}
+			tctx := durable.WithChildOptions(ctx, durable.ChildOptions{ExecutionTimeout: 30 * time.Millisecond})
+			_, err = durable.Child[string](tctx, SleepyChild)
+			var te *durable.TimeoutError
+			if !errors.As(err, &te) {
+				return "", fmt.Errorf("want a timeout, got %v", err)
+			}
+			return v + "; timeout " + te.Kind, nil
+		}},
 		{name: "ContinueAsNewChain", want: "321|chain=3", wf: func(ctx context.Context) (string, error) {
 			return durable.Child[string](ctx, Countdown, 3, "")
 		}},
@@ -282,6 +307,8 @@ func registerScenarioDeps(e *durable.Engine) {
 	e.RegisterActivity(SlowEcho)
 	e.RegisterWorkflow(ChildDouble)
 	e.RegisterWorkflow(Countdown)
+	e.RegisterWorkflow(FlakyChild)
+	e.RegisterWorkflow(SleepyChild)
 }
 
 func TestPrimitives(t *testing.T) {
