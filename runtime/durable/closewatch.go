@@ -8,13 +8,13 @@ import (
 	"github.com/durablego/toolkit/runtime/store"
 )
 
-// runStatuser is implemented by stores that read the status of many runs
-// in one round trip (runtime/store/postgres). A client-only engine hears of
+// runStatuser is implemented by stores that tell which of many runs are no
+// longer running in one round trip (runtime/store/postgres). A client-only engine hears of
 // no closing in process, so its Run.Get calls would each poll the store;
 // with this, one watcher asks about every awaited run at once and wakes
 // the Get calls whose run closed.
 type runStatuser interface {
-	RunStatuses(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error)
+	SettledRuns(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error)
 }
 
 // Bounds of the close watcher's interval between two reads: it reads again
@@ -102,13 +102,10 @@ func (e *Engine) closeWatchLoop(st runStatuser) {
 				continue
 			}
 		}
-		statuses, err := st.RunStatuses(e.ctx, ids)
+		statuses, err := st.SettledRuns(e.ctx, ids)
 		closed := 0
 		if err == nil {
-			for id, status := range statuses {
-				if status == store.StatusRunning {
-					continue
-				}
+			for id := range statuses {
 				w.mu.Lock()
 				cw := w.runs[id]
 				w.mu.Unlock()

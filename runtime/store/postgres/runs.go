@@ -165,24 +165,25 @@ func (s *Store) CurrentRun(ctx context.Context, workflowID string) (*store.Run, 
 	return r, interpretError("current run", err)
 }
 
-// RunStatuses returns the status of each run with one of these IDs (unknown
-// IDs are left out) in one round trip. A client-only durable engine uses it
-// to wait for the runs of many Get calls at once instead of polling each.
-func (s *Store) RunStatuses(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error) {
-	rows, err := s.pool.Query(ctx, `SELECT run_id, status FROM runs WHERE run_id = ANY($1)`, runIDs)
+// SettledRuns returns the status of each run with one of these IDs that is
+// no longer running (closed or stuck), in one round trip; unknown and
+// running runs are left out. A client-only durable engine uses it to wait
+// for the runs of many Get calls at once instead of polling each.
+func (s *Store) SettledRuns(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error) {
+	rows, err := s.pool.Query(ctx, `SELECT run_id, status FROM runs WHERE run_id = ANY($1) AND status <> 'running'`, runIDs)
 	if err != nil {
-		return nil, interpretError("run statuses", err)
+		return nil, interpretError("settled runs", err)
 	}
 	defer rows.Close()
-	statuses := make(map[string]store.RunStatus, len(runIDs))
+	statuses := map[string]store.RunStatus{}
 	for rows.Next() {
 		var id, status string
 		if err := rows.Scan(&id, &status); err != nil {
-			return nil, interpretError("run statuses", err)
+			return nil, interpretError("settled runs", err)
 		}
 		statuses[id] = store.RunStatus(status)
 	}
-	return statuses, interpretError("run statuses", rows.Err())
+	return statuses, interpretError("settled runs", rows.Err())
 }
 
 // ListRuns returns runs matching p, oldest first.
