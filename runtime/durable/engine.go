@@ -53,8 +53,11 @@ type Engine struct {
 	instances map[string]*instance // by run ID
 	running   map[string]*runningActivity
 	waiters   map[string]chan struct{} // by workflow ID; closed on a change
-	closes    closeWatch               // client-only: runs Get waits for
-	closed    bool
+	// outcomes of runs closed here, newest last (see recordOutcome)
+	outcomes     map[string]*store.Run
+	outcomeOrder []string
+	closes       closeWatch // client-only: runs Get waits for
+	closed       bool
 }
 
 // Open opens the store named by dsn and returns an engine on it:
@@ -122,6 +125,7 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 		instances: map[string]*instance{},
 		running:   map[string]*runningActivity{},
 		waiters:   map[string]chan struct{}{},
+		outcomes:  map[string]*store.Run{},
 	}
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if ex, ok := st.(store.Exclusive); ok && ex.Exclusive() && !cfg.clientOnly {
@@ -465,6 +469,32 @@ func (in *instance) maybeEvict() {
 	if over && in.idle() || in.evictable(e.cfg.clock.Now()) {
 		in.evict()
 	}
+}
+
+// outcomesMax bounds the outcomes of runs closed here that the engine
+// remembers, so that Run.Get of a run worked here needs no store read.
+const outcomesMax = 4096
+
+// recordOutcome remembers how a run worked here ended.
+func (e *Engine) recordOutcome(runID string, u *store.RunUpdate) {
+	r := &store.Run{RunID: runID, Status: u.Status, Result: u.Result, Error: u.Error, NextRunID: u.NextRunID}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.outcomes[runID]; !ok {
+		e.outcomeOrder = append(e.outcomeOrder, runID)
+	}
+	e.outcomes[runID] = r
+	if len(e.outcomeOrder) > outcomesMax {
+		delete(e.outcomes, e.outcomeOrder[0])
+		e.outcomeOrder = e.outcomeOrder[1:]
+	}
+}
+
+// outcome returns a remembered outcome, or nil.
+func (e *Engine) outcome(runID string) *store.Run {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.outcomes[runID]
 }
 
 // notifyChange wakes Get calls waiting on a workflow ID.

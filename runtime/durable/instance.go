@@ -686,6 +686,9 @@ func (in *instance) flush() bool {
 	in.e.dispatchCreated(tasks, runs)
 	in.e.nudgeDeliveries(deliveries)
 	if update.Status != store.StatusRunning {
+		if !update.Status.Open() { // closed runs never change again
+			in.e.recordOutcome(in.runID, update)
+		}
 		in.e.notifyChange(in.workflowID)
 	}
 	in.runAfterCommit()

@@ -61,9 +61,15 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 			run *store.Run
 			err error
 		)
-		if runID == "" {
+		switch {
+		case runID == "":
 			run, err = r.e.store.CurrentRun(ctx, r.workflowID)
-		} else {
+		case r.e.outcome(runID) != nil:
+			run = r.e.outcome(runID) // closed here: no read needed
+		case r.e.instance(runID) != nil && !r.e.cfg.clientOnly:
+			// Loaded here: its closure records the outcome and wakes us.
+			run = &store.Run{RunID: runID, Status: store.StatusRunning}
+		default:
 			run, err = r.e.store.GetRun(ctx, runID)
 		}
 		if errors.Is(err, store.ErrNotFound) {
