@@ -1,0 +1,21 @@
+// Package compat runs Temporal and converted durable code side by side
+// during a cut-over.
+//
+// [Client] satisfies go.temporal.io/sdk/client.Client, so callers swap one
+// constructor and change nothing else. Starting calls (ExecuteWorkflow,
+// SignalWithStartWorkflow) choose a side per workflow type by a rollout
+// [Policy]: off, a share of executions chosen deterministically from the
+// workflow ID, allow and deny lists, and a kill switch that sends new
+// executions back to Temporal. The decision is persisted in the durable
+// store, so follow-up calls for an ID (signals, queries, updates,
+// cancellation, termination, GetWorkflow, DescribeWorkflowExecution) go
+// wherever that ID was started, from any process. Everything else passes
+// through to Temporal.
+//
+// Shadow mode verifies a sampled share of the executions that ran on
+// Temporal: once one closes, its history is replayed through the converted
+// workflow with compat/replay; divergences are logged and counted and
+// never affect the caller.
+//
+// Every decision is logged with slog and counted in [Client.Vars].
+package compat
