@@ -33,6 +33,9 @@ func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task
 	if e.serves(queue) {
 		t.Owner = e.workerID
 		t.LeaseUntil = e.cfg.clock.Now().Add(e.cfg.lease)
+		e.mu.Lock()
+		e.decoded[t.ID] = at // runAttempt needs not decode what we just encoded
+		e.mu.Unlock()
 	}
 	return t
 }
@@ -56,7 +59,13 @@ func (e *Engine) execute(t *store.Task) {
 
 func (e *Engine) runAttempt(t *store.Task) {
 	var at activityTask
-	if err := json.Unmarshal(t.Data, &at); err != nil {
+	e.mu.Lock()
+	known := e.decoded[t.ID]
+	delete(e.decoded, t.ID)
+	e.mu.Unlock()
+	if known != nil {
+		at = *known
+	} else if err := json.Unmarshal(t.Data, &at); err != nil {
 		e.deliverResult(t, &at, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
 		return
 	}

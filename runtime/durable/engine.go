@@ -52,6 +52,7 @@ type Engine struct {
 	mu        sync.Mutex
 	instances map[string]*instance // by run ID
 	running   map[string]*runningActivity
+	decoded   map[string]*activityTask // tasks created here, by ID, until their first attempt
 	waiters   map[string]chan struct{} // by workflow ID; closed on a change
 	// outcomes of runs closed here, newest last (see recordOutcome)
 	outcomes     map[string]*store.Run
@@ -124,6 +125,7 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 		poke:      make(chan struct{}, 1),
 		instances: map[string]*instance{},
 		running:   map[string]*runningActivity{},
+		decoded:   map[string]*activityTask{},
 		waiters:   map[string]chan struct{}{},
 		outcomes:  map[string]*store.Run{},
 	}

@@ -748,6 +748,11 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 // commitFailed unloads the instance: another worker owns the run now, or
 // the store failed and the run must be replayed from what is committed.
 func (in *instance) commitFailed(err error) {
+	in.e.mu.Lock()
+	for _, t := range in.newTasks {
+		delete(in.e.decoded, t.ID)
+	}
+	in.e.mu.Unlock()
 	if !in.created {
 		in.createErr = err
 		in.teardown()
