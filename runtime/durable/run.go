@@ -15,6 +15,9 @@ import (
 type Run interface {
 	// ID returns the workflow ID.
 	ID() string
+	// RunID returns the ID of the run the handle started with; "" for a
+	// handle from Engine.Run, which follows the workflow ID's newest run.
+	RunID() string
 	// Get waits until the run closes and decodes its result into valuePtr
 	// (which may be nil), following continue-as-new to the last run. It
 	// returns the workflow's error; for a stuck run, its NonDeterminismError

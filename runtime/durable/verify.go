@@ -23,14 +23,16 @@ func (e *Engine) Verify(ctx context.Context, runID string) error {
 	if err != nil {
 		return fmt.Errorf("durable: Verify %s: %w", runID, err)
 	}
-	return e.replay(ctx, run, events)
+	return e.replay(ctx, run, events, false)
 }
 
 // Replay re-executes the registered workflow against a journal that did not
 // come from this store: compat/replay builds one from a Temporal history.
 // It returns a *NonDeterminismError at the first event where the code
 // diverges, or an error naming the difference when the code ends otherwise
-// than the journal's last event says. Nothing is written.
+// than the journal's last event says. Unlike Verify, it also compares the
+// values of activity arguments: a history records what was really sent.
+// Nothing is written.
 func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, events []store.Event) error {
 	run := &store.Run{RunID: "replay", WorkflowID: workflowID, Workflow: workflow, Queue: QueueDefault, Status: store.StatusRunning}
 	for i := range events {
@@ -51,10 +53,10 @@ func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, events
 			run.Status = store.StatusContinued
 		}
 	}
-	return e.replay(ctx, run, events)
+	return e.replay(ctx, run, events, true)
 }
 
-func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Event) error {
+func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Event, compareArgs bool) error {
 	def := e.reg.workflow(run.Workflow)
 	if def == nil {
 		return fmt.Errorf("durable: replay %s: workflow %q is not registered", run.RunID, run.Workflow)
@@ -63,6 +65,7 @@ func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Even
 	in.readonly = true
 	in.created = true
 	in.draining = true
+	in.compareArgs = compareArgs
 	in.journal = events
 	in.journalLen = int64(len(events))
 	defer in.teardown()

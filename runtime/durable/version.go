@@ -38,8 +38,15 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 		in.versions[changeID] = v
 	}
 	if v < minSupported || v > maxSupported {
+		var seq int64
+		if in.pos > 0 && in.pos <= len(in.journal) {
+			seq = in.journal[in.pos-1].Seq
+		} else {
+			seq = in.journalLen + int64(len(in.pending))
+		}
 		in.stuck(&NonDeterminismError{
 			RunID:   in.runID,
+			Seq:     seq,
 			Journal: fmt.Sprintf("Version(%q) = %d", changeID, v),
 			Code:    fmt.Sprintf("Version(%q) supports [%d, %d]", changeID, minSupported, maxSupported),
 		})
