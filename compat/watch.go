@@ -39,6 +39,7 @@ func (c *Client) WatchPolicy(ctx context.Context, path string, interval time.Dur
 		defer c.wg.Done()
 		t := time.NewTicker(interval)
 		defer t.Stop()
+		var suspect []byte // content that failed to load once
 		for {
 			select {
 			case <-ctx.Done():
@@ -51,11 +52,18 @@ func (c *Client) WatchPolicy(ctx context.Context, path string, interval time.Dur
 			}
 			p, err := LoadPolicy(path)
 			if err != nil {
+				// The file may be caught mid-write: count it as broken only
+				// when the same content fails on the next look too.
+				if !bytes.Equal(b, suspect) {
+					suspect = b
+					continue
+				}
 				c.vars.Add("policy.errors", 1)
 				c.log.Error("compat: policy file does not load; keeping the previous policy", "path", path, "error", err)
 				last = b
 				continue
 			}
+			suspect = nil
 			last = b
 			_ = c.SetPolicy(p)
 		}

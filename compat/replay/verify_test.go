@@ -207,7 +207,7 @@ func TestVerifyReportsFirstDivergence(t *testing.T) {
 		{"MissingTimer", greetHistory, GreetNoSleep, 11, "timer 1m0s", "nothing: every coroutine waits"},
 		{"ExtraTimer", greetHistory, GreetExtraSleep, 5, `activity Hello("World")`, "Timer 1s"},
 		{"OtherResult", greetHistory, GreetOtherResult, 20, `completed with "Hello World!"`, `result differs: journal "Hello World!", code "Hello World!?"`},
-		{"FailsInstead", greetHistory, GreetFails, 20, `completed with "Hello World!"`, "ends otherwise"},
+		{"FailsInstead", greetHistory, GreetFails, 20, `completed with "Hello World!"`, "Fail"},
 		{"ActivitiesReordered", fanHistory, FanReordered, 5, `activity Hello("a")`, "Call Count(int)"},
 		{"VersionRemoved", guardedHistory, GuardedNoVersion, 6, `Version("charge-v2") = 1`, "Call Charge(string, int)"},
 	} {
