@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -63,6 +64,8 @@ type options struct {
 	dsn, schema, syncCommit string
 	maxConns                int
 	lease, poll             time.Duration
+	evictAfter              time.Duration
+	maxCached               int
 	fsync, worker           bool
 }
 
@@ -81,8 +84,13 @@ func run() error {
 	flag.StringVar(&o.syncCommit, "synccommit", "", "PostgreSQL synchronous_commit for the store's sessions: on, off (default: the server's)")
 	flag.DurationVar(&o.lease, "lease", 0, "lease timeout (default: the engine's)")
 	flag.DurationVar(&o.poll, "poll", 0, "poll interval (default: the engine's)")
+	flag.DurationVar(&o.evictAfter, "evict-after", durable.EvictAfterDefault, "unload runs whose next timer is further away (0: keep parked runs in memory)")
+	flag.IntVar(&o.maxCached, "max-cached", 0, "runs kept parked in memory at most (default: the engine's, or -parked+1)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file (with -workers, each worker writes FILE.worker<i> too)")
 	flag.Parse()
+	if o.maxCached == 0 && *parked > 0 {
+		o.maxCached = max(durable.MaxCachedRunsDefault, *parked+1)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -147,6 +155,10 @@ func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll fun
 	}
 	if o.poll > 0 {
 		opts = append(opts, durable.WithPollInterval(o.poll))
+	}
+	opts = append(opts, durable.WithEvictAfter(o.evictAfter))
+	if o.maxCached > 0 {
+		opts = append(opts, durable.WithMaxCachedRuns(o.maxCached))
 	}
 	kind := storeKind(o.dsn)
 	if kind != "postgres" && kind != "postgresql" {
@@ -289,7 +301,7 @@ func cmpOr(s, def string) string {
 }
 
 func parkedRSS(ctx context.Context, e *durable.Engine, n int) error {
-	runtime.GC()
+	debug.FreeOSMemory() // a GC that also returns freed memory to the OS
 	before, err := rssKiB()
 	if err != nil {
 		return err
@@ -304,12 +316,15 @@ func parkedRSS(ctx context.Context, e *durable.Engine, n int) error {
 	for e.Busy() > 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
-	runtime.GC()
+	debug.FreeOSMemory() // a GC that also returns freed memory to the OS
 	after, err := rssKiB()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("parked runs=%d rss before %d KiB, after %d KiB: %.2f KiB per parked run\n", n, before, after, float64(after-before)/float64(n))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("parked runs=%d rss before %d KiB, after %d KiB: %.2f KiB per parked run (heap in use %d KiB, stacks %d KiB)\n",
+		n, before, after, float64(after-before)/float64(n), ms.HeapInuse>>10, ms.StackInuse>>10)
 	return nil
 }
 
