@@ -153,6 +153,30 @@ func primitiveScenarios() []scenario {
 			v, _ := ch.ReceiveAsync()
 			return strings.Join(log, ",") + "," + fmt.Sprint(v), nil
 		}},
+		{name: "SelectAsAPlainLoop", want: "a,b,timer", drive: func(ctx context.Context, t *testing.T, e *durable.Engine, id string) {
+			require.NoError(t, e.Signal(ctx, id, "in", "a"))
+			require.NoError(t, e.Signal(ctx, id, "in", "b"))
+		}, wf: func(ctx context.Context) (string, error) {
+			in := durable.SignalChannel[string](ctx, "in")
+			var got []string
+			for len(got) < 2 {
+				switch durable.Select(ctx, durable.OnReceive(in)) {
+				case 0:
+					v, _ := in.ReceiveAsync()
+					got = append(got, v)
+				}
+			}
+			timer := durable.NewTimer(ctx, 5*time.Millisecond)
+			for {
+				switch durable.Select(ctx, durable.OnReceive(in), durable.OnFuture(timer)) {
+				case 0:
+					v, _ := in.ReceiveAsync()
+					got = append(got, "late "+v)
+				case 1:
+					return strings.Join(append(got, "timer"), ","), nil
+				}
+			}
+		}},
 		{name: "AwaitSeesSharedState", want: "ready after 2 steps", wf: func(ctx context.Context) (string, error) {
 			steps := 0
 			durable.Go(ctx, func(ctx context.Context) {
