@@ -44,9 +44,11 @@ var testsuiteRule = rule{
 			return true
 		})
 		p.dropSuiteValues(converted)
+		p.updateCallbacks()
 		p.renameIdents(pkgTestsuite, map[string]target{
 			"TestWorkflowEnvironment": {DurableTestPath, "Env"},
 			"TestActivityEnvironment": {DurableTestPath, "ActivityEnv"},
+			"TestUpdateCallback":      {DurableTestPath, "TestUpdateCallback"},
 		})
 	},
 }
@@ -117,4 +119,50 @@ func (p *pass) dropSuiteValues(converted map[types.Object]int) {
 		}
 		return true
 	})
+}
+
+// updateCallbacks retypes the OnComplete callback of testsuite.TestUpdateCallback
+// literals: durabletest passes the update's result as a durable.Value to
+// decode where Temporal passes the value itself. A callback that ignores the
+// value only changes its parameter's type; one that reads it is marked TODO,
+// since the read must become a Get into a variable of the handler's type.
+func (p *pass) updateCallbacks() {
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		lit, ok := n.(*dst.CompositeLit)
+		if !ok || !isIdent(lit.Type, pkgTestsuite, "TestUpdateCallback") {
+			return true
+		}
+		for _, e := range lit.Elts {
+			kv, ok := e.(*dst.KeyValueExpr)
+			if !ok || !isIdent(kv.Key, "", "OnComplete") {
+				continue
+			}
+			fn, ok := kv.Value.(*dst.FuncLit)
+			if !ok || len(fn.Type.Params.List) == 0 || p.marked(fn) {
+				continue
+			}
+			first := fn.Type.Params.List[0]
+			if len(first.Names) > 1 {
+				continue
+			}
+			if len(first.Names) == 1 && first.Names[0].Name != "_" && usesName(fn.Body, first.Names[0].Name) {
+				p.todo(kv, "testsuite", "OnComplete receives a durable.Value: decode the update's result with %s.Get(&v)", first.Names[0].Name)
+			}
+			first.Type = durableIdent("Value")
+			p.changed()
+		}
+		return true
+	})
+}
+
+// usesName reports whether an unqualified identifier called name occurs in n.
+func usesName(n dst.Node, name string) bool {
+	found := false
+	dst.Inspect(n, func(n dst.Node) bool {
+		if id, ok := n.(*dst.Ident); ok && id.Path == "" && id.Name == name {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
