@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strconv"
 	"time"
 
@@ -66,24 +65,9 @@ func Child[R any](ctx context.Context, workflow any, args ...any) (R, error) {
 // the future holds a *TimeoutError.
 func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R] {
 	in := instanceOf(ctx, "ChildAsync")
-	name, err := in.e.reg.workflowName(workflow)
+	name, _, raw, err := in.e.reg.workflowCall("durable.Child", workflow, args)
 	if err != nil {
-		return failedFuture[R](in, fmt.Errorf("durable.Child: %w", err))
-	}
-	def := in.e.reg.workflow(name)
-	if def == nil {
-		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
-			def, _ = newFuncDef("workflow", name, v, true)
-		}
-	}
-	if def != nil {
-		if err := checkArgs("durable.Child "+name, def, args); err != nil {
-			return failedFuture[R](in, err)
-		}
-	}
-	raw, err := encodeArgs(args)
-	if err != nil {
-		return failedFuture[R](in, fmt.Errorf("durable.Child %s: %w", name, err))
+		return failedFuture[R](in, err)
 	}
 	opts := childOptionsOf(ctx)
 	if opts.ExecutionTimeout <= 0 {

@@ -2,8 +2,6 @@ package durable
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 
 	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
@@ -15,24 +13,9 @@ import (
 // chain to the final result.
 func ContinueAsNew(ctx context.Context, workflow any, args ...any) error {
 	in := instanceOf(ctx, "ContinueAsNew")
-	name, err := in.e.reg.workflowName(workflow)
+	name, _, raw, err := in.e.reg.workflowCall("durable.ContinueAsNew", workflow, args)
 	if err != nil {
-		return fmt.Errorf("durable.ContinueAsNew: %w", err)
-	}
-	def := in.e.reg.workflow(name)
-	if def == nil {
-		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
-			def, _ = newFuncDef("workflow", name, v, true)
-		}
-	}
-	if def != nil {
-		if err := checkArgs("durable.ContinueAsNew "+name, def, args); err != nil {
-			return err
-		}
-	}
-	raw, err := encodeArgs(args)
-	if err != nil {
-		return fmt.Errorf("durable.ContinueAsNew %s: %w", name, err)
+		return err
 	}
 	return &ContinueAsNewError{Workflow: name, args: raw}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -543,35 +542,20 @@ func (e *Engine) Start(ctx context.Context, opts StartOptions, workflow any, arg
 }
 
 func (e *Engine) start2(ctx context.Context, opts StartOptions, workflow any, args []any, first *store.DeliverParams) (Run, error) {
-	name, err := e.reg.workflowName(workflow)
-	if err != nil {
-		return nil, fmt.Errorf("durable: Start: %w", err)
-	}
 	queue := opts.Queue
 	if queue == "" {
 		queue = QueueDefault
 	}
-	def := e.reg.workflow(name)
-	local := def != nil && e.serves(queue)
-	if def == nil {
-		if e.serves(queue) {
-			return nil, fmt.Errorf("durable: Start: workflow %q is not registered (call RegisterWorkflow first)", name)
-		}
-		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
-			if def, err = newFuncDef("workflow", name, v, true); err != nil {
-				return nil, fmt.Errorf("durable: Start: %w", err)
-			}
-		}
-	}
-	if def != nil {
-		if err := checkArgs("durable: Start "+name, def, args); err != nil {
-			return nil, err
-		}
-	}
-	raw, err := encodeArgs(args)
+	name, def, raw, err := e.reg.workflowCall("durable: Start", workflow, args)
 	if err != nil {
-		return nil, fmt.Errorf("durable: Start %s: %w", name, err)
+		return nil, err
 	}
+	registered := e.reg.workflow(name)
+	if registered == nil && e.serves(queue) {
+		return nil, fmt.Errorf("durable: Start: workflow %q is not registered (call RegisterWorkflow first)", name)
+	}
+	local := registered != nil && e.serves(queue)
+	def = registered
 	id := opts.ID
 	if id == "" {
 		id = newID()

@@ -335,58 +335,42 @@ func registerScenarioDeps(e *durable.Engine) {
 	e.RegisterWorkflow(SleepyChild)
 }
 
+// TestPrimitives runs every scenario twice, as the STYLE guide asks of
+// engine scenarios: with runs parked in memory, and with runs evicted at
+// every wait so that each step is replayed from the journal. The parked
+// run's journal is then replayed from scratch by Verify.
 func TestPrimitives(t *testing.T) {
 	t.Parallel()
-	for _, sc := range primitiveScenarios() {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := waitCtx(t)
-			e := openEngine(t, "memory:")
-			registerScenarioDeps(e)
-			e.RegisterWorkflow(sc.wf, durable.WithName(sc.name))
-			run, err := e.Start(ctx, durable.StartOptions{ID: sc.name}, sc.name)
-			require.NoError(t, err)
-			if sc.drive != nil {
-				sc.drive(ctx, t, e, sc.name)
-			}
-			var got string
-			err = run.Get(ctx, &got)
-			if sc.err != "" {
-				require.ErrorContains(t, err, sc.err)
-			} else {
+	for _, mode := range []struct {
+		name string
+		opts []durable.Option
+	}{
+		{"Parked", nil},
+		{"EvictedAtEveryWait", []durable.Option{durable.WithMaxCachedRuns(1), durable.WithEvictAfter(time.Nanosecond)}},
+	} {
+		for _, sc := range primitiveScenarios() {
+			t.Run(mode.name+"/"+sc.name, func(t *testing.T) {
+				t.Parallel()
+				ctx := waitCtx(t)
+				e := openEngine(t, "memory:", mode.opts...)
+				registerScenarioDeps(e)
+				e.RegisterWorkflow(sc.wf, durable.WithName(sc.name))
+				run, err := e.Start(ctx, durable.StartOptions{ID: sc.name}, sc.name)
 				require.NoError(t, err)
-				require.Equal(t, sc.want, got)
-			}
-			verifyAll(t, e)
-		})
-	}
-}
-
-// TestPrimitivesSurviveEviction runs every scenario with runs evicted at
-// every wait, so each step is replayed from the journal.
-func TestPrimitivesSurviveEviction(t *testing.T) {
-	t.Parallel()
-	for _, sc := range primitiveScenarios() {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := waitCtx(t)
-			e := openEngine(t, "memory:", durable.WithMaxCachedRuns(1), durable.WithEvictAfter(time.Nanosecond))
-			registerScenarioDeps(e)
-			e.RegisterWorkflow(sc.wf, durable.WithName(sc.name))
-			run, err := e.Start(ctx, durable.StartOptions{ID: sc.name}, sc.name)
-			require.NoError(t, err)
-			if sc.drive != nil {
-				sc.drive(ctx, t, e, sc.name)
-			}
-			var got string
-			err = run.Get(ctx, &got)
-			if sc.err != "" {
-				require.ErrorContains(t, err, sc.err)
-			} else {
-				require.NoError(t, err)
-				require.Equal(t, sc.want, got)
-			}
-		})
+				if sc.drive != nil {
+					sc.drive(ctx, t, e, sc.name)
+				}
+				var got string
+				err = run.Get(ctx, &got)
+				if sc.err != "" {
+					require.ErrorContains(t, err, sc.err)
+				} else {
+					require.NoError(t, err)
+					require.Equal(t, sc.want, got)
+				}
+				verifyAll(t, e)
+			})
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -98,6 +99,31 @@ func (r *registry) workflowName(fn any) (string, error) {
 		r.mu.RUnlock()
 	}
 	return name, nil
+}
+
+// workflowCall resolves the workflow a call names and checks and encodes
+// its arguments. def is nil only for a name this engine does not know (a
+// workflow registered on other workers), whose arguments cannot be checked.
+func (r *registry) workflowCall(call string, workflow any, args []any) (name string, def *funcDef, raw json.RawMessage, err error) {
+	if name, err = r.workflowName(workflow); err != nil {
+		return "", nil, nil, fmt.Errorf("%s: %w", call, err)
+	}
+	if def = r.workflow(name); def == nil {
+		if v := reflect.ValueOf(workflow); v.Kind() == reflect.Func {
+			if def, err = newFuncDef("workflow", name, v, true); err != nil {
+				return "", nil, nil, fmt.Errorf("%s: %w", call, err)
+			}
+		}
+	}
+	if def != nil {
+		if err := checkArgs(call+" "+name, def, args); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	if raw, err = encodeArgs(args); err != nil {
+		return "", nil, nil, fmt.Errorf("%s %s: %w", call, name, err)
+	}
+	return name, def, raw, nil
 }
 
 // activityName resolves an activity function value, method value or name.
