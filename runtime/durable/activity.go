@@ -206,7 +206,7 @@ func (in *instance) onActivityResult(m msgActivity) {
 	if ac.local == nil {
 		in.deleteTasks = append(in.deleteTasks, m.taskID)
 	}
-	in.inbound(in.event(kind, &journal.ResultData{ID: m.id, Result: m.result, Error: m.failure}))
+	in.inbound(kind, &journal.ResultData{ID: m.id, Result: m.result, Error: m.failure})
 }
 
 // onResult applies a journaled activity or child outcome.

@@ -173,7 +173,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 					RunID: data.RunID, WorkflowID: childID, Workflow: name, Queue: queue, Status: store.StatusRunning,
 					Input: raw, ParentRunID: in.runID, WakeAt: in.e.cfg.clock.Now(),
 				},
-				Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: in.e.cfg.clock.Now()}},
+				Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: eventTime(in.e.cfg.clock.Now())}},
 			}
 			if in.e.serves(queue) && in.e.reg.workflow(name) != nil {
 				p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease

@@ -51,7 +51,7 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 			Status: store.StatusRunning, Input: can.args, ParentRunID: in.started.ParentRun, PrevRunID: in.runID,
 			WakeAt: in.e.cfg.clock.Now(),
 		},
-		Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: in.e.cfg.clock.Now()}},
+		Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: eventTime(in.e.cfg.clock.Now())}},
 	}
 	if in.e.serves(in.queue) && in.e.reg.workflow(can.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease

@@ -563,7 +563,7 @@ func (e *Engine) start2(ctx context.Context, opts StartOptions, workflow any, ar
 	runID := newID()
 	now := e.cfg.clock.Now()
 	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id}
-	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: now}
+	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(now)}
 	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: now}
 	if !local || first != nil {
 		p := &store.CreateRunParams{Run: runRec, Events: []store.Event{startEv}}
@@ -632,6 +632,11 @@ func (in *instance) releaseDrain() {
 	in.e.busy.Add(1)
 	go in.drain()
 }
+
+// eventTime is the time stamped on a journal event: what every store keeps
+// (microseconds, no monotonic reading), so that live code and its replay
+// see the same Now.
+func eventTime(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
 
 // newRunRecord is the store record of a run created by its first commit.
 func (e *Engine) newRunRecord(in *instance, u *store.RunUpdate) *store.Run {
@@ -755,13 +760,13 @@ func (in *instance) readInbox() {
 		in.consume = append(in.consume, it.ID)
 		switch it.Kind {
 		case inboxSignal:
-			in.inbound(in.event(journal.SignalReceived, &journal.SignalData{Name: it.Name, Arg: it.Data}))
+			in.inbound(journal.SignalReceived, &journal.SignalData{Name: it.Name, Arg: it.Data})
 		case inboxCancel:
-			in.inbound(in.event(journal.CancelRequested, &journal.CancelData{}))
+			in.inbound(journal.CancelRequested, &journal.CancelData{})
 		case inboxTerminate:
 			var reason string
 			_ = json.Unmarshal(it.Data, &reason)
-			in.inbound(in.event(journal.Terminated, &journal.CancelData{Reason: reason}))
+			in.inbound(journal.Terminated, &journal.CancelData{Reason: reason})
 		case inboxActivity:
 			var rd journal.ResultData
 			if json.Unmarshal(it.Data, &rd) != nil {
@@ -775,7 +780,7 @@ func (in *instance) readInbox() {
 			if rd.Error != nil {
 				kind = journal.ActivityFailed
 			}
-			in.inbound(in.event(kind, &rd))
+			in.inbound(kind, &rd)
 		case inboxChild:
 			var rd journal.ResultData
 			if json.Unmarshal(it.Data, &rd) != nil {
@@ -792,14 +797,14 @@ func (in *instance) readInbox() {
 				}
 			}
 			if known {
-				in.inbound(in.event(kind, &rd))
+				in.inbound(kind, &rd)
 			}
 		case inboxUpdate:
 			var ud journal.UpdateData
 			if json.Unmarshal(it.Data, &ud) != nil {
 				continue
 			}
-			in.inbound(in.event(journal.UpdateAccepted, &ud))
+			in.inbound(journal.UpdateAccepted, &ud)
 		default:
 			in.e.cfg.logger.Warn("durable: unknown inbox item", "kind", it.Kind, "run_id", in.runID)
 		}

@@ -367,3 +367,26 @@ func TestNonDeterminismMakesTheRunStuck(t *testing.T) {
 	require.NoError(t, e3.Run("nd").Get(ctx, &n))
 	require.Equal(t, 1, n)
 }
+
+// TestNowIsTheSameOnReplay returns Now in full detail (location and
+// nanoseconds); Verify replays the journal and compares the result.
+func TestNowIsTheSameOnReplay(t *testing.T) {
+	t.Parallel()
+	ctx := waitCtx(t)
+	e := openEngine(t, "sqlite:"+filepath.Join(t.TempDir(), "now.db"))
+	wf := func(ctx context.Context) (string, error) {
+		start := durable.Now(ctx)
+		if err := durable.Sleep(ctx, time.Millisecond); err != nil {
+			return "", err
+		}
+		end := durable.Now(ctx)
+		return start.Format(time.RFC3339Nano) + " " + end.Sub(start).String() + " " + end.Location().String(), nil
+	}
+	e.RegisterWorkflow(wf, durable.WithName("Clock"))
+	run, err := e.Start(ctx, durable.StartOptions{ID: "now"}, "Clock")
+	require.NoError(t, err)
+	var out string
+	require.NoError(t, run.Get(ctx, &out))
+	require.Contains(t, out, "UTC")
+	verifyAll(t, e)
+}

@@ -334,7 +334,7 @@ func (in *instance) newID() int64 {
 
 // event makes a new inbound event stamped with the engine's clock.
 func (in *instance) event(kind string, data any) store.Event {
-	return store.Event{Kind: kind, Data: journal.Encode(data), At: in.e.cfg.clock.Now()}
+	return store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())}
 }
 
 // inbound journals ev and lets the code see it. The event and the
@@ -342,21 +342,27 @@ func (in *instance) event(kind string, data any) store.Event {
 // before any of them takes effect: no task is dispatched, timer armed,
 // waiter told or query answered from that state before the commit, so a
 // crash before it is as if the event never arrived.
-func (in *instance) inbound(ev store.Event) {
+func (in *instance) inbound(kind string, data any) {
+	ev := in.event(kind, data)
 	in.pending = append(in.pending, ev)
-	in.apply(ev)
+	in.applyDecoded(ev, data)
 }
 
 // apply delivers an inbound event to the code and runs the coroutines until
 // every one of them waits again.
 func (in *instance) apply(ev store.Event) {
-	in.now = ev.At
-	in.sched.progress++ // outside input: awaited conditions may hold now
 	data, err := journal.Decode(ev.Kind, ev.Data)
 	if err != nil {
 		in.stuck(fmt.Errorf("durable: run %s: journal event %d: %w", in.runID, ev.Seq, err))
 		return
 	}
+	in.applyDecoded(ev, data)
+}
+
+// applyDecoded is apply for an event whose payload is at hand.
+func (in *instance) applyDecoded(ev store.Event, data any) {
+	in.now = ev.At.UTC()
+	in.sched.progress++ // outside input: awaited conditions may hold now
 	switch d := data.(type) {
 	case *journal.StartedData:
 		in.onStarted(d)
@@ -441,7 +447,7 @@ func (in *instance) markFirstStep() {
 			return
 		}
 	}
-	in.pending = append(in.pending, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: in.e.cfg.clock.Now()})
+	in.pending = append(in.pending, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
 }
 
 // afterRun closes the run when its main coroutine has returned.
@@ -502,7 +508,7 @@ func (in *instance) command(kind string, data any, desc string) []byte {
 		// A query replays up to the journal's end and must not go further.
 		in.parkForever()
 	}
-	in.pending = append(in.pending, store.Event{Kind: kind, Data: journal.Encode(data), At: in.e.cfg.clock.Now()})
+	in.pending = append(in.pending, store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())})
 	return nil
 }
 
@@ -790,7 +796,7 @@ func (in *instance) commitFailed(err error) {
 		in.e.cfg.logger.Warn("durable: run moved to another worker", "run_id", in.runID, "error", err)
 	} else {
 		in.e.cfg.logger.Error("durable: commit failed; unloading run", "run_id", in.runID, "error", err)
-		_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})
+		_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: eventTime(in.e.cfg.clock.Now())})
 	}
 	in.teardown()
 }

@@ -97,7 +97,7 @@ func (in *instance) onTimer(id int64) {
 	if t == nil || t.done {
 		return
 	}
-	in.inbound(in.event(journal.TimerFired, &journal.TimerData{ID: id}))
+	in.inbound(journal.TimerFired, &journal.TimerData{ID: id})
 	if t.done {
 		delete(in.timers, id)
 	}

@@ -111,7 +111,7 @@ func (in *instance) onUpdateRequest(r *updateRequest) {
 		return
 	}
 	in.extra.updateReplies[r.id] = r.reply
-	in.inbound(in.event(journal.UpdateAccepted, &journal.UpdateData{Update: r.id, Name: r.name, Args: raw}))
+	in.inbound(journal.UpdateAccepted, &journal.UpdateData{Update: r.id, Name: r.name, Args: raw})
 }
 
 // onUpdateAccepted runs an accepted update's handler as a coroutine.
