@@ -390,3 +390,37 @@ func TestNowIsTheSameOnReplay(t *testing.T) {
 	require.Contains(t, out, "UTC")
 	verifyAll(t, e)
 }
+
+// TestCancelReachesTheRunningActivity cancels a run whose activity is
+// running: the attempt's context is cancelled and the run ends canceled.
+func TestCancelReachesTheRunningActivity(t *testing.T) {
+	t.Parallel()
+	ctx := waitCtx(t)
+	e := openEngine(t, "memory:")
+	started := make(chan struct{})
+	stopped := make(chan error, 1)
+	act := func(ctx context.Context) error {
+		close(started)
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return ctx.Err()
+	}
+	wf := func(ctx context.Context) error { return durable.Exec(ctx, "Block") }
+	e.RegisterActivity(act, durable.WithName("Block"))
+	e.RegisterWorkflow(wf, durable.WithName("Blocked"))
+	run, err := e.Start(ctx, durable.StartOptions{ID: "blocked"}, "Blocked")
+	require.NoError(t, err)
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("activity did not start")
+	}
+	require.NoError(t, e.Cancel(ctx, "blocked"))
+	require.ErrorIs(t, run.Get(ctx, nil), context.Canceled)
+	select {
+	case err := <-stopped:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-ctx.Done():
+		t.Fatal("the activity's context was not cancelled")
+	}
+}
