@@ -132,13 +132,26 @@ func (tx *wtx) whyNotCommitted(p *store.CommitParams) error {
 
 // appendEvents inserts events as Seq = after+1, after+2, ...
 func (tx *wtx) appendEvents(row int64, runID string, after int64, events []store.Event) error {
-	for i, e := range events {
-		at := toNanos(e.At)
-		if at == 0 {
-			at = tx.now
+	at := func(e store.Event) int64 {
+		if t := toNanos(e.At); t != 0 {
+			return t
 		}
-		if _, err := tx.exec(tx.insertEvent, row, after+int64(i)+1, e.Kind, e.Data, at); err != nil {
-			return fmt.Errorf("append event %d to run %s: %w", after+int64(i)+1, runID, translate(err))
+		return tx.now
+	}
+	for i := 0; i < len(events); {
+		seq := after + int64(i) + 1
+		var err error
+		if i+1 < len(events) {
+			a, b := events[i], events[i+1]
+			_, err = tx.exec(tx.insertEvents2, row, seq, a.Kind, a.Data, at(a), seq+1, b.Kind, b.Data, at(b))
+			i += 2
+		} else {
+			e := events[i]
+			_, err = tx.exec(tx.insertEvent, row, seq, e.Kind, e.Data, at(e))
+			i++
+		}
+		if err != nil {
+			return fmt.Errorf("append event %d to run %s: %w", seq, runID, translate(err))
 		}
 	}
 	return nil

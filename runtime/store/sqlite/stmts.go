@@ -28,7 +28,10 @@ type stmts struct {
 
 	insertRun   *wstmt
 	insertEvent *wstmt
-	insertTask  *wstmt
+	// insertEvents2 appends two events in one statement: a step usually
+	// journals an inbound event and one command.
+	insertEvents2 *wstmt
+	insertTask    *wstmt
 
 	// commitRun checks fencing and the journal length and bumps the length
 	// in one statement; no row changed means one of them failed.
@@ -80,6 +83,7 @@ func (s *stmts) defs() []wdef {
 		{&s.release, `RELEASE call`},
 		{&s.insertRun, `INSERT INTO runs (run_id, workflow_id, workflow, queue, status, input, result, error, meta, parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)`},
 		{&s.insertEvent, `INSERT INTO events (run, seq, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5)`},
+		{&s.insertEvents2, `INSERT INTO events (run, seq, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5), (?1, ?6, ?7, ?8, ?9)`},
 		{&s.insertTask, `INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?9)`},
 		{&s.commitRun, `UPDATE runs SET journal_len = ?1, updated_at = ?2 WHERE run_id = ?3 AND owner = ?4 AND lease_until > ?2 AND journal_len = ?5 RETURNING id`},
 		{&s.commitRunUpdate, `UPDATE runs SET journal_len = ?1, updated_at = ?2, status = ?6, result = ?7, error = ?8, wake_at = ?9, next_run_id = ?10, owner = CASE WHEN ?11 THEN '' ELSE owner END, lease_until = CASE WHEN ?11 THEN 0 ELSE lease_until END WHERE run_id = ?3 AND owner = ?4 AND lease_until > ?2 AND journal_len = ?5 RETURNING id`},
