@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strconv"
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/dstutil"
@@ -24,8 +25,24 @@ const (
 // deliver a result (x.Get(ctx, &r), ch.Receive(ctx, &v)) when it sits where
 // deliver can rewrite it: an expression statement, the single right-hand
 // side of an assignment (possibly an if initializer) or a single returned
-// value. match decides whether a call is one.
+// value, or anywhere once in the condition of an if without an initializer
+// ("if !ch.ReceiveAsync(&v)"). match decides whether a call is one.
 func getSite(stmt dst.Stmt, match func(*dst.CallExpr) bool) *dst.CallExpr {
+	if s, ok := stmt.(*dst.IfStmt); ok && s.Init == nil {
+		var found *dst.CallExpr
+		n := 0
+		dst.Inspect(s.Cond, func(x dst.Node) bool {
+			if call, ok := x.(*dst.CallExpr); ok && match(call) {
+				found = call
+				n++
+			}
+			return true
+		})
+		if n == 1 {
+			return found
+		}
+		return nil
+	}
 	var e dst.Expr
 	switch s := stmt.(type) {
 	case *dst.ExprStmt:
@@ -147,6 +164,9 @@ func (p *pass) planDeliver(c cursor, old *dst.CallExpr, sh shape, ptr dst.Expr, 
 			s.Lhs, s.Rhs = pair(e), []dst.Expr{build()}
 		})
 	case *dst.IfStmt:
+		if s.Init == nil {
+			return p.planDeliverCond(c, s, old, sh, pair, build)
+		}
 		init := s.Init.(*dst.AssignStmt)
 		if len(init.Lhs) != 1 {
 			return nil
@@ -229,6 +249,49 @@ func (p *pass) planDeliver(c cursor, old *dst.CallExpr, sh shape, ptr dst.Expr, 
 		})
 	}
 	return nil
+}
+
+// planDeliverCond rewrites a delivering call in the condition of an if
+// without an initializer. A call that returns only an error takes the old
+// call's place; one that also delivers a value gets an initializer that
+// assigns the value and a fresh error or bool variable, declared before the
+// if, which takes the call's place in the condition:
+//
+//	var ok bool
+//	if v, ok = ch.ReceiveAsync(); !ok {
+func (p *pass) planDeliverCond(c cursor, s *dst.IfStmt, old *dst.CallExpr, sh shape, pair func(dst.Expr) []dst.Expr, build func() dst.Expr) func() {
+	replace := func(with dst.Expr) {
+		s.Cond = dstutil.Apply(s.Cond, nil, func(c *dstutil.Cursor) bool {
+			if c.Node() == old {
+				c.Replace(with)
+			}
+			return true
+		}).(dst.Expr)
+	}
+	switch sh {
+	case shapeErr:
+		return func() { replace(build()); p.changed() }
+	case shapeVal:
+		return nil
+	}
+	scope := p.scopeAt(s)
+	if scope == nil {
+		return nil
+	}
+	base, typ := "err", "error"
+	if sh == shapeValBool {
+		base, typ = "ok", "bool"
+	}
+	name := base
+	for i := 2; scope.Lookup(name) != nil || func() bool { _, obj := scope.LookupParent(name, token.NoPos); return obj != nil }(); i++ {
+		name = base + strconv.Itoa(i)
+	}
+	return func() {
+		replace(&dst.Ident{Name: name})
+		c.InsertBefore(varDecl(name, typ))
+		s.Init = &dst.AssignStmt{Lhs: pair(&dst.Ident{Name: name}), Tok: token.ASSIGN, Rhs: []dst.Expr{build()}}
+		p.changed()
+	}
 }
 
 // sameScope reports whether the variable val is declared in the scope that
