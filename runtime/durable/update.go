@@ -22,8 +22,14 @@ type UpdateOptions struct {
 
 // ErrUpdateRejected marks an Engine.Update error that comes from the
 // validator (or from a missing handler): the update left no trace. The
-// validator's own error is wrapped too, for errors.Is and errors.As.
+// error reads as the validator's own, which it wraps for errors.As.
 var ErrUpdateRejected = errors.New("durable: update rejected")
+
+type rejectedError struct{ err error }
+
+func (e *rejectedError) Error() string        { return e.err.Error() }
+func (e *rejectedError) Unwrap() error        { return e.err }
+func (e *rejectedError) Is(target error) bool { return target == ErrUpdateRejected }
 
 // updateHandler is a registered update handler.
 type updateHandler struct {
@@ -102,7 +108,7 @@ func (in *instance) validate(name string, args []any) error {
 // journals it; the reply goes out once its result is committed.
 func (in *instance) onUpdateRequest(r *updateRequest) {
 	if err := in.validate(r.name, r.args); err != nil {
-		r.reply <- updateReply{err: fmt.Errorf("%w: %w", ErrUpdateRejected, err)}
+		r.reply <- updateReply{err: &rejectedError{err}}
 		return
 	}
 	raw, err := encodeArgs(r.args)
@@ -180,7 +186,7 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 	// The run is not loaded here: validate against its replayed state,
 	// then deliver the update through its inbox and wait for the result.
 	if err := e.validateByReplay(ctx, run, name, args); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUpdateRejected, err)
+		return nil, &rejectedError{err}
 	}
 	raw, err := encodeArgs(args)
 	if err != nil {

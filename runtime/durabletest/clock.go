@@ -37,9 +37,11 @@ type clockTimer struct {
 
 var _ durable.Clock = (*Clock)(nil)
 
-// NewClock returns a Clock reading start.
+// NewClock returns a Clock reading start, to the microsecond: the
+// runtime journals times in microseconds, so a start with finer digits
+// would make durations measured in the workflow and on the clock differ.
 func NewClock(start time.Time) *Clock {
-	return &Clock{now: start, timers: map[uint64]*clockTimer{}}
+	return &Clock{now: start.Truncate(time.Microsecond), timers: map[uint64]*clockTimer{}}
 }
 
 // Now returns the clock's current time.
@@ -101,7 +103,7 @@ func (c *Clock) Advance(d time.Duration) int {
 func (c *Clock) set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.now = t
+	c.now = t.Truncate(time.Microsecond)
 }
 
 // newSeq returns the next sequence number, shared with timers so that
