@@ -6,7 +6,8 @@ import (
 )
 
 // coroutineRule converts workflow coroutines and their synchronisation:
-// workflow.Go, channels, wait groups, mutexes, semaphores and Await. A
+// workflow.Go, channels, settable futures, wait groups, mutexes, semaphores
+// and Await. A
 // channel's element type comes from its Send and Receive calls.
 var coroutineRule = rule{
 	Name: "coroutine",
@@ -21,6 +22,16 @@ var coroutineRule = rule{
 		p.convertFutures(pkgWorkflow, map[string]producer{
 			"NewChannel":         chanStore("NewChannel"),
 			"NewBufferedChannel": chanStore("NewBufferedChannel"),
+			// f, s := workflow.NewFuture(ctx): f is followed as a stored
+			// future; the Settable keeps its methods (Set, SetValue,
+			// SetError, Chain).
+			"NewFuture": {kind: futureKind, pair: true, store: func(p *pass, c *dst.CallExpr, t dst.Expr) string {
+				if t == nil {
+					return "result-type: no Get of the future names its type; convert by hand"
+				}
+				setFun(c, "NewFuture", t)
+				return ""
+			}},
 		})
 		p.renameIdents(pkgWorkflow, map[string]target{
 			"Go":               {DurablePath, "Go"},

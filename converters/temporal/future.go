@@ -21,6 +21,9 @@ type producer struct {
 	store func(p *pass, call *dst.CallExpr, t dst.Expr) string
 	// kind says how a stored value is read.
 	kind *storeKind
+	// pair marks a call that returns the stored value and a second one
+	// ("f, s := workflow.NewFuture(ctx)"); only the first is followed.
+	pair bool
 }
 
 // read describes a method that delivers a value through its last argument.
@@ -187,6 +190,11 @@ func (p *pass) convertStored(prodOf func(dst.Expr) (*dst.CallExpr, producer, boo
 			if len(s.Lhs) == len(s.Rhs) {
 				for i := range s.Lhs {
 					addInit(s.Lhs[i], s.Rhs[i])
+				}
+			}
+			if len(s.Lhs) == 2 && len(s.Rhs) == 1 {
+				if _, pr, ok := prodOf(s.Rhs[0]); ok && pr.pair {
+					addInit(s.Lhs[0], s.Rhs[0])
 				}
 			}
 		case *dst.ValueSpec:
