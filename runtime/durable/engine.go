@@ -175,8 +175,12 @@ func (e *Engine) Close() error {
 	e.cancel()
 	for _, in := range insts {
 		in.mu.Lock()
+		wasGone, draining := in.gone, in.draining
 		in.gone = true
 		in.mu.Unlock()
+		if !wasGone && !draining {
+			in.unwind() // a running drain unwinds when it sees gone
+		}
 	}
 	e.wg.Wait()
 	// Hand our leases over at once rather than at expiry.

@@ -188,6 +188,9 @@ func (in *instance) drain() {
 			in.mailbox = nil
 			in.mu.Unlock()
 			in.reject(leftover)
+			if in.e.ctx.Err() != nil {
+				in.unwind() // the engine closed while this drain ran
+			}
 			return
 		}
 		if len(in.mailbox) == 0 {
@@ -811,14 +814,20 @@ func (in *instance) teardown() {
 	}
 	in.gone = true
 	in.mu.Unlock()
+	in.unwind()
+	if !in.readonly {
+		in.e.forget(in)
+	}
+}
+
+// unwind stops the instance's timers and ends its coroutines. Only the
+// drainer (or Close, when no drain runs) calls it.
+func (in *instance) unwind() {
 	for _, t := range in.timers {
 		t.stop()
 	}
 	in.sched.shutdown()
 	in.cancelRoot()
-	if !in.readonly {
-		in.e.forget(in)
-	}
 }
 
 // watchCancel calls fn at the first point where every coroutine waits and

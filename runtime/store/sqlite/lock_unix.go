@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // fileLock is an exclusive advisory lock (flock) on PATH.lock. flock locks
@@ -22,15 +23,28 @@ func lockFile(path string) (*fileLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is locked", ErrLocked, path)
+	// A lock just released can look held for a moment: a process forked
+	// (to exec something else) while the previous owner had the file open
+	// shares its open file description until the exec. So retry briefly.
+	for wait := 5 * time.Millisecond; ; wait *= 2 {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return &fileLock{f: f}, nil
 		}
-		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || wait > lockRetryMax {
+			break
+		}
+		time.Sleep(wait)
 	}
-	return &fileLock{f: f}, nil
+	f.Close()
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("%w: %s is locked", ErrLocked, path)
+	}
+	return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 }
+
+// lockRetryMax bounds the wait for a lock that is being released.
+const lockRetryMax = 300 * time.Millisecond
 
 func (l *fileLock) unlock() error {
 	if l == nil {
