@@ -1,6 +1,9 @@
 package temporal
 
 import (
+	"go/ast"
+	"go/types"
+
 	"github.com/dave/dst"
 	"github.com/dave/dst/dstutil"
 )
@@ -54,6 +57,13 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 			return false
 		}
 		repl := &dst.SelectorExpr{X: base, Sel: &dst.Ident{Name: to}}
+		if key == "Attempt" && p.needsOwnType(sel, c.Parent()) {
+			// Temporal's Attempt is an int32, durable's an int: keep the
+			// type where the code depends on it.
+			c.Replace(&dst.CallExpr{Fun: &dst.Ident{Name: "int32"}, Args: []dst.Expr{repl}})
+			p.changed()
+			return false
+		}
 		if call, ok := c.Parent().(*dst.CallExpr); ok && call.Fun == sel && len(call.Args) == 0 {
 			// A getter method (GetContinueAsNewSuggested()) becomes a field;
 			// the call is unwrapped by the parent pass below.
@@ -73,4 +83,49 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 		}
 		return true
 	})
+}
+
+// needsOwnType reports whether the expression e, whose type changes in the
+// conversion, is used where its type matters: everywhere except an operand
+// compared or combined with a constant and an argument passed as an
+// interface (fmt, logging).
+func (p *pass) needsOwnType(e dst.Expr, parent dst.Node) bool {
+	isConst := func(x dst.Expr) bool {
+		a, ok := p.astOf(x).(ast.Expr)
+		if !ok {
+			return false
+		}
+		tv, ok := p.pkg.TypesInfo.Types[a]
+		return ok && tv.Value != nil
+	}
+	switch par := parent.(type) {
+	case *dst.BinaryExpr:
+		other := par.X
+		if other == e {
+			other = par.Y
+		}
+		return !isConst(other)
+	case *dst.CallExpr:
+		sig, ok := p.typeOf(par.Fun).(*types.Signature)
+		if !ok {
+			return true
+		}
+		for i, arg := range par.Args {
+			if arg != e {
+				continue
+			}
+			params := sig.Params()
+			var t types.Type
+			switch {
+			case sig.Variadic() && i >= params.Len()-1:
+				if s, ok := params.At(params.Len() - 1).Type().(*types.Slice); ok {
+					t = s.Elem()
+				}
+			case i < params.Len():
+				t = params.At(i).Type()
+			}
+			return t == nil || !types.IsInterface(t)
+		}
+	}
+	return true
 }
