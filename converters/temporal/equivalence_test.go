@@ -27,11 +27,6 @@ var equivOnly = flag.String("equiv.only", "", "run TestEquivalence on the scenar
 // ("concept/name result"). TestEquivalence still runs them and fails when a
 // listed one becomes equivalent, so the list stays true.
 var notEquivalent = map[string]string{
-	"child/child sum": "durabletest's engine serves only its default queue unless given WithEngineOptions(durable.WithQueues(...)); " +
-		"the child's TaskQueue \"children\" becomes Queue \"children\", so the child never starts and the parent hits its ExecutionTimeout. " +
-		"Temporal's test environment ignores task queues (a durabletest gap)",
-	"errors/propagation field-boom": "a plain Go error (errors.New) has the ApplicationError type \"\" in Temporal (getErrType drops errorString) " +
-		"and \"errorString\" in durable (a runtime difference)",
 	"continueasnew/continue failed-97": "Temporal's test environment stops at the first run and reports a ContinueAsNewError; " +
 		"durabletest follows the chain as Run.Get does and reports the last run's result (nil)",
 }

@@ -162,6 +162,11 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	}
 	if local {
 		ac.local = &localCall{task: task}
+		if in.e.reg.activity(name) == nil {
+			if v := reflect.ValueOf(activity); v.Kind() == reflect.Func {
+				ac.local.def, _ = newFuncDef("activity", name, v, false)
+			}
+		}
 		in.startLocal(ac)
 	} else if live {
 		in.newTasks = append(in.newTasks, in.e.newActivityTask(ac.taskID, queue, task))

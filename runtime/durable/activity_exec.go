@@ -88,7 +88,7 @@ func (e *Engine) runAttempt(t *store.Task) {
 	e.mu.Lock()
 	e.running[t.ID] = &runningActivity{cancel: cancel, state: st}
 	e.mu.Unlock()
-	result, err := e.invoke(ctx, cancel, &at, st)
+	result, err := e.invoke(ctx, cancel, &at, st, nil)
 	e.mu.Lock()
 	delete(e.running, t.ID)
 	e.mu.Unlock()
@@ -136,8 +136,11 @@ func (e *Engine) retryOrFail(t *store.Task, at *activityTask, attempt int, f *jo
 }
 
 // invoke calls the activity function with the attempt's context.
-func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at *activityTask, st *activityState) (result json.RawMessage, err error) {
+func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at *activityTask, st *activityState, fallback *funcDef) (result json.RawMessage, err error) {
 	def := e.reg.activity(at.Activity)
+	if def == nil {
+		def = fallback
+	}
 	if def == nil {
 		return nil, NewApplicationError(fmt.Sprintf("activity %q is not registered on worker %s", at.Activity, e.workerID), "ActivityNotRegistered")
 	}

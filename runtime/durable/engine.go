@@ -224,7 +224,16 @@ func (e *Engine) RegisterActivity(fnOrStructPtr any, opts ...RegisterOption) {
 
 // serves reports whether this engine works runs and activities of queue.
 func (e *Engine) serves(queue string) bool {
-	return !e.cfg.clientOnly && slices.Contains(e.cfg.queues, queue)
+	return !e.cfg.clientOnly && (e.cfg.allQueues || slices.Contains(e.cfg.queues, queue))
+}
+
+// claimQueues is the queue filter of claims: nil (any) when the engine
+// serves every queue.
+func (e *Engine) claimQueues() []string {
+	if e.cfg.allQueues {
+		return nil
+	}
+	return e.cfg.queues
 }
 
 // startWorking starts the background loops once.
@@ -297,7 +306,7 @@ func (e *Engine) pollOnce() bool {
 	e.busy.Add(1)
 	defer e.busy.Add(-1)
 	more := false
-	runs, err := e.store.ClaimRuns(e.ctx, &store.ClaimRunsParams{Owner: e.workerID, Queues: e.cfg.queues, Limit: claimBatch, Lease: e.cfg.lease})
+	runs, err := e.store.ClaimRuns(e.ctx, &store.ClaimRunsParams{Owner: e.workerID, Queues: e.claimQueues(), Limit: claimBatch, Lease: e.cfg.lease})
 	if err != nil {
 		if e.ctx.Err() == nil {
 			e.cfg.logger.Warn("durable: claim runs", "error", err)
@@ -316,7 +325,7 @@ func (e *Engine) pollOnce() bool {
 	if free <= 0 {
 		return more
 	}
-	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.cfg.queues, Limit: min(free, claimBatch), Lease: e.cfg.lease})
+	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
 	if err != nil {
 		if e.ctx.Err() == nil {
 			e.cfg.logger.Warn("durable: claim tasks", "error", err)

@@ -162,6 +162,9 @@ func errTypeName(err error) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t.PkgPath() == "errors" && t.Name() == "errorString" {
+		return "" // Temporal gives errors.New errors no type either
+	}
 	return t.Name()
 }
 

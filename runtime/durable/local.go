@@ -54,6 +54,7 @@ func AsyncLocal[R any](ctx context.Context, activity any, args ...any) Future[R]
 // localCall is the in-process execution of a local activity.
 type localCall struct {
 	task     *activityTask
+	def      *funcDef // the function passed, when it is not registered (Temporal runs it anyway)
 	mu       sync.Mutex
 	started  bool
 	canceled bool
@@ -109,7 +110,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 			l.mu.Unlock()
 			st := newActivityState(e, at, nil, attempt, nil)
 			st.task = nil
-			result, err := e.invoke(ctx, cancel, at, st)
+			result, err := e.invoke(ctx, cancel, at, st, l.def)
 			cancel(nil)
 			if e.ctx.Err() != nil {
 				return

@@ -28,6 +28,7 @@ type config struct {
 	logger        *slog.Logger
 	workerID      string
 	queues        []string
+	allQueues     bool
 	clientOnly    bool
 	lease         time.Duration
 	poll          time.Duration
@@ -66,6 +67,10 @@ func WithWorkerID(id string) Option { return optionFunc(func(c *config) { c.work
 func WithQueues(names ...string) Option {
 	return optionFunc(func(c *config) { c.queues = append([]string(nil), names...) })
 }
+
+// WithAllQueues makes the engine work runs and activities of every queue,
+// as Temporal's test environment does. runtime/durabletest uses it.
+func WithAllQueues() Option { return optionFunc(func(c *config) { c.allQueues = true }) }
 
 // WithClientOnly makes an engine that starts, signals, queries, updates and
 // cancels runs but works none: other processes on the same store do.

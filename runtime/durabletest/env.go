@@ -112,6 +112,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithEvictAfter(0),
 		durable.WithMaxCachedRuns(0),
 		durable.WithWorkerID("durabletest"),
+		// Temporal's test environment ignores task queues.
+		durable.WithAllQueues(),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 	}
 	eng, err := durable.New(e.ctx, e.st, append(engineOpts, e.cfg.engineOpts...)...)

@@ -236,7 +236,7 @@ type CommitParams struct {
 // ClaimRunsParams are the inputs of Store.ClaimRuns.
 type ClaimRunsParams struct {
 	Owner  string
-	Queues []string // claim only runs of these queues
+	Queues []string // claim only runs of these queues; empty: any queue
 	Limit  int
 	Lease  time.Duration
 }
