@@ -80,15 +80,6 @@ func checkSide(t *testing.T, c *compat.Client, e *durable.Engine, id string, sid
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, resp.GetWorkflowExecutionInfo().GetStatus(), id)
 }
 
-// knownGapStructArgs: compat passes the caller's arguments to
-// durable.Engine.Start unchanged, and Start requires each to be
-// assignable to the registered (converted) workflow's parameter. A
-// caller's original.Order is not a converted.Order, so an execution with
-// a struct argument cannot start on the durable side through compat yet.
-// Set to false to check a fix (compat converting arguments through JSON,
-// or Start accepting JSON-compatible arguments).
-const knownGapStructArgs = true
-
 // TestRollout runs every scenario through one compat.Client at 0%, 50%
 // and 100%: the original code on Temporal, the converted code on a
 // durable engine (an SQLite file). Results agree whichever side ran an
@@ -111,10 +102,6 @@ func TestRollout(t *testing.T) {
 			for _, x := range execs {
 				t.Run(x.id, func(t *testing.T) {
 					t.Parallel()
-					if x.side == compat.Durable && x.s.workflow == "Fulfil" && knownGapStructArgs {
-						t.Skip("known gap: durable.Start rejects the caller's Temporal-side struct type (original.Order) " +
-							"for the converted workflow's parameter (converted.Order) although both encode alike")
-					}
 					got := x.s.run(ctx, t, c, x.id, x.k)
 					require.Equal(t, asJSON(t, x.s.want(x.k)), got, "%s on %s", x.id, x.side)
 					checkSide(t, c, e, x.id, x.side)
@@ -127,12 +114,7 @@ func TestRollout(t *testing.T) {
 	}
 	// 6 inputs on Temporal at 0%, 6 on each side at 50%, 6 durable at 100%.
 	require.Equal(t, map[compat.Side]int{compat.Temporal: 12, compat.Durable: 12}, counts)
-	// Skipped executions were not started, so not routed either.
-	durableStarts := 12
-	if knownGapStructArgs {
-		durableStarts -= 4
-	}
-	require.Equal(t, fmt.Sprint(durableStarts), c.Vars().Get("route.durable.percent").String())
+	require.Equal(t, "12", c.Vars().Get("route.durable.percent").String())
 	require.Equal(t, "6", c.Vars().Get("route.temporal.percent").String())
 	require.Equal(t, "6", c.Vars().Get("route.temporal.off").String())
 	require.Contains(t, logs.String(), "compat: route")

@@ -3,6 +3,7 @@ package durable_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -423,4 +424,32 @@ func TestCancelReachesTheRunningActivity(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the activity's context was not cancelled")
 	}
+}
+
+type orderA struct {
+	ID     string
+	Amount int
+}
+
+type orderB struct {
+	ID     string
+	Amount int
+}
+
+// TestStartAcceptsAStructThatEncodesAlike: a caller's own copy of a struct
+// type is accepted (it crosses the journal as JSON); a type that does not
+// decode is still a clear error.
+func TestStartAcceptsAStructThatEncodesAlike(t *testing.T) {
+	t.Parallel()
+	ctx := waitCtx(t)
+	e := openEngine(t, "memory:")
+	wf := func(ctx context.Context, o orderB) (string, error) { return fmt.Sprint(o.ID, o.Amount), nil }
+	e.RegisterWorkflow(wf, durable.WithName("Take"))
+	run, err := e.Start(ctx, durable.StartOptions{}, "Take", orderA{ID: "a", Amount: 2})
+	require.NoError(t, err)
+	var out string
+	require.NoError(t, run.Get(ctx, &out))
+	require.Equal(t, "a2", out)
+	_, err = e.Start(ctx, durable.StartOptions{}, "Take", struct{ Other int }{1})
+	require.ErrorContains(t, err, "want durable_test.orderB")
 }
