@@ -87,7 +87,9 @@ func runConvert(ctx context.Context, o convertOpts, out, errOut io.Writer) error
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns})
+	bar := newProgress(errOut, "loading packages")
+	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns, ProgressFunc: bar.update})
+	bar.finish()
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	Patterns []string
 	// Env, when set, replaces the environment of the go command.
 	Env []string
+	// ProgressFunc, when set, is called once the packages are loaded and
+	// after each file is converted, with the files done and the total.
+	ProgressFunc func(done, total int)
 
 	// partial converts the packages that type-check and skips the others
 	// (tests of golden outputs against an unfinished runtime).
@@ -99,7 +102,14 @@ func Convert(ctx context.Context, opts Options) (*Result, error) {
 		return res, nil
 	}
 	modsNeeding := map[string]bool{}
-	for _, u := range l.units {
+	progress := func(done int) {
+		if opts.ProgressFunc != nil {
+			opts.ProgressFunc(done, len(l.units))
+		}
+	}
+	progress(0)
+	for i, u := range l.units {
+		progress(i)
 		if opts.partial && len(u.pkg.Errors) > 0 {
 			continue
 		}
@@ -116,6 +126,7 @@ func Convert(ctx context.Context, opts Options) (*Result, error) {
 			}
 		}
 	}
+	progress(len(l.units))
 	if len(res.Errors) > 0 {
 		res.Files = nil
 	}
