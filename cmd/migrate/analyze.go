@@ -30,7 +30,9 @@ func (o *analyzeOpts) Validate() error {
 func newAnalyzeCmd() *cobra.Command {
 	var o analyzeOpts
 	cmd := &cobra.Command{
-		Use:   "analyze [--json] PATTERNS...",
+		Use: "analyze [--json] PATTERNS...",
+		Example: `  migrate analyze ./...                      # inventory and what needs a person
+  migrate analyze --json ./workflows/... > inventory.json`,
 		Short: "Inventory Temporal workflows, activities, signals, queries, updates, timers and child workflows",
 		Long: `Analyze lists what the packages matched by PATTERNS use from the Temporal Go
 SDK (workflows, activities, signals, queries, updates, timers, child

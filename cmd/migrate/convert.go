@@ -43,7 +43,12 @@ func (o *convertOpts) Validate() error {
 func newConvertCmd() *cobra.Command {
 	var o convertOpts
 	cmd := &cobra.Command{
-		Use:   "convert [-d|-w|-l] [-o DIR] [--json] [--strict] PATTERNS...",
+		Use: "convert [-d|-w|-l] [-o DIR] [--json] [--strict] PATTERNS...",
+		Example: `  migrate convert -d ./workflows/...        # review the change as a diff
+  migrate convert -l ./...                   # list the files that would change
+  migrate convert -w ./workflows/...         # rewrite in place (atomic per file)
+  migrate convert -o ../converted ./...      # write a converted copy of the tree
+  migrate convert --strict --json ./... > report.json   # CI gate: exit 1 while follow-ups remain`,
 		Short: "Rewrite Temporal workflow, activity, worker, starter and test code to durable",
 		Long: `Convert rewrites the packages matched by PATTERNS from the Temporal Go SDK to the
 durable runtime. Like gofmt, it prints the converted source of changed files by

@@ -37,7 +37,10 @@ func (o *verifyOpts) Validate() error {
 func newVerifyCmd() *cobra.Command {
 	var o verifyOpts
 	cmd := &cobra.Command{
-		Use:   "verify --history FILE|DIR [--workflow NAME] PACKAGE",
+		Use: "verify --history FILE|DIR [--workflow NAME] PACKAGE",
+		Example: `  temporal workflow show --workflow-id order-42 --output json > histories/order-42.json
+  migrate verify --history histories/ ./workflows
+  migrate verify --history order-42.json --workflow ProcessOrder ./workflows`,
 		Short: "Replay Temporal histories through the converted workflows of PACKAGE",
 		Long: `Verify replays Temporal workflow histories, as exported by
 "temporal workflow show --output json", through the converted workflows of
