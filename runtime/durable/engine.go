@@ -551,10 +551,10 @@ type StartOptions struct {
 // registered name. The run's first step (up to its first yield point) is
 // committed before Start returns.
 func (e *Engine) Start(ctx context.Context, opts StartOptions, workflow any, args ...any) (Run, error) {
-	return e.start2(ctx, opts, workflow, args, nil)
+	return e.startRun(ctx, opts, workflow, args, nil)
 }
 
-func (e *Engine) start2(ctx context.Context, opts StartOptions, workflow any, args []any, first *store.DeliverParams) (Run, error) {
+func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, args []any, first *store.DeliverParams) (Run, error) {
 	queue := opts.Queue
 	if queue == "" {
 		queue = QueueDefault
@@ -679,7 +679,7 @@ func (e *Engine) SignalWithStart(ctx context.Context, opts StartOptions, workflo
 			return nil, fmt.Errorf("durable: SignalWithStart %q: %w", signal, err)
 		}
 		first := &store.DeliverParams{Kind: inboxSignal, Name: signal, Data: raw}
-		r, err := e.start2(ctx, opts, workflow, args, first)
+		r, err := e.startRun(ctx, opts, workflow, args, first)
 		if err == nil {
 			e.nudge(r.(*runHandle).runID)
 			return r, nil
@@ -858,11 +858,4 @@ func (in *instance) evict() {
 		return
 	}
 	in.teardown()
-}
-
-// instanceExtra holds state of less common features.
-type instanceExtra struct {
-	children       []*childCall
-	runningUpdates int
-	updateReplies  map[string]chan updateReply
 }

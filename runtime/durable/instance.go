@@ -80,6 +80,13 @@ type instance struct {
 	extra          instanceExtra
 }
 
+// instanceExtra holds state of less common features.
+type instanceExtra struct {
+	children       []*childCall
+	runningUpdates int
+	updateReplies  map[string]chan updateReply
+}
+
 type cancelWatch struct {
 	ctx  context.Context
 	fn   func()
