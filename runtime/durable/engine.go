@@ -306,20 +306,33 @@ func (e *Engine) pollOnce() bool {
 	e.busy.Add(1)
 	defer e.busy.Add(-1)
 	more := false
-	runs, err := e.store.ClaimRuns(e.ctx, &store.ClaimRunsParams{Owner: e.workerID, Queues: e.claimQueues(), Limit: claimBatch, Lease: e.cfg.lease})
+	claim := &store.ClaimRunsParams{Owner: e.workerID, Queues: e.claimQueues(), Limit: claimBatch, Lease: e.cfg.lease}
+	var (
+		loaded []*store.LoadedRun
+		err    error
+	)
+	if l, ok := e.store.(store.RunLoader); ok {
+		loaded, err = l.ClaimAndLoadRuns(e.ctx, claim)
+	} else {
+		var runs []*store.Run
+		runs, err = e.store.ClaimRuns(e.ctx, claim)
+		for _, r := range runs {
+			loaded = append(loaded, &store.LoadedRun{Run: r})
+		}
+	}
 	if err != nil {
 		if e.ctx.Err() == nil {
 			e.cfg.logger.Warn("durable: claim runs", "error", err)
 		}
 	} else {
-		// Loading reads each run's journal, a round trip per run: load the
-		// batch in parallel rather than one run after the other.
+		// Loading may read each run's journal, a round trip per run: load
+		// the batch in parallel rather than one run after the other.
 		var loads sync.WaitGroup
-		for _, r := range runs {
-			loads.Go(func() { e.load(r) })
+		for _, l := range loaded {
+			loads.Go(func() { e.load(l) })
 		}
 		loads.Wait()
-		more = len(runs) == claimBatch
+		more = len(loaded) == claimBatch
 	}
 	free := cap(e.slots) - len(e.slots)
 	if free <= 0 {
@@ -396,10 +409,13 @@ func (e *Engine) forget(in *instance) {
 	}
 }
 
-// load makes a claimed run an instance and replays it.
-func (e *Engine) load(r *store.Run) {
+// load makes a claimed run an instance and replays it. The journal and
+// inbox come with l when the store read them with the claim (a journal
+// shorter than the run's is read again).
+func (e *Engine) load(l *store.LoadedRun) {
+	r := l.Run
 	if in := e.instance(r.RunID); in != nil {
-		if !in.post(msgInbox{}) {
+		if !in.post(msgInbox{items: l.Inbox}) {
 			// Unloading as we claimed it again: hand it back, so that it
 			// is claimed afresh instead of waiting for the lease to expire.
 			_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now()})
@@ -412,18 +428,24 @@ func (e *Engine) load(r *store.Run) {
 		_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
 		return
 	}
-	events, err := e.store.LoadJournal(e.ctx, r.RunID, 0)
-	if err != nil {
-		e.cfg.logger.Warn("durable: load journal", "run_id", r.RunID, "error", err)
-		_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
-		return
+	events, inbox := l.Journal, l.Inbox
+	if events == nil || int64(len(events)) < r.JournalLen {
+		var err error
+		events, err = e.store.LoadJournal(e.ctx, r.RunID, 0)
+		if err != nil {
+			e.cfg.logger.Warn("durable: load journal", "run_id", r.RunID, "error", err)
+			_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
+			return
+		}
+		inbox = nil // read after the replay, as new as the journal
 	}
-	e.startInstance(r, def, events)
+	e.startInstance(r, def, events, inbox)
 }
 
-func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event) {
+func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event, inbox []store.InboxItem) {
 	in := newInstance(e, r, def)
 	in.created = true
+	in.inboxAhead = inbox
 	in.journal = events
 	in.journalLen = int64(len(events))
 	e.mu.Lock()
@@ -463,7 +485,7 @@ func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunPar
 		for i := range events {
 			events[i].Seq = int64(i + 1)
 		}
-		e.startInstance(p.Run, def, events)
+		e.startInstance(p.Run, def, events, nil)
 	}
 	if poke {
 		e.pokePoller()
@@ -485,13 +507,20 @@ func (in *instance) maybeEvict() {
 	}
 }
 
-// outcomesMax bounds the outcomes of runs closed here that the engine
-// remembers, so that Run.Get of a run worked here needs no store read.
+// outcomesMax bounds the outcomes of closed runs that the engine
+// remembers (runs closed here, runs a client-only engine's close watcher
+// saw close), so that Run.Get of such a run needs no store read.
 const outcomesMax = 4096
 
-// recordOutcome remembers how a run worked here ended.
-func (e *Engine) recordOutcome(runID string, u *store.RunUpdate) {
-	r := &store.Run{RunID: runID, Status: u.Status, Result: u.Result, Error: u.Error, NextRunID: u.NextRunID}
+// recordClose remembers how a run worked here ended.
+func (e *Engine) recordClose(runID string, u *store.RunUpdate) {
+	e.recordOutcome(&store.Run{RunID: runID, Status: u.Status, Result: u.Result, Error: u.Error, NextRunID: u.NextRunID})
+}
+
+// recordOutcome remembers a closed run's outcome (Status, Result, Error,
+// NextRunID).
+func (e *Engine) recordOutcome(r *store.Run) {
+	runID := r.RunID
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.outcomes[runID]; !ok {
@@ -596,11 +625,11 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 			}
 		}
 		if local {
-			e.startInstance(runRec, def, []store.Event{startEv})
+			e.startInstance(runRec, def, []store.Event{startEv}, nil)
 		} else {
 			e.pokePoller()
 		}
-		return &runHandle{e: e, workflowID: id, runID: runID}, nil
+		return &runHandle{e: e, workflowID: id, runID: runID, started: true}, nil
 	}
 	e.startWorking()
 	in := newInstance(e, runRec, def)
@@ -760,6 +789,15 @@ func (in *instance) readInbox() {
 	items, err := in.e.store.ListInbox(in.e.ctx, in.runID)
 	if err != nil {
 		in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+		return
+	}
+	in.takeInbox(items)
+}
+
+// takeInbox turns inbox items (unconsumed when read, in ID order) into
+// inbound events, one by one, skipping those taken before.
+func (in *instance) takeInbox(items []store.InboxItem) {
+	if in.readonly || !in.created || in.closing != nil || in.halt != nil {
 		return
 	}
 	for _, it := range items {

@@ -53,6 +53,7 @@ type instance struct {
 	deliveries     []*store.DeliverParams
 	afterCommit    []func()
 	lastInbox      int64
+	inboxAhead     []store.InboxItem // read with the claim, for begin (nil: read the store)
 	now            time.Time
 	nextID         int64
 	rootCtx        context.Context
@@ -103,7 +104,9 @@ type (
 		failure *journal.Failure
 	}
 	msgTimer struct{ id int64 }
-	msgInbox struct{}
+	// msgInbox says the run's inbox has new items: items, when the claim
+	// read them already, else the instance reads the store.
+	msgInbox struct{ items []store.InboxItem }
 	msgQuery struct {
 		name  string
 		args  []any
@@ -278,7 +281,11 @@ func (in *instance) handle(m any) {
 	case msgTimer:
 		in.onTimer(m.id)
 	case msgInbox:
-		in.readInbox()
+		if m.items != nil {
+			in.takeInbox(m.items)
+		} else {
+			in.readInbox()
+		}
 	case msgQuery:
 		v, err := in.runQuery(m.name, m.args)
 		m.reply <- queryReply{value: v, err: err}
@@ -325,7 +332,12 @@ func (in *instance) begin() {
 	in.journal = nil
 	in.pos = 0
 	if in.created && !in.readonly && in.closing == nil {
-		in.readInbox()
+		if items := in.inboxAhead; items != nil {
+			in.inboxAhead = nil
+			in.takeInbox(items)
+		} else {
+			in.readInbox()
+		}
 	}
 }
 
@@ -731,7 +743,7 @@ func (in *instance) flush() bool {
 	in.e.nudgeDeliveries(deliveries)
 	if update.Status != store.StatusRunning {
 		if !update.Status.Open() { // closed runs never change again
-			in.e.recordOutcome(in.runID, update)
+			in.e.recordClose(in.runID, update)
 		}
 		in.e.notifyChange(in.workflowID)
 	}

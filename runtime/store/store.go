@@ -325,6 +325,26 @@ type Notifier interface {
 	Subscribe(ctx context.Context) (<-chan Notification, error)
 }
 
+// LoadedRun is a run claimed together with what its worker reads next: its
+// journal and its unconsumed inbox items, as of the claim.
+type LoadedRun struct {
+	Run     *Run
+	Journal []Event     // every event, in order; fewer than Run.JournalLen if the read raced a commit
+	Inbox   []InboxItem // unconsumed items in ID order
+}
+
+// RunLoader is implemented by stores that claim runs with their journals
+// and inboxes in one round trip (PostgreSQL). A worker loads both for every
+// run it claims; on a networked store that is two round trips per run, more
+// than the claim itself. Engines type-assert for it and fall back to
+// ClaimRuns, LoadJournal and ListInbox without it.
+type RunLoader interface {
+	// ClaimAndLoadRuns claims like ClaimRuns and returns each run's journal
+	// and inbox. A journal shorter than Run.JournalLen is incomplete (the
+	// read missed a concurrent commit): read it again with LoadJournal.
+	ClaimAndLoadRuns(ctx context.Context, p *ClaimRunsParams) ([]*LoadedRun, error)
+}
+
 // Exclusive is implemented by stores that only one process can open at a
 // time (an SQLite file). Their engine may release every lease at start-up
 // instead of waiting for the leases of its dead predecessor to expire.

@@ -3,10 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5/pgtype"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/durablego/toolkit/runtime/store"
 )
@@ -165,25 +166,17 @@ func (s *Store) CurrentRun(ctx context.Context, workflowID string) (*store.Run, 
 	return r, interpretError("current run", err)
 }
 
-// SettledRuns returns the status of each run with one of these IDs that is
-// no longer running (closed or stuck), in one round trip; unknown and
-// running runs are left out. A client-only durable engine uses it to wait
-// for the runs of many Get calls at once instead of polling each.
-func (s *Store) SettledRuns(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error) {
-	rows, err := s.pool.Query(ctx, `SELECT run_id, status FROM runs WHERE run_id = ANY($1) AND status <> 'running'`, runIDs)
+// SettledRuns returns the runs with one of these IDs that are no longer
+// running (closed or stuck), in one round trip; unknown and running runs
+// are left out. A client-only durable engine uses it to wait for the runs
+// of many Get calls at once instead of polling each.
+func (s *Store) SettledRuns(ctx context.Context, runIDs []string) ([]*store.Run, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM runs WHERE run_id = ANY($1) AND status <> 'running'`, runIDs)
 	if err != nil {
 		return nil, interpretError("settled runs", err)
 	}
-	defer rows.Close()
-	statuses := map[string]store.RunStatus{}
-	for rows.Next() {
-		var id, status string
-		if err := rows.Scan(&id, &status); err != nil {
-			return nil, interpretError("settled runs", err)
-		}
-		statuses[id] = store.RunStatus(status)
-	}
-	return statuses, interpretError("settled runs", rows.Err())
+	runs, err := scanRuns(rows)
+	return runs, interpretError("settled runs", err)
 }
 
 // ListRuns returns runs matching p, oldest first.
@@ -213,22 +206,33 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 	if p.Limit <= 0 {
 		return nil, nil
 	}
+	sql, args := claimRunsSQL(p)
+	rows, err := s.pool.Query(ctx, sql+` RETURNING `+runColumnsQ, args...)
+	if err != nil {
+		return nil, interpretError("claim runs", err)
+	}
+	runs, err := scanRuns(rows)
+	return runs, interpretError("claim runs", err)
+}
+
+// claimRunsSQL is the UPDATE that claims runs for p, without RETURNING.
+func claimRunsSQL(p *store.ClaimRunsParams) (string, []any) {
 	args := []any{p.Limit, p.Owner, micros(p.Lease)}
 	filter := ""
 	if len(p.Queues) > 0 {
 		filter = " AND r.queue = ANY($4)"
 		args = append(args, p.Queues)
 	}
-	rows, err := s.pool.Query(ctx, `WITH due AS (
+	return `WITH due AS (
 		SELECT r.run_id FROM runs r
-		WHERE r.status = 'running' AND r.wake_at <= now()`+filter+`
+		WHERE r.status = 'running' AND r.wake_at <= now()` + filter + `
 		  AND (r.lease_until IS NULL OR r.lease_until <= now())
 		ORDER BY r.wake_at
 		LIMIT $1
 		FOR UPDATE SKIP LOCKED
 	), mail AS (
 		SELECT r.run_id FROM runs r
-		WHERE r.run_id IN (SELECT run_id FROM inbox) AND r.status = 'running'`+filter+`
+		WHERE r.run_id = ANY(ARRAY(SELECT DISTINCT run_id FROM inbox)) AND r.status = 'running'` + filter + `
 		  AND (r.lease_until IS NULL OR r.lease_until <= now() OR (r.owner = $2 AND $2 <> ''))
 		LIMIT $1
 		FOR UPDATE SKIP LOCKED
@@ -236,13 +240,65 @@ func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*sto
 		SELECT run_id FROM (SELECT run_id FROM due UNION SELECT run_id FROM mail) u LIMIT $1
 	)
 	UPDATE runs r SET owner = $2, lease_until = now() + $3::bigint * interval '1 microsecond', updated_at = now()
-	FROM c WHERE r.run_id = c.run_id
-	RETURNING `+runColumnsQ, args...)
+	FROM c WHERE r.run_id = c.run_id`, args
+}
+
+// ClaimAndLoadRuns claims like ClaimRuns and reads each claimed run's
+// journal and inbox in the same statement (store.RunLoader). The reads see
+// the statement's snapshot: a commit that raced the claim may be missing
+// from the journal, which then is shorter than the run's JournalLen.
+func (s *Store) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.LoadedRun, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	sql, args := claimRunsSQL(p)
+	rows, err := s.pool.Query(ctx, `WITH u AS (`+sql+` RETURNING `+runColumnsQ+`)
+	SELECT u.*, ev.seqs, ev.kinds, ev.datas, ev.ats, ib.ids, ib.kinds, ib.names, ib.datas, ib.ats
+	FROM u
+	CROSS JOIN LATERAL (
+		SELECT array_agg(e.seq ORDER BY e.seq) AS seqs, array_agg(e.kind ORDER BY e.seq) AS kinds,
+			array_agg(e.data ORDER BY e.seq) AS datas, array_agg(e.at ORDER BY e.seq) AS ats
+		FROM events e WHERE e.run_id = u.run_id) ev
+	CROSS JOIN LATERAL (
+		SELECT array_agg(i.id ORDER BY i.id) AS ids, array_agg(i.kind ORDER BY i.id) AS kinds,
+			array_agg(i.name ORDER BY i.id) AS names, array_agg(i.data ORDER BY i.id) AS datas,
+			array_agg(i.at ORDER BY i.id) AS ats
+		FROM inbox i WHERE i.run_id = u.run_id) ib`, args...)
 	if err != nil {
 		return nil, interpretError("claim runs", err)
 	}
-	runs, err := scanRuns(rows)
-	return runs, interpretError("claim runs", err)
+	defer rows.Close()
+	var loaded []*store.LoadedRun
+	for rows.Next() {
+		var (
+			r                    store.Run
+			status               string
+			wake, lease          pgtype.Timestamptz
+			seqs, ids            []int64
+			kinds, ikinds, names []string
+			datas, idatas        [][]byte
+			ats, iats            []time.Time
+		)
+		err := rows.Scan(&r.RunID, &r.WorkflowID, &r.Workflow, &r.Queue, &status, &r.Input, &r.Result, &r.Error,
+			&r.Meta, &r.ParentRunID, &r.PrevRunID, &r.NextRunID, &r.JournalLen, &wake, &r.Owner, &lease,
+			&r.CreatedAt, &r.UpdatedAt,
+			&seqs, &kinds, &datas, &ats, &ids, &ikinds, &names, &idatas, &iats)
+		if err != nil {
+			return nil, interpretError("claim runs", err)
+		}
+		r.Status = store.RunStatus(status)
+		r.WakeAt = fromTimestamptz(wake)
+		r.LeaseUntil = fromTimestamptz(lease)
+		l := &store.LoadedRun{Run: &r, Journal: make([]store.Event, len(seqs)), Inbox: make([]store.InboxItem, len(ids))}
+		for i := range seqs {
+			l.Journal[i] = store.Event{Seq: seqs[i], Kind: kinds[i], Data: datas[i], At: ats[i]}
+		}
+		for i := range ids {
+			l.Inbox[i] = store.InboxItem{ID: ids[i], RunID: r.RunID, Kind: ikinds[i], Name: names[i], Data: idatas[i], At: iats[i]}
+		}
+		loaded = append(loaded, l)
+	}
+	return loaded, interpretError("claim runs", rows.Err())
 }
 
 // ReleaseRun gives up p.Owner's lease on a run and sets its WakeAt.

@@ -73,6 +73,85 @@ func exerciseCapabilities(t *testing.T, open OpenFunc) {
 		})
 	})
 
+	t.Run("RunLoaderReadsWhatClaimRunsLoadJournalAndListInboxWould", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t, open)
+		l, ok := b.store.(store.RunLoader)
+		if !ok {
+			t.Skipf("%T does not implement store.RunLoader", b.store)
+		}
+		queue := newID("q") // claims below see only this test's runs
+
+		// A run with a journal and three inbox items.
+		full := newRun()
+		full.Queue = queue
+		b.createRun(t, &store.CreateRunParams{Run: full, Events: []store.Event{
+			{Seq: 1, Kind: "started", Data: []byte(`{"a":1}`)},
+			{Seq: 2, Kind: "scheduled", Data: nil},
+		}})
+		var items []*store.InboxItem
+		for _, name := range []string{"first", "second", "third"} {
+			it, err := b.store.Deliver(b.ctx, &store.DeliverParams{RunID: full.RunID, Kind: "signal", Name: name, Data: []byte(name)})
+			require.NoError(t, err)
+			items = append(items, it)
+		}
+		// A bare run: no events, no inbox.
+		bare := newRun()
+		bare.Queue = queue
+		b.createRun(t, &store.CreateRunParams{Run: bare})
+		// Not due and no mail: not claimed.
+		later := newRun()
+		later.Queue, later.WakeAt = queue, future()
+		b.createRun(t, &store.CreateRunParams{Run: later})
+
+		got, err := l.ClaimAndLoadRuns(b.ctx, &store.ClaimRunsParams{Owner: "w1", Queues: []string{queue}, Limit: 10, Lease: longLease})
+		require.NoError(t, err)
+		byID := map[string]*store.LoadedRun{}
+		for _, lr := range got {
+			byID[lr.Run.RunID] = lr
+		}
+		require.Len(t, byID, 2, "claimed %v", byID)
+		for _, id := range []string{full.RunID, bare.RunID} {
+			lr := byID[id]
+			require.NotNil(t, lr, "run %s not claimed", id)
+			require.Equal(t, "w1", lr.Run.Owner)
+			require.Equal(t, b.getRun(t, id), lr.Run, "the run as GetRun reads it")
+			journal, err := b.store.LoadJournal(b.ctx, id, 0)
+			require.NoError(t, err)
+			require.Equal(t, len(journal), len(lr.Journal))
+			for i := range journal {
+				require.Equal(t, journal[i].Seq, lr.Journal[i].Seq)
+				require.Equal(t, journal[i].Kind, lr.Journal[i].Kind)
+				require.Equal(t, journal[i].Data, lr.Journal[i].Data)
+				require.True(t, journal[i].At.Equal(lr.Journal[i].At))
+			}
+			require.EqualValues(t, len(journal), lr.Run.JournalLen)
+			inbox, err := b.store.ListInbox(b.ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, len(inbox), len(lr.Inbox))
+			for i := range inbox {
+				require.Equal(t, inbox[i].ID, lr.Inbox[i].ID)
+				require.Equal(t, inbox[i].RunID, lr.Inbox[i].RunID)
+				require.Equal(t, inbox[i].Name, lr.Inbox[i].Name)
+				require.Equal(t, inbox[i].Data, lr.Inbox[i].Data)
+				require.True(t, inbox[i].At.Equal(lr.Inbox[i].At))
+			}
+		}
+		require.Len(t, byID[full.RunID].Journal, 2)
+		require.Len(t, byID[full.RunID].Inbox, 3)
+		require.Equal(t, items[0].ID, byID[full.RunID].Inbox[0].ID)
+
+		// Leased now: claimed again only by its owner, for its inbox.
+		got, err = l.ClaimAndLoadRuns(b.ctx, &store.ClaimRunsParams{Owner: "w2", Queues: []string{queue}, Limit: 10, Lease: longLease})
+		require.NoError(t, err)
+		require.Empty(t, got)
+		got, err = l.ClaimAndLoadRuns(b.ctx, &store.ClaimRunsParams{Owner: "w1", Queues: []string{queue}, Limit: 10, Lease: longLease})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, full.RunID, got[0].Run.RunID)
+		require.Len(t, got[0].Inbox, 3)
+	})
+
 	t.Run("ExclusiveIsReported", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t, open)
