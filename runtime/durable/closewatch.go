@@ -8,13 +8,14 @@ import (
 	"github.com/durablego/toolkit/runtime/store"
 )
 
-// runStatuser is implemented by stores that tell which of many runs are no
-// longer running in one round trip (runtime/store/postgres). A client-only engine hears of
-// no closing in process, so its Run.Get calls would each poll the store;
-// with this, one watcher asks about every awaited run at once and wakes
-// the Get calls whose run closed.
+// runStatuser is implemented by stores that return those of many runs that
+// are no longer running in one round trip (runtime/store/postgres). A
+// client-only engine hears of no closing in process, so its Run.Get calls
+// would each poll the store; with this, one watcher asks about every
+// awaited run at once, remembers the outcomes of those that closed and
+// wakes their Get calls, which then need no read of their own.
 type runStatuser interface {
-	SettledRuns(ctx context.Context, runIDs []string) (map[string]store.RunStatus, error)
+	SettledRuns(ctx context.Context, runIDs []string) ([]*store.Run, error)
 }
 
 // Bounds of the close watcher's interval between two reads: it reads again
@@ -102,15 +103,19 @@ func (e *Engine) closeWatchLoop(st runStatuser) {
 				continue
 			}
 		}
-		statuses, err := st.SettledRuns(e.ctx, ids)
+		settled, err := st.SettledRuns(e.ctx, ids)
 		closed := 0
 		if err == nil {
-			for id := range statuses {
+			for _, r := range settled {
 				w.mu.Lock()
-				cw := w.runs[id]
+				cw := w.runs[r.RunID]
 				w.mu.Unlock()
 				if cw != nil {
 					closed++
+					// A stuck run may resume: Get reads it again.
+					if !r.Status.Open() {
+						e.recordOutcome(r)
+					}
 					e.notifyChange(cw.workflowID)
 				}
 			}

@@ -39,6 +39,7 @@ type runHandle struct {
 	e          *Engine
 	workflowID string
 	runID      string // "" follows the workflow ID's newest run
+	started    bool   // made by this engine's Start: the run was running
 }
 
 func (r *runHandle) ID() string { return r.workflowID }
@@ -58,6 +59,9 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 	if r.e.cfg.clientOnly && !r.e.canWatchClose() {
 		backoff = 5 * time.Millisecond
 	}
+	// A client-only engine's close watcher reads the run's outcome when it
+	// closes: a run this engine started needs no read before the first wait.
+	assumeRunning := r.started && r.e.canWatchClose()
 	for {
 		changed := r.e.watch(r.workflowID)
 		var (
@@ -65,6 +69,9 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 			err error
 		)
 		switch {
+		case assumeRunning:
+			assumeRunning = false
+			run = &store.Run{RunID: runID, Status: store.StatusRunning}
 		case runID == "":
 			run, err = r.e.store.CurrentRun(ctx, r.workflowID)
 		case r.e.outcome(runID) != nil:
