@@ -376,11 +376,13 @@ func (s *Store) RenewLeases(ctx context.Context, p *store.RenewLeasesParams) (*s
 
 // ReleaseLeases clears the leases owner holds on runs and tasks, or all
 // leases when owner is "". Released tasks are reported Abandoned by the
-// next ClaimTasks: their attempt died with the owner.
+// next ClaimTasks: their attempt died with the owner. Only open runs hold
+// leases (closing clears it), and no index covers owner (see migration
+// 003): the open runs are where to look.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
 	_, err := s.pool.Exec(ctx, `WITH r AS (
 		UPDATE runs SET owner = '', lease_until = NULL, updated_at = now()
-		WHERE owner <> '' AND ($1 = '' OR owner = $1)
+		WHERE status IN ('running', 'stuck') AND owner <> '' AND ($1 = '' OR owner = $1)
 		RETURNING queue
 	), t AS (
 		UPDATE tasks SET owner = '', lease_until = NULL, abandoned = true
