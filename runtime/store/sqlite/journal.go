@@ -66,9 +66,20 @@ func (tx *wtx) commitRun(p *store.CommitParams) error {
 		row int64 // runs.id
 		err error
 	)
-	if u := p.Update; u == nil {
+	switch u := p.Update; {
+	case u == nil:
 		err = tx.scanRow(tx.stmts.commitRun, true, []any{newLen, tx.now, p.RunID, p.Owner, p.ExpectLen}, &row)
-	} else {
+	case u.Status == store.StatusRunning && u.Result == nil && u.Error == nil && u.NextRunID == "":
+		// Most commits: the run stays running and only its wake time may
+		// change. The statement also requires status running; a run in
+		// another status takes the general statement below.
+		err = tx.scanRow(tx.commitRunWake, true, []any{newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
+			toNanos(u.WakeAt)}, &row)
+		if !errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		fallthrough
+	default:
 		err = tx.scanRow(tx.commitRunUpdate, true, []any{newLen, tx.now, p.RunID, p.Owner, p.ExpectLen,
 			string(u.Status), u.Result, u.Error, toNanos(u.WakeAt), u.NextRunID, !u.Status.Open()}, &row)
 	}

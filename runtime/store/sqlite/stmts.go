@@ -37,6 +37,10 @@ type stmts struct {
 	// in one statement; no row changed means one of them failed.
 	commitRun       *wstmt
 	commitRunUpdate *wstmt
+	// commitRunWake is commitRunUpdate for the common case of a running
+	// run that stays running: it names no column of runs_open_workflow or
+	// runs_owner, so SQLite leaves those indexes alone.
+	commitRunWake *wstmt
 	runLease        *wstmt
 
 	consumeInbox    *wstmt
@@ -87,6 +91,7 @@ func (s *stmts) defs() []wdef {
 		{&s.insertTask, `INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?9)`},
 		{&s.commitRun, `UPDATE runs SET journal_len = ?1, updated_at = ?2 WHERE run_id = ?3 AND owner = ?4 AND lease_until > ?2 AND journal_len = ?5 RETURNING id`},
 		{&s.commitRunUpdate, `UPDATE runs SET journal_len = ?1, updated_at = ?2, status = ?6, result = ?7, error = ?8, wake_at = ?9, next_run_id = ?10, owner = CASE WHEN ?11 THEN '' ELSE owner END, lease_until = CASE WHEN ?11 THEN 0 ELSE lease_until END WHERE run_id = ?3 AND owner = ?4 AND lease_until > ?2 AND journal_len = ?5 RETURNING id`},
+		{&s.commitRunWake, `UPDATE runs SET journal_len = ?1, updated_at = ?2, wake_at = ?6 WHERE run_id = ?3 AND owner = ?4 AND lease_until > ?2 AND journal_len = ?5 AND status = 'running' RETURNING id`},
 		{&s.runLease, `SELECT owner, lease_until, journal_len FROM runs WHERE run_id = ?1`},
 		{&s.consumeInbox, `DELETE FROM inbox WHERE id = ?1 AND run_id = ?2`},
 		{&s.deleteTask, `DELETE FROM tasks WHERE id = ?1`},
