@@ -41,7 +41,7 @@ type stmts struct {
 	// run that stays running: it names no column of runs_open_workflow or
 	// runs_owner, so SQLite leaves those indexes alone.
 	commitRunWake *wstmt
-	runLease        *wstmt
+	runLease      *wstmt
 
 	consumeInbox    *wstmt
 	deleteTask      *wstmt
