@@ -84,6 +84,16 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_run ON inbox (run_id, id);
 `,
+	// 2: no index on owner. Every run gets an owner when created and loses
+	// it when closed, and every activity attempt's task row is inserted
+	// with one and deleted: an index on owner cost two B-tree writes per
+	// commit for the sake of ReleaseLeases, which runs when an engine
+	// closes and finds the leased runs among the open ones (the tasks
+	// table holds only pending attempts).
+	`
+DROP INDEX runs_owner;
+DROP INDEX tasks_owner;
+`,
 }
 
 // migrate checks that the database behind conn is a durable store (or
