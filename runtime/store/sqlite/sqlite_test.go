@@ -220,6 +220,41 @@ func TestOpen(t *testing.T) {
 		require.Contains(t, err.Error(), "99")
 	})
 
+	t.Run("SchemaOneIsUpgraded", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		s := b.open(t)
+		p := runParams("r1")
+		p.Owner, p.Lease = "w1", time.Hour
+		require.NoError(t, s.CreateRun(b.ctx, p))
+		require.NoError(t, s.Close())
+		// Back to schema 1: its owner indexes, its version.
+		db := rawDB(t, b.path)
+		_, err := db.Exec(`CREATE INDEX runs_owner ON runs (owner) WHERE owner <> '';
+			CREATE INDEX tasks_owner ON tasks (owner) WHERE owner <> '';
+			PRAGMA user_version = 1`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+
+		s = b.open(t)
+		r, err := s.GetRun(b.ctx, "r1")
+		require.NoError(t, err)
+		require.Equal(t, "w1", r.Owner)
+		require.NoError(t, s.ReleaseLeases(b.ctx, "w1"))
+		r, err = s.GetRun(b.ctx, "r1")
+		require.NoError(t, err)
+		require.Empty(t, r.Owner, "released after the upgrade")
+		require.NoError(t, s.Close())
+
+		db = rawDB(t, b.path)
+		defer db.Close()
+		var version, ownerIndexes int
+		require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&version))
+		require.Equal(t, 2, version)
+		require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('runs_owner', 'tasks_owner')`).Scan(&ownerIndexes))
+		require.Zero(t, ownerIndexes)
+	})
+
 	t.Run("SecondOpenInProcessIsLocked", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
