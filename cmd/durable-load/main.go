@@ -62,7 +62,7 @@ func main() {
 
 type options struct {
 	dsn, schema, syncCommit string
-	maxConns                int
+	maxConns, commitConns   int
 	lease, poll             time.Duration
 	evictAfter              time.Duration
 	maxCached               int
@@ -81,6 +81,7 @@ func run() error {
 	serve := flag.Bool("serve", false, "work the store until stdin is closed (what -workers starts)")
 	flag.StringVar(&o.schema, "schema", "", "PostgreSQL schema of the store (default: "+postgres.SchemaDefault+")")
 	flag.IntVar(&o.maxConns, "maxconns", 0, "PostgreSQL: connection pool size per process (default: the store's)")
+	flag.IntVar(&o.commitConns, "commitconns", 0, "PostgreSQL: group-commit statements in flight at once per process (default: the store's)")
 	flag.StringVar(&o.syncCommit, "synccommit", "", "PostgreSQL synchronous_commit for the store's sessions: on, off (default: the server's)")
 	flag.DurationVar(&o.lease, "lease", 0, "lease timeout (default: the engine's)")
 	flag.DurationVar(&o.poll, "poll", 0, "poll interval (default: the engine's)")
@@ -175,6 +176,9 @@ func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll fun
 	if o.maxConns > 0 {
 		popts = append(popts, postgres.WithMaxConns(int32(o.maxConns)))
 	}
+	if o.commitConns > 0 {
+		popts = append(popts, postgres.WithCommitConcurrency(int32(o.commitConns)))
+	}
 	if o.syncCommit != "" {
 		popts = append(popts, postgres.WithSynchronousCommit(o.syncCommit))
 	}
@@ -211,7 +215,7 @@ func startWorkers(n int, cpuprofile string) (stop func(), err error) {
 		args := []string{"-serve"}
 		flag.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "dsn", "schema", "maxconns", "synccommit", "lease", "poll":
+			case "dsn", "schema", "maxconns", "commitconns", "synccommit", "lease", "poll":
 				args = append(args, "-"+f.Name+"="+f.Value.String())
 			}
 		})

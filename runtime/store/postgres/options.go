@@ -18,9 +18,15 @@ const (
 	// ConnectTimeoutDefault bounds each connection attempt unless the DSN
 	// sets connect_timeout.
 	ConnectTimeoutDefault = 10 * time.Second
-	// CommitConcurrencyDefault is the number of group-commit statements in
-	// flight at once unless WithCommitConcurrency sets it.
-	CommitConcurrencyDefault = 4
+	// CommitConcurrencyDefault is the number of group-commit statements of
+	// each kind (commits, run creations, task completions) that a process
+	// has in flight at once unless WithCommitConcurrency sets it. One
+	// statement at a time makes the groups as large as the load, and keeps
+	// the server's backends from contending for the same pages: steps3 with
+	// two worker processes on the 2-core test machine did 1,390-1,830
+	// workflows/s with 1 and 970 with 4 (docs/store-postgres.md). Raise it
+	// for a server with many cores far from the workers.
+	CommitConcurrencyDefault = 1
 	// LeaseDefault is the lease taken when a call asks for a zero lease.
 	LeaseDefault = 30 * time.Second
 )

@@ -104,6 +104,18 @@ func poolConfig(dsn string, cfg *config) (*pgxpool.Config, error) {
 	if _, ok := cc.RuntimeParams["application_name"]; !ok {
 		cc.RuntimeParams["application_name"] = "durable"
 	}
+	// Every statement of the store reads rows by key or by a short index
+	// range, and the tables churn faster than statistics follow: a plan
+	// chosen while a table was small (a new schema, or autovacuum off) is
+	// cached per connection and keeps scanning the whole table as it
+	// grows, and a bitmap scan never marks dead index entries, so they are
+	// read again by every claim until VACUUM. The store's own sessions
+	// therefore plan with index scans. A DSN parameter overrides either.
+	for _, p := range []string{"enable_seqscan", "enable_bitmapscan"} {
+		if _, ok := cc.RuntimeParams[p]; !ok {
+			cc.RuntimeParams[p] = "off"
+		}
+	}
 	for _, fn := range cfg.poolConfigs {
 		fn(pcfg)
 	}
