@@ -45,6 +45,11 @@ type Engine struct {
 	slots  chan struct{}
 	start  sync.Once
 	poke   chan struct{}
+	// pollTasks asks the next poll to claim activity attempts too. Every
+	// poke sets it but a store notification that only runs want work:
+	// workers of a shared store hear of every run created, and claiming
+	// attempts after each would cost a statement per notification.
+	pollTasks atomic.Bool
 
 	busy atomic.Int64 // drains, attempts and poller passes under way, and pending pokes
 
@@ -253,6 +258,7 @@ func (e *Engine) startWorking() {
 		return
 	}
 	e.start.Do(func() {
+		e.pollTasks.Store(true) // the first poll takes over what is due
 		e.wg.Add(2)
 		go e.pollLoop()
 		go e.leaseLoop()
@@ -261,8 +267,8 @@ func (e *Engine) startWorking() {
 				e.wg.Add(1)
 				go func() {
 					defer e.wg.Done()
-					for range ch {
-						e.pokePoller()
+					for n := range ch {
+						e.pokeFor(n.Kind != "run")
 					}
 				}()
 			} else {
@@ -272,7 +278,14 @@ func (e *Engine) startWorking() {
 	})
 }
 
-func (e *Engine) pokePoller() {
+func (e *Engine) pokePoller() { e.pokeFor(true) }
+
+// pokeFor wakes the poller; tasks says whether it should claim activity
+// attempts as well as runs.
+func (e *Engine) pokeFor(tasks bool) {
+	if tasks {
+		e.pollTasks.Store(true)
+	}
 	e.busy.Add(1)
 	select {
 	case e.poke <- struct{}{}:
@@ -346,7 +359,7 @@ func (e *Engine) pollOnce() bool {
 		more = len(loaded) == claimBatch
 	}
 	free := cap(e.slots) - len(e.slots)
-	if free <= 0 {
+	if free <= 0 || !e.pollTasks.Swap(false) {
 		return more
 	}
 	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
@@ -359,7 +372,11 @@ func (e *Engine) pollOnce() bool {
 	for _, t := range tasks {
 		e.execute(t)
 	}
-	return more || len(tasks) == claimBatch
+	if len(tasks) == claimBatch {
+		e.pollTasks.Store(true) // more may be waiting
+		return true
+	}
+	return more
 }
 
 // leaseLoop renews the leases of loaded runs and running attempts.
