@@ -99,6 +99,10 @@ type StartedData struct {
 	WorkflowID string          `json:"workflowId,omitempty"`
 	ParentSeq  int64           `json:"parentSeq,omitempty"` // the parent's command ID for this child
 	Options    json.RawMessage `json:"options,omitempty"`   // engine-defined start options
+	// Deadline ends the whole continue-as-new chain (ExecutionTimeout);
+	// RunTimeout ends each run of it. Zero: none.
+	Deadline   time.Time     `json:"deadline,omitzero"`
+	RunTimeout time.Duration `json:"runTimeout,omitempty"`
 }
 
 // ActivityScheduledData is the payload of ActivityScheduled.
@@ -144,6 +148,7 @@ type SignalData struct {
 type CancelData struct {
 	ID         int64    `json:"id,omitempty"`
 	Reason     string   `json:"reason,omitempty"`
+	Timeout    bool     `json:"timeout,omitempty"` // Terminated: the run's execution timeout passed
 	WorkflowID string   `json:"workflowId,omitempty"`
 	Error      *Failure `json:"error,omitempty"` // ExternalCancelRequested: no such run
 }

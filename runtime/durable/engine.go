@@ -598,10 +598,14 @@ type StartOptions struct {
 	ID string
 	// Queue routes the run to workers of that queue. "": QueueDefault.
 	Queue string
-	// ExecutionTimeout, RunTimeout and RetryPolicy are accepted for
-	// Temporal compatibility and not enforced yet.
+	// ExecutionTimeout bounds the workflow ID's whole continue-as-new
+	// chain, RunTimeout each run of it. When one passes, the run ends
+	// whatever its code is doing: status failed, and Run.Get returns a
+	// *TimeoutError of Kind "Execution" (Temporal's TimedOut). Zero: none.
 	ExecutionTimeout, RunTimeout time.Duration
-	RetryPolicy                  *RetryPolicy
+	// RetryPolicy is accepted for Temporal compatibility and not enforced:
+	// a failed run is not started again.
+	RetryPolicy *RetryPolicy
 }
 
 // Start starts a workflow and returns its run. workflow is a function or a
@@ -632,7 +636,10 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	}
 	runID := newID()
 	now := e.cfg.clock.Now()
-	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id}
+	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id, RunTimeout: max(opts.RunTimeout, 0)}
+	if opts.ExecutionTimeout > 0 {
+		started.Deadline = eventTime(now.Add(opts.ExecutionTimeout))
+	}
 	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(now)}
 	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: now}
 	if !local || first != nil {

@@ -53,6 +53,7 @@ type instance struct {
 	deliveries     []*store.DeliverParams
 	afterCommit    []func()
 	lastInbox      int64
+	timedOut       bool              // closing because the execution timeout passed
 	inboxAhead     []store.InboxItem // read with the claim, for begin (nil: read the store)
 	now            time.Time
 	nextID         int64
@@ -408,7 +409,7 @@ func (in *instance) applyDecoded(ev store.Event, data any) {
 		in.sched.notify(&q.q)
 	case *journal.CancelData:
 		if ev.Kind == journal.Terminated {
-			in.terminate(d.Reason)
+			in.terminate(d)
 			return
 		}
 		in.cancelRoot()
@@ -435,6 +436,7 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		ParentRunID:      d.ParentRun,
 		ContinuedRunID:   d.Continued,
 	}
+	in.setDeadline(d)
 	args, err := decodeArgs(in.def, d.Args)
 	if err != nil {
 		in.mainDone = true
@@ -619,7 +621,7 @@ func (in *instance) stuck(err error) {
 }
 
 func (in *instance) halted() bool {
-	return in.halt != nil || in.closing != nil && in.closing.Status == store.StatusTerminated
+	return in.halt != nil || in.closing != nil && (in.closing.Status == store.StatusTerminated || in.timedOut)
 }
 
 // parkForever blocks the current coroutine until the instance is torn
@@ -900,9 +902,16 @@ func (in *instance) await(ctx context.Context, cond func() bool, qs ...*waitQueu
 	return nil
 }
 
-// terminate ends the run at once, whatever its code is doing.
-func (in *instance) terminate(reason string) {
-	f := toFailure(&TerminatedError{Reason: reason})
-	in.closing = &store.RunUpdate{Status: store.StatusTerminated, Error: journal.Encode(f)}
+// terminate ends the run at once, whatever its code is doing: terminated,
+// or failed with a *TimeoutError when its execution timeout passed.
+func (in *instance) terminate(d *journal.CancelData) {
+	if d.Timeout {
+		in.timedOut = true
+		f := toFailure(&TimeoutError{Kind: "Execution"})
+		in.closing = &store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f)}
+	} else {
+		f := toFailure(&TerminatedError{Reason: d.Reason})
+		in.closing = &store.RunUpdate{Status: store.StatusTerminated, Error: journal.Encode(f)}
+	}
 	in.notifyParent(in.closing)
 }

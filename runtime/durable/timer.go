@@ -91,10 +91,38 @@ func (in *instance) armTimers() {
 	}
 }
 
+// deadlineTimer is the ID of a run's execution timeout among its timers.
+// Command IDs are positive; this one is not journaled: Started carries the
+// deadline, and the timeout, when it fires, is journaled as a Terminated
+// event, as Temporal's history ends with WorkflowExecutionTimedOut.
+const deadlineTimer int64 = -1
+
+// setDeadline arms the run's execution timeout: the chain's deadline
+// (StartOptions.ExecutionTimeout) or the run's own (RunTimeout), whichever
+// comes first. Like any timer, it sets when an unloaded run wakes.
+func (in *instance) setDeadline(d *journal.StartedData) {
+	at := d.Deadline
+	if d.RunTimeout > 0 {
+		if r := in.now.Add(d.RunTimeout); at.IsZero() || r.Before(at) {
+			at = r
+		}
+	}
+	if at.IsZero() {
+		return
+	}
+	in.timers[deadlineTimer] = &timerCall{id: deadlineTimer, fireAt: at, p: newPromise(in)}
+}
+
 // onTimer journals a timer's firing.
 func (in *instance) onTimer(id int64) {
 	t := in.timers[id]
 	if t == nil || t.done {
+		return
+	}
+	if id == deadlineTimer {
+		t.done = true
+		delete(in.timers, id)
+		in.inbound(journal.Terminated, &journal.CancelData{Reason: "execution timeout", Timeout: true})
 		return
 	}
 	in.inbound(journal.TimerFired, &journal.TimerData{ID: id})
