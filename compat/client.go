@@ -152,7 +152,7 @@ func (c *Client) ExecuteWorkflow(ctx context.Context, options client.StartWorkfl
 		return nil, err
 	}
 	if d.Side == Durable {
-		run, err := c.engine.Start(ctx, durable.StartOptions{ID: options.ID}, name, args...)
+		run, err := c.engine.Start(ctx, durableStartOptions(options.ID, options), name, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +183,7 @@ func (c *Client) SignalWithStartWorkflow(ctx context.Context, workflowID string,
 		side = d.Side
 	}
 	if side == Durable {
-		run, err := c.engine.SignalWithStart(ctx, durable.StartOptions{ID: workflowID}, name, signalName, signalArg, workflowArgs...)
+		run, err := c.engine.SignalWithStart(ctx, durableStartOptions(workflowID, options), name, signalName, signalArg, workflowArgs...)
 		if err != nil {
 			return nil, err
 		}
@@ -271,4 +271,12 @@ func (c *Client) UpdateWorkflow(ctx context.Context, options client.UpdateWorkfl
 		return &updateHandle{workflowID: options.WorkflowID, runID: options.RunID, updateID: id, value: v}, nil
 	}
 	return c.Client.UpdateWorkflow(ctx, options)
+}
+
+// durableStartOptions carries what the durable side enforces of Temporal's
+// start options: the workflow ID and the execution and run timeouts. The
+// task queue is not carried: the durable engine behind the client serves
+// its own queues.
+func durableStartOptions(id string, o client.StartWorkflowOptions) durable.StartOptions {
+	return durable.StartOptions{ID: id, ExecutionTimeout: o.WorkflowExecutionTimeout, RunTimeout: o.WorkflowRunTimeout}
 }

@@ -187,6 +187,25 @@ func TestClientDurableSide(t *testing.T) {
 	// The mock fails the test on any Temporal call.
 }
 
+func TestClientDurableSideEnforcesTimeouts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, percent("Waiter", 100))
+
+	// Nobody signals "go": the execution timeout ends the run.
+	run, err := b.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "w-exec", WorkflowExecutionTimeout: 200 * time.Millisecond}, Waiter, 1)
+	require.NoError(t, err)
+	var res int
+	err = run.Get(ctx, &res)
+	var te *durable.TimeoutError
+	require.ErrorAs(t, err, &te, "Get: %v", err)
+
+	run, err = b.client.SignalWithStartWorkflow(ctx, "w-run", "never", 0, client.StartWorkflowOptions{WorkflowRunTimeout: 200 * time.Millisecond}, Waiter, 1)
+	require.NoError(t, err)
+	err = run.Get(ctx, &res)
+	require.ErrorAs(t, err, &te, "Get: %v", err)
+}
+
 func TestClientTemporalSide(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
