@@ -197,6 +197,10 @@ type CompletedData struct {
 // FailedData is the payload of Failed and Canceled.
 type FailedData struct {
 	Error *Failure `json:"error"`
+	// A failure the run's retry policy retries names the run that retries
+	// it and when that run starts.
+	NextRunID string    `json:"nextRunId,omitempty"`
+	RetryAt   time.Time `json:"retryAt,omitzero"`
 }
 
 // Decode decodes an event's payload into its typed form. It never panics:

@@ -603,8 +603,11 @@ type StartOptions struct {
 	// whatever its code is doing: status failed, and Run.Get returns a
 	// *TimeoutError of Kind "Execution" (Temporal's TimedOut). Zero: none.
 	ExecutionTimeout, RunTimeout time.Duration
-	// RetryPolicy is accepted for Temporal compatibility and not enforced:
-	// a failed run is not started again.
+	// RetryPolicy retries a failed run: the run that failed stays failed,
+	// and the commit that closes it creates the next attempt's run (same
+	// workflow ID, GetInfo(ctx).Attempt one higher), due after the
+	// policy's backoff. Run.Get follows the attempts to the last one. A run
+	// that times out, is cancelled or terminated is not retried. nil: none.
 	RetryPolicy *RetryPolicy
 }
 
@@ -639,6 +642,13 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id, RunTimeout: max(opts.RunTimeout, 0)}
 	if opts.ExecutionTimeout > 0 {
 		started.Deadline = eventTime(now.Add(opts.ExecutionTimeout))
+	}
+	if opts.RetryPolicy != nil {
+		o, err := json.Marshal(&startedOptions{RetryPolicy: opts.RetryPolicy})
+		if err != nil {
+			return nil, fmt.Errorf("durable: Start %s: StartOptions.RetryPolicy: %w", name, err)
+		}
+		started.Options = o
 	}
 	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(now)}
 	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: now}

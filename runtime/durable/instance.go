@@ -493,10 +493,47 @@ func (in *instance) afterRun() {
 		in.command(journal.Canceled, &journal.FailedData{Error: f}, "Cancel")
 		in.closeWith(&store.RunUpdate{Status: store.StatusCanceled, Error: journal.Encode(f)})
 	default:
-		f := toFailure(err)
-		in.command(journal.Failed, &journal.FailedData{Error: f}, "Fail")
-		in.closeWith(&store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f)})
+		in.fail(err)
 	}
+}
+
+// fail closes the run as failed. When the run's retry policy retries the
+// failure, the same commit creates the next attempt's run, due after the
+// policy's backoff, and Run.Get follows it (Temporal's workflow retry).
+func (in *instance) fail(err error) {
+	f := toFailure(err)
+	data := &journal.FailedData{Error: f}
+	if in.replaying() {
+		got := in.command(journal.Failed, data, "Fail")
+		if d, err := journal.Decode(journal.Failed, got); err == nil {
+			data = d.(*journal.FailedData)
+		}
+	} else {
+		if p := in.retryPolicy(); p != nil {
+			if wait, ok := p.backoff(f, in.info.Attempt); ok {
+				data.NextRunID, data.RetryAt = newID(), in.now.Add(wait)
+			}
+		}
+		in.command(journal.Failed, data, "Fail")
+	}
+	if in.halt != nil {
+		return
+	}
+	in.closeWith(&store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f), NextRunID: data.NextRunID})
+	if data.NextRunID == "" || in.readonly {
+		return
+	}
+	started := in.started
+	started.Attempt = in.info.Attempt + 1
+	started.Continued = ""
+	in.createRuns = append(in.createRuns, &store.CreateRunParams{
+		Run: &store.Run{
+			RunID: data.NextRunID, WorkflowID: in.workflowID, Workflow: started.Workflow, Queue: in.queue,
+			Status: store.StatusRunning, Input: started.Args, ParentRunID: started.ParentRun, PrevRunID: in.runID,
+			WakeAt: data.RetryAt,
+		},
+		Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(data.RetryAt)}},
+	})
 }
 
 func (in *instance) closeWith(u *store.RunUpdate) {

@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"time"
@@ -80,4 +81,22 @@ func retryable(p *RetryPolicy, f *journal.Failure) bool {
 		return false
 	}
 	return true
+}
+
+// startedOptions are the start options a run keeps in its Started event
+// (journal.StartedData.Options) for the engine to act on later.
+type startedOptions struct {
+	RetryPolicy *RetryPolicy `json:"retryPolicy,omitempty"`
+}
+
+// retryPolicy is the run's workflow retry policy, or nil.
+func (in *instance) retryPolicy() *RetryPolicy {
+	if len(in.started.Options) == 0 {
+		return nil
+	}
+	var o startedOptions
+	if err := json.Unmarshal(in.started.Options, &o); err != nil {
+		return nil
+	}
+	return o.RetryPolicy
 }

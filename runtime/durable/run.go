@@ -96,7 +96,13 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 				runID = run.NextRunID
 				continue
 			}
-		case store.StatusStuck, store.StatusFailed, store.StatusCanceled, store.StatusTerminated:
+		case store.StatusFailed:
+			if run.NextRunID != "" { // retried by the run's retry policy
+				runID = run.NextRunID
+				continue
+			}
+			fallthrough
+		case store.StatusStuck, store.StatusCanceled, store.StatusTerminated:
 			var f journal.Failure
 			if err := json.Unmarshal(run.Error, &f); err != nil {
 				return fmt.Errorf("durable: run %s is %s (error undecodable: %v)", run.RunID, run.Status, err)
