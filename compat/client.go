@@ -274,9 +274,17 @@ func (c *Client) UpdateWorkflow(ctx context.Context, options client.UpdateWorkfl
 }
 
 // durableStartOptions carries what the durable side enforces of Temporal's
-// start options: the workflow ID and the execution and run timeouts. The
-// task queue is not carried: the durable engine behind the client serves
-// its own queues.
+// start options: the workflow ID, the execution and run timeouts and the
+// retry policy. The task queue is not carried: the durable engine behind
+// the client serves its own queues.
 func durableStartOptions(id string, o client.StartWorkflowOptions) durable.StartOptions {
-	return durable.StartOptions{ID: id, ExecutionTimeout: o.WorkflowExecutionTimeout, RunTimeout: o.WorkflowRunTimeout}
+	opts := durable.StartOptions{ID: id, ExecutionTimeout: o.WorkflowExecutionTimeout, RunTimeout: o.WorkflowRunTimeout}
+	if p := o.RetryPolicy; p != nil {
+		opts.RetryPolicy = &durable.RetryPolicy{
+			InitialInterval: p.InitialInterval, BackoffCoefficient: p.BackoffCoefficient,
+			MaximumInterval: p.MaximumInterval, MaximumAttempts: int(p.MaximumAttempts),
+			NonRetryableErrorTypes: p.NonRetryableErrorTypes,
+		}
+	}
+	return opts
 }

@@ -16,6 +16,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/durablego/toolkit/compat"
 	"github.com/durablego/toolkit/compat/replay"
@@ -204,6 +205,28 @@ func TestClientDurableSideEnforcesTimeouts(t *testing.T) {
 	require.NoError(t, err)
 	err = run.Get(ctx, &res)
 	require.ErrorAs(t, err, &te, "Get: %v", err)
+}
+
+// Flaky fails its first two attempts.
+func Flaky(ctx context.Context) (int, error) {
+	if a := durable.GetInfo(ctx).Attempt; a < 3 {
+		return 0, fmt.Errorf("attempt %d fails", a)
+	}
+	return durable.GetInfo(ctx).Attempt, nil
+}
+
+func TestClientDurableSideRetriesWorkflows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, percent("Flaky", 100))
+	b.engine.RegisterWorkflow(Flaky)
+
+	run, err := b.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "flaky",
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumAttempts: 5}}, Flaky)
+	require.NoError(t, err)
+	var attempt int
+	require.NoError(t, run.Get(ctx, &attempt))
+	require.Equal(t, 3, attempt)
 }
 
 func TestClientTemporalSide(t *testing.T) {
