@@ -43,6 +43,18 @@ func TestEnv(t *testing.T) {
 		require.Less(t, time.Since(began), 5*time.Second, "a day of test time must not take real time")
 	})
 
+	t.Run("ExecutionTimeoutFiresInSkippedTime", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.SetStartWorkflowOptions(durable.StartOptions{ExecutionTimeout: 10 * time.Minute})
+		b.env.ExecuteWorkflow(func(ctx context.Context) error { return durable.Sleep(ctx, time.Hour) })
+		require.True(t, b.env.IsWorkflowCompleted())
+		var te *durable.TimeoutError
+		require.ErrorAs(t, b.env.GetWorkflowError(), &te)
+		require.Equal(t, "Execution", te.Kind)
+		require.Equal(t, 10*time.Minute, b.env.Now().Sub(b.start))
+	})
+
 	t.Run("SetStartTimeIsTheWorkflowsNow", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
