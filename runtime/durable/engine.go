@@ -62,7 +62,10 @@ type Engine struct {
 	outcomes     map[string]*store.Run
 	outcomeOrder []string
 	closes       closeWatch // client-only: runs Get waits for
-	closed       bool
+	// delayed are runs leased here at creation whose start lies ahead (a
+	// workflow retry's backoff), by run ID: the alarm that loads them.
+	delayed map[string]func() bool
+	closed  bool
 }
 
 // Open opens the store named by dsn and returns an engine on it:
@@ -183,6 +186,10 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	for _, stop := range e.delayed {
+		stop()
+	}
+	e.delayed = nil
 	insts := make([]*instance, 0, len(e.instances))
 	for _, in := range e.instances {
 		insts = append(insts, in)
@@ -392,8 +399,11 @@ func (e *Engine) leaseLoop() {
 		case <-done:
 		}
 		e.mu.Lock()
-		runs := make([]string, 0, len(e.instances))
+		runs := make([]string, 0, len(e.instances)+len(e.delayed))
 		for id := range e.instances {
+			runs = append(runs, id)
+		}
+		for id := range e.delayed {
 			runs = append(runs, id)
 		}
 		tasks := make([]string, 0, len(e.running))
@@ -412,6 +422,9 @@ func (e *Engine) leaseLoop() {
 			continue
 		}
 		for _, id := range res.LostRuns {
+			if e.takeDelayed(id) {
+				continue // another worker has it now
+			}
 			if in := e.instance(id); in != nil {
 				e.cfg.logger.Warn("durable: lost the lease of a run; unloading it", "run_id", id)
 				in.post(msgEvict{})
@@ -487,6 +500,36 @@ func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event,
 	in.post(msgStart{})
 }
 
+// startLater loads a run leased here at creation once wait has passed on
+// the engine's clock (which durabletest skips), renewing its lease
+// meanwhile. If the engine closes first, the lease is released and the run
+// is claimed when due, by its WakeAt.
+func (e *Engine) startLater(r *store.Run, def *funcDef, events []store.Event, wait time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	if e.delayed == nil {
+		e.delayed = map[string]func() bool{}
+	}
+	id := r.RunID
+	e.delayed[id] = e.cfg.clock.AfterFunc(wait, func() {
+		if e.takeDelayed(id) {
+			e.startInstance(r, def, events, nil)
+		}
+	})
+}
+
+// takeDelayed removes a delayed start and reports whether it was pending.
+func (e *Engine) takeDelayed(runID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.delayed[runID]
+	delete(e.delayed, runID)
+	return ok
+}
+
 // dispatchCreated acts on what a commit created: it runs the attempts and
 // loads the runs this engine leased at creation.
 func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunParams) {
@@ -512,6 +555,10 @@ func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunPar
 		copy(events, p.Events)
 		for i := range events {
 			events[i].Seq = int64(i + 1)
+		}
+		if wait := p.Run.WakeAt.Sub(e.cfg.clock.Now()); wait > 0 {
+			e.startLater(p.Run, def, events, wait)
+			continue
 		}
 		e.startInstance(p.Run, def, events, nil)
 	}

@@ -526,14 +526,20 @@ func (in *instance) fail(err error) {
 	started := in.started
 	started.Attempt = in.info.Attempt + 1
 	started.Continued = ""
-	in.createRuns = append(in.createRuns, &store.CreateRunParams{
+	p := &store.CreateRunParams{
 		Run: &store.Run{
 			RunID: data.NextRunID, WorkflowID: in.workflowID, Workflow: started.Workflow, Queue: in.queue,
 			Status: store.StatusRunning, Input: started.Args, ParentRunID: started.ParentRun, PrevRunID: in.runID,
 			WakeAt: data.RetryAt,
 		},
 		Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(data.RetryAt)}},
-	})
+	}
+	// Like a continued run, the next attempt stays with this engine when it
+	// can work it; the engine loads it when the backoff has passed.
+	if in.e.serves(in.queue) && in.e.reg.workflow(started.Workflow) != nil {
+		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
+	}
+	in.createRuns = append(in.createRuns, p)
 }
 
 func (in *instance) closeWith(u *store.RunUpdate) {

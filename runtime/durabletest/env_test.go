@@ -3,6 +3,7 @@ package durabletest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,6 +54,26 @@ func TestEnv(t *testing.T) {
 		require.ErrorAs(t, b.env.GetWorkflowError(), &te)
 		require.Equal(t, "Execution", te.Kind)
 		require.Equal(t, 10*time.Minute, b.env.Now().Sub(b.start))
+	})
+
+	t.Run("WorkflowRetryBackoffPassesInSkippedTime", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+		b.env.SetStartTime(start)
+		b.env.SetStartWorkflowOptions(durable.StartOptions{RetryPolicy: &durable.RetryPolicy{InitialInterval: time.Hour}})
+		b.env.ExecuteWorkflow(func(ctx context.Context) (int, error) {
+			if a := durable.GetInfo(ctx).Attempt; a < 2 {
+				return 0, fmt.Errorf("attempt %d fails", a)
+			}
+			return durable.GetInfo(ctx).Attempt, nil
+		})
+		require.True(t, b.env.IsWorkflowCompleted())
+		require.NoError(t, b.env.GetWorkflowError())
+		var attempt int
+		require.NoError(t, b.env.GetWorkflowResult(&attempt))
+		require.Equal(t, 2, attempt)
+		require.Equal(t, start.Add(time.Hour), b.env.Now())
 	})
 
 	t.Run("SetStartTimeIsTheWorkflowsNow", func(t *testing.T) {
