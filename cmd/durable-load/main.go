@@ -88,6 +88,7 @@ func run() error {
 	flag.DurationVar(&o.evictAfter, "evict-after", durable.EvictAfterDefault, "unload runs whose next timer is further away (0: keep parked runs in memory)")
 	flag.IntVar(&o.maxCached, "max-cached", 0, "runs kept parked in memory at most (default: the engine's, or -parked+1)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file (with -workers, each worker writes FILE.worker<i> too)")
+	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end (with -workers, each worker writes FILE.worker<i> too)")
 	flag.Parse()
 	if o.maxCached == 0 && *parked > 0 {
 		o.maxCached = max(durable.MaxCachedRunsDefault, *parked+1)
@@ -102,6 +103,15 @@ func run() error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		runtime.MemProfileRate = 64 * 1024
+		defer func() {
+			if f, err := os.Create(*memprofile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	ctx := context.Background()
 	if o.dsn == "" {
@@ -132,7 +142,7 @@ func run() error {
 		return err
 	}
 	if *workers > 0 {
-		stop, err := startWorkers(*workers, *cpuprofile)
+		stop, err := startWorkers(*workers, *cpuprofile, *memprofile)
 		defer stop()
 		if err != nil {
 			return err
@@ -196,7 +206,7 @@ func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll fun
 
 // startWorkers starts n copies of this command with -serve and the store
 // flags, waits until each is ready, and returns a function that stops them.
-func startWorkers(n int, cpuprofile string) (stop func(), err error) {
+func startWorkers(n int, cpuprofile, memprofile string) (stop func(), err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return func() {}, err
@@ -219,6 +229,9 @@ func startWorkers(n int, cpuprofile string) (stop func(), err error) {
 				args = append(args, "-"+f.Name+"="+f.Value.String())
 			}
 		})
+		if memprofile != "" {
+			args = append(args, "-memprofile="+memprofile+".worker"+strconv.Itoa(i))
+		}
 		if cpuprofile != "" {
 			args = append(args, "-cpuprofile="+cpuprofile+".worker"+strconv.Itoa(i))
 		}
