@@ -132,6 +132,9 @@ type TimerData struct {
 // IDData is the payload of events that only name a command.
 type IDData struct {
 	ID int64 `json:"id"`
+	// Wait (ActivityCancelRequested): the call waits for its running
+	// attempt to end (CallOptions.WaitForCancellation).
+	Wait bool `json:"wait,omitempty"`
 }
 
 // SignalData is the payload of SignalReceived and ExternalSignaled.

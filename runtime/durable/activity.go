@@ -31,8 +31,12 @@ type CallOptions struct {
 	// Queue routes the activity to workers serving that queue. "": the
 	// workflow's queue.
 	Queue string
-	// WaitForCancellation is accepted for Temporal compatibility; a
-	// cancelled call returns at once and the attempt's context is cancelled.
+	// WaitForCancellation makes a cancelled call wait until its running
+	// attempt has returned (its context is cancelled), and then return
+	// what the attempt returned, a *CanceledError if it returned a context
+	// error. Without it, or when no attempt is running in this process
+	// (waiting for a retry, or on another worker), a cancelled call
+	// returns a *CanceledError at once. Local activities ignore it.
 	WaitForCancellation bool
 	// ActivityID is accepted for Temporal compatibility; IDs are derived
 	// from the call's position in the journal.
@@ -78,6 +82,9 @@ type activityCall struct {
 	p      *promise
 	done   bool
 	local  *localCall
+	// waitCancel: CallOptions.WaitForCancellation; cancelWaits: the call
+	// was cancelled and waits for its attempt to end.
+	waitCancel, cancelWaits bool
 }
 
 type activityTask struct {
@@ -154,7 +161,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	}
 	data := &journal.ActivityScheduledData{ID: id, Activity: name, ArgTypes: argTypes(args), Args: raw, Local: local, Queue: queue}
 	live := in.command(journal.ActivityScheduled, data, callDesc(name, args)) == nil
-	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, p: newPromise(in)}
+	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, p: newPromise(in), waitCancel: opts.WaitForCancellation && !local}
 	in.activities[id] = ac
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
@@ -172,18 +179,33 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		in.newTasks = append(in.newTasks, in.e.newActivityTask(ac.taskID, queue, task))
 	}
 	in.watchCancel(ctx, func() { in.cancelActivity(ac) })
-	return &future[R]{p: ac.p, what: "result of activity " + name}
+	return &future[R]{p: ac.p, what: "result of activity " + name, holdOnCancel: ac.waitCancel}
 }
 
 // cancelActivity resolves a call whose context was cancelled and stops its
 // attempt.
 func (in *instance) cancelActivity(ac *activityCall) {
-	if ac.done {
+	if ac.done || ac.cancelWaits {
+		return
+	}
+	// Whether the call waits depends on where its attempt is, which replay
+	// cannot see: the journal keeps the decision.
+	data := &journal.IDData{ID: ac.id, Wait: ac.waitCancel && in.e.isRunning(ac.taskID)}
+	if got := in.command(journal.ActivityCancelRequested, data, "cancel activity "+ac.name); got != nil {
+		if d, err := journal.Decode(journal.ActivityCancelRequested, got); err == nil {
+			data = d.(*journal.IDData)
+		}
+	}
+	if data.Wait {
+		// The attempt's result, whatever it is, resolves the call; the
+		// task row stays until then, so the result has a way home.
+		ac.cancelWaits = true
+		taskID := ac.taskID
+		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunningAndReport(taskID) })
 		return
 	}
 	ac.done = true
 	delete(in.activities, ac.id)
-	in.command(journal.ActivityCancelRequested, &journal.IDData{ID: ac.id}, "cancel activity "+ac.name)
 	if ac.local != nil {
 		ac.local.cancel()
 	} else {

@@ -96,6 +96,18 @@ func (e *Engine) runAttempt(t *store.Task) {
 	if errors.Is(context.Cause(ctx), errTaskCancelled) {
 		return // the run no longer waits for it; the task is gone
 	}
+	if errors.Is(context.Cause(ctx), errTaskCancelledWait) {
+		// The run waits for this attempt's end: no retry.
+		var f *journal.Failure
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				err = &CanceledError{}
+			}
+			f = toFailure(err)
+		}
+		e.deliverResult(t, &at, result, f)
+		return
+	}
 	if err == nil {
 		e.deliverResult(t, &at, result, nil)
 		return
@@ -103,7 +115,10 @@ func (e *Engine) runAttempt(t *store.Task) {
 	e.retryOrFail(t, &at, attempt, toFailure(err), policy, st.latestDetails())
 }
 
-var errTaskCancelled = errors.New("durable: activity cancelled by its run")
+var (
+	errTaskCancelled     = errors.New("durable: activity cancelled by its run")
+	errTaskCancelledWait = errors.New("durable: activity cancelled by its run, which waits for it")
+)
 
 // retryOrFail schedules the next attempt after a failed one, or reports the
 // failure to the run. It reports true when the caller should go on with the
@@ -250,6 +265,24 @@ func runIDOfTask(id string) string {
 }
 
 // cancelRunning cancels an attempt running here whose run gave up on it.
+// isRunning reports whether an attempt of the task runs in this process.
+func (e *Engine) isRunning(taskID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.running[taskID] != nil
+}
+
+// cancelRunningAndReport cancels the attempt of a task running here; the
+// attempt then reports what it returned (see runAttempt).
+func (e *Engine) cancelRunningAndReport(taskID string) {
+	e.mu.Lock()
+	r := e.running[taskID]
+	e.mu.Unlock()
+	if r != nil {
+		r.cancel(errTaskCancelledWait)
+	}
+}
+
 func (e *Engine) cancelRunning(taskID string) {
 	e.mu.Lock()
 	r := e.running[taskID]

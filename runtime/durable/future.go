@@ -47,6 +47,9 @@ type Future[R any] interface {
 type future[R any] struct {
 	p    *promise
 	what string
+	// holdOnCancel: Get waits for the result even when ctx is cancelled
+	// (an activity call with CallOptions.WaitForCancellation).
+	holdOnCancel bool
 }
 
 func (f *future[R]) waitQueue() *waitQueue { return &f.p.q }
@@ -56,7 +59,11 @@ func (f *future[R]) Ready() bool           { return f.p.ready }
 func (f *future[R]) Get(ctx context.Context) (R, error) {
 	var zero R
 	in := instanceOf(ctx, "Future.Get")
-	if err := in.await(ctx, f.isReady, &f.p.q); err != nil {
+	waitCtx := ctx
+	if f.holdOnCancel {
+		waitCtx = context.WithoutCancel(ctx)
+	}
+	if err := in.await(waitCtx, f.isReady, &f.p.q); err != nil {
 		return zero, err
 	}
 	if f.p.err != nil {
