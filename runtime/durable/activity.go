@@ -32,11 +32,11 @@ type CallOptions struct {
 	// workflow's queue.
 	Queue string
 	// WaitForCancellation makes a cancelled call wait until its running
-	// attempt has returned (its context is cancelled), and then return
-	// what the attempt returned, a *CanceledError if it returned a context
-	// error. Without it, or when no attempt is running in this process
-	// (waiting for a retry, or on another worker), a cancelled call
-	// returns a *CanceledError at once. Local activities ignore it.
+	// attempt has returned (its context is cancelled) before it returns
+	// its *CanceledError, as Temporal's does. Without it, or when no
+	// attempt is running in this process (waiting for a retry, or on
+	// another worker), a cancelled call returns at once. Local activities
+	// ignore it.
 	WaitForCancellation bool
 	// ActivityID is accepted for Temporal compatibility; IDs are derived
 	// from the call's position in the journal.
@@ -226,14 +226,23 @@ func (in *instance) onActivityResult(m msgActivity) {
 		}
 		return
 	}
-	kind := journal.ActivityCompleted
-	if m.failure != nil {
-		kind = journal.ActivityFailed
-	}
 	if ac.local == nil {
 		in.deleteTasks = append(in.deleteTasks, m.taskID)
 	}
-	in.inbound(kind, &journal.ResultData{ID: m.id, Result: m.result, Error: m.failure})
+	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure}))
+}
+
+// outcome is the event that journals an attempt's final result. A call
+// cancelled while waiting for its attempt ends cancelled whatever the
+// attempt returned, as in Temporal: the attempt's end only says when.
+func (ac *activityCall) outcome(rd *journal.ResultData) (string, *journal.ResultData) {
+	if ac.cancelWaits {
+		return journal.ActivityFailed, &journal.ResultData{ID: rd.ID, Error: toFailure(&CanceledError{})}
+	}
+	if rd.Error != nil {
+		return journal.ActivityFailed, rd
+	}
+	return journal.ActivityCompleted, rd
 }
 
 // onResult applies a journaled activity or child outcome.

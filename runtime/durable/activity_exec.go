@@ -97,15 +97,9 @@ func (e *Engine) runAttempt(t *store.Task) {
 		return // the run no longer waits for it; the task is gone
 	}
 	if errors.Is(context.Cause(ctx), errTaskCancelledWait) {
-		// The run waits for this attempt's end: no retry.
-		var f *journal.Failure
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				err = &CanceledError{}
-			}
-			f = toFailure(err)
-		}
-		e.deliverResult(t, &at, result, f)
+		// The run waits for this attempt's end (and ends the call
+		// cancelled): report it, no retry.
+		e.deliverResult(t, &at, nil, toFailure(&CanceledError{}))
 		return
 	}
 	if err == nil {

@@ -919,11 +919,7 @@ func (in *instance) takeInbox(items []store.InboxItem) {
 			if ac == nil || ac.done {
 				continue // consumed with the next commit
 			}
-			kind := journal.ActivityCompleted
-			if rd.Error != nil {
-				kind = journal.ActivityFailed
-			}
-			in.inbound(kind, &rd)
+			in.inbound(ac.outcome(&rd))
 		case inboxChild:
 			var rd journal.ResultData
 			if json.Unmarshal(it.Data, &rd) != nil {
