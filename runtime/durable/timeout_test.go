@@ -44,8 +44,8 @@ func TestExecutionTimeout(t *testing.T) {
 			wf: func(ctx context.Context) (string, error) { return durable.Receive[string](ctx, "never") }},
 		{name: "RunInTimeIsUnaffected", opts: durable.StartOptions{ExecutionTimeout: 20 * time.Second},
 			wf: Loop, args: []any{50 * time.Millisecond, 0}, want: "chain=0"},
-		{name: "ExecutionTimeoutSpansTheChain", opts: durable.StartOptions{ExecutionTimeout: 700 * time.Millisecond},
-			wf: Loop, args: []any{200 * time.Millisecond, 100}, minLink: 2},
+		{name: "ExecutionTimeoutSpansTheChain", opts: durable.StartOptions{ExecutionTimeout: time.Second},
+			wf: Loop, args: []any{100 * time.Millisecond, 1000}, minLink: 2},
 		{name: "RunTimeoutIsPerRun", opts: durable.StartOptions{RunTimeout: 5 * time.Second},
 			wf: Loop, args: []any{100 * time.Millisecond, 3}, want: "chain=3"},
 	}
