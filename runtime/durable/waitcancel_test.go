@@ -19,7 +19,7 @@ var cleanups atomic.Int64
 // CleansUp waits for its context to end, then takes a while to clean up.
 func CleansUp(ctx context.Context) (string, error) {
 	<-ctx.Done()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
 	cleanups.Add(1)
 	return "cleaned up", nil
 }
@@ -33,7 +33,7 @@ func cancelAfterStart(wait bool, cleaned *atomic.Int64) func(ctx context.Context
 		actx, cancel := context.WithCancel(durable.WithCallOptions(ctx, durable.CallOptions{WaitForCancellation: wait}))
 		defer cancel()
 		f := durable.Async[string](actx, CleansUp)
-		if err := durable.Sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := durable.Sleep(ctx, 300*time.Millisecond); err != nil {
 			return "", err
 		}
 		cancel()
