@@ -201,7 +201,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 		// task row stays until then, so the result has a way home.
 		ac.cancelWaits = true
 		taskID := ac.taskID
-		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunningAndReport(taskID) })
+		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelledWait) })
 		return
 	}
 	ac.done = true
@@ -211,7 +211,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 	} else {
 		in.deleteTasks = append(in.deleteTasks, ac.taskID)
 		taskID := ac.taskID
-		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID) })
+		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelled) })
 	}
 	in.resolve(ac.p, nil, &CanceledError{})
 }

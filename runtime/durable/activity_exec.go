@@ -258,7 +258,6 @@ func runIDOfTask(id string) string {
 	return id
 }
 
-// cancelRunning cancels an attempt running here whose run gave up on it.
 // isRunning reports whether an attempt of the task runs in this process.
 func (e *Engine) isRunning(taskID string) bool {
 	e.mu.Lock()
@@ -266,23 +265,15 @@ func (e *Engine) isRunning(taskID string) bool {
 	return e.running[taskID] != nil
 }
 
-// cancelRunningAndReport cancels the attempt of a task running here; the
-// attempt then reports what it returned (see runAttempt).
-func (e *Engine) cancelRunningAndReport(taskID string) {
+// cancelRunning cancels an attempt running here whose run gave up on it
+// (errTaskCancelled: the attempt reports nothing) or waits for its end
+// (errTaskCancelledWait: it reports that it ended; see runAttempt).
+func (e *Engine) cancelRunning(taskID string, cause error) {
 	e.mu.Lock()
 	r := e.running[taskID]
 	e.mu.Unlock()
 	if r != nil {
-		r.cancel(errTaskCancelledWait)
-	}
-}
-
-func (e *Engine) cancelRunning(taskID string) {
-	e.mu.Lock()
-	r := e.running[taskID]
-	e.mu.Unlock()
-	if r != nil {
-		r.cancel(errTaskCancelled)
+		r.cancel(cause)
 	}
 }
 

@@ -431,7 +431,7 @@ func (e *Engine) leaseLoop() {
 			}
 		}
 		for _, id := range res.LostTasks {
-			e.cancelRunning(id)
+			e.cancelRunning(id, errTaskCancelled)
 		}
 	}
 }
@@ -873,24 +873,20 @@ func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string)
 	return nil
 }
 
-// readInbox turns unconsumed inbox items into inbound events, one by one.
-func (in *instance) readInbox() {
+// readInbox turns unconsumed inbox items into inbound events, one by one,
+// skipping those taken before. items are the run's unconsumed items in ID
+// order when the caller read them already (with a claim); nil reads the
+// store.
+func (in *instance) readInbox(items []store.InboxItem) {
 	if in.readonly || !in.created || in.closing != nil || in.halt != nil {
 		return
 	}
-	items, err := in.e.store.ListInbox(in.e.ctx, in.runID)
-	if err != nil {
-		in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
-		return
-	}
-	in.takeInbox(items)
-}
-
-// takeInbox turns inbox items (unconsumed when read, in ID order) into
-// inbound events, one by one, skipping those taken before.
-func (in *instance) takeInbox(items []store.InboxItem) {
-	if in.readonly || !in.created || in.closing != nil || in.halt != nil {
-		return
+	if items == nil {
+		var err error
+		if items, err = in.e.store.ListInbox(in.e.ctx, in.runID); err != nil {
+			in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+			return
+		}
 	}
 	for _, it := range items {
 		if it.ID <= in.lastInbox {

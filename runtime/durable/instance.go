@@ -282,11 +282,7 @@ func (in *instance) handle(m any) {
 	case msgTimer:
 		in.onTimer(m.id)
 	case msgInbox:
-		if m.items != nil {
-			in.takeInbox(m.items)
-		} else {
-			in.readInbox()
-		}
+		in.readInbox(m.items)
 	case msgQuery:
 		v, err := in.runQuery(m.name, m.args)
 		m.reply <- queryReply{value: v, err: err}
@@ -333,12 +329,9 @@ func (in *instance) begin() {
 	in.journal = nil
 	in.pos = 0
 	if in.created && !in.readonly && in.closing == nil {
-		if items := in.inboxAhead; items != nil {
-			in.inboxAhead = nil
-			in.takeInbox(items)
-		} else {
-			in.readInbox()
-		}
+		items := in.inboxAhead
+		in.inboxAhead = nil
+		in.readInbox(items)
 	}
 }
 

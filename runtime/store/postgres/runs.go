@@ -271,25 +271,16 @@ func (s *Store) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) 
 	var loaded []*store.LoadedRun
 	for rows.Next() {
 		var (
-			r                    store.Run
-			status               string
-			wake, lease          pgtype.Timestamptz
 			seqs, ids            []int64
 			kinds, ikinds, names []string
 			datas, idatas        [][]byte
 			ats, iats            []time.Time
 		)
-		err := rows.Scan(&r.RunID, &r.WorkflowID, &r.Workflow, &r.Queue, &status, &r.Input, &r.Result, &r.Error,
-			&r.Meta, &r.ParentRunID, &r.PrevRunID, &r.NextRunID, &r.JournalLen, &wake, &r.Owner, &lease,
-			&r.CreatedAt, &r.UpdatedAt,
-			&seqs, &kinds, &datas, &ats, &ids, &ikinds, &names, &idatas, &iats)
+		r, err := scanRun(rows, &seqs, &kinds, &datas, &ats, &ids, &ikinds, &names, &idatas, &iats)
 		if err != nil {
 			return nil, interpretError("claim runs", err)
 		}
-		r.Status = store.RunStatus(status)
-		r.WakeAt = fromTimestamptz(wake)
-		r.LeaseUntil = fromTimestamptz(lease)
-		l := &store.LoadedRun{Run: &r, Journal: make([]store.Event, len(seqs)), Inbox: make([]store.InboxItem, len(ids))}
+		l := &store.LoadedRun{Run: r, Journal: make([]store.Event, len(seqs)), Inbox: make([]store.InboxItem, len(ids))}
 		for i := range seqs {
 			l.Journal[i] = store.Event{Seq: seqs[i], Kind: kinds[i], Data: datas[i], At: ats[i]}
 		}

@@ -19,15 +19,17 @@ const runColumnsQ = `r.run_id, r.workflow_id, r.workflow, r.queue, r.status, r.i
 	r.parent_run_id, r.prev_run_id, r.next_run_id, r.journal_len, r.wake_at, r.owner, r.lease_until,
 	r.created_at, r.updated_at`
 
-func scanRun(row pgx.Row) (*store.Run, error) {
+// scanRun scans runColumns, then extra columns into extra.
+func scanRun(row pgx.Row, extra ...any) (*store.Run, error) {
 	var (
 		r           store.Run
 		status      string
 		wake, lease pgtype.Timestamptz
 	)
-	err := row.Scan(&r.RunID, &r.WorkflowID, &r.Workflow, &r.Queue, &status, &r.Input, &r.Result, &r.Error, &r.Meta,
+	dest := []any{&r.RunID, &r.WorkflowID, &r.Workflow, &r.Queue, &status, &r.Input, &r.Result, &r.Error, &r.Meta,
 		&r.ParentRunID, &r.PrevRunID, &r.NextRunID, &r.JournalLen, &wake, &r.Owner, &lease,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt}
+	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
 	}
