@@ -171,6 +171,11 @@ type Store interface {
 	// ClaimTasks leases up to p.Limit due tasks of the given kinds and queues
 	// whose lease is free or expired.
 	ClaimTasks(ctx context.Context, p *ClaimTasksParams) ([]*Task, error)
+	// ListTasks returns a run's tasks (attempts waiting, running or waiting
+	// for a retry), in ID order. A worker that loads a run reads them to
+	// tell which of the run's pending activities have no task: their
+	// attempt ran in the memory of the run's previous owner.
+	ListTasks(ctx context.Context, runID string) ([]*Task, error)
 	// UpdateTask records a heartbeat, extends the lease or reschedules the
 	// task (retry), if p.Owner holds it; else ErrLeaseLost (ErrNotFound when
 	// the task is gone).
@@ -326,11 +331,13 @@ type Notifier interface {
 }
 
 // LoadedRun is a run claimed together with what its worker reads next: its
-// journal and its unconsumed inbox items, as of the claim.
+// journal, its unconsumed inbox items and the IDs of its tasks, as of the
+// claim.
 type LoadedRun struct {
 	Run     *Run
 	Journal []Event     // every event, in order; fewer than Run.JournalLen if the read raced a commit
 	Inbox   []InboxItem // unconsumed items in ID order
+	TaskIDs []string    // the run's tasks (see Store.ListTasks), in ID order
 }
 
 // RunLoader is implemented by stores that claim runs with their journals
@@ -339,8 +346,8 @@ type LoadedRun struct {
 // than the claim itself. Engines type-assert for it and fall back to
 // ClaimRuns, LoadJournal and ListInbox without it.
 type RunLoader interface {
-	// ClaimAndLoadRuns claims like ClaimRuns and returns each run's journal
-	// and inbox. A journal shorter than Run.JournalLen is incomplete (the
+	// ClaimAndLoadRuns claims like ClaimRuns and returns each run's journal,
+	// inbox and task IDs, read in one snapshot. A journal shorter than Run.JournalLen is incomplete (the
 	// read missed a concurrent commit): read it again with LoadJournal.
 	ClaimAndLoadRuns(ctx context.Context, p *ClaimRunsParams) ([]*LoadedRun, error)
 }

@@ -244,7 +244,7 @@ func claimRunsSQL(p *store.ClaimRunsParams) (string, []any) {
 }
 
 // ClaimAndLoadRuns claims like ClaimRuns and reads each claimed run's
-// journal and inbox in the same statement (store.RunLoader). The reads see
+// journal, inbox and task IDs in the same statement (store.RunLoader). The reads see
 // the statement's snapshot: a commit that raced the claim may be missing
 // from the journal, which then is shorter than the run's JournalLen.
 func (s *Store) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.LoadedRun, error) {
@@ -253,7 +253,7 @@ func (s *Store) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) 
 	}
 	sql, args := claimRunsSQL(p)
 	rows, err := s.pool.Query(ctx, `WITH u AS (`+sql+` RETURNING `+runColumnsQ+`)
-	SELECT u.*, ev.seqs, ev.kinds, ev.datas, ev.ats, ib.ids, ib.kinds, ib.names, ib.datas, ib.ats
+	SELECT u.*, ev.seqs, ev.kinds, ev.datas, ev.ats, ib.ids, ib.kinds, ib.names, ib.datas, ib.ats, tk.ids
 	FROM u
 	CROSS JOIN LATERAL (
 		SELECT array_agg(e.seq ORDER BY e.seq) AS seqs, array_agg(e.kind ORDER BY e.seq) AS kinds,
@@ -263,7 +263,9 @@ func (s *Store) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) 
 		SELECT array_agg(i.id ORDER BY i.id) AS ids, array_agg(i.kind ORDER BY i.id) AS kinds,
 			array_agg(i.name ORDER BY i.id) AS names, array_agg(i.data ORDER BY i.id) AS datas,
 			array_agg(i.at ORDER BY i.id) AS ats
-		FROM inbox i WHERE i.run_id = u.run_id) ib`, args...)
+		FROM inbox i WHERE i.run_id = u.run_id) ib
+	CROSS JOIN LATERAL (
+		SELECT array_agg(t.id ORDER BY t.id) AS ids FROM tasks t WHERE t.run_id = u.run_id) tk`, args...)
 	if err != nil {
 		return nil, interpretError("claim runs", err)
 	}
@@ -275,12 +277,13 @@ func (s *Store) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) 
 			kinds, ikinds, names []string
 			datas, idatas        [][]byte
 			ats, iats            []time.Time
+			taskIDs              []string
 		)
-		r, err := scanRun(rows, &seqs, &kinds, &datas, &ats, &ids, &ikinds, &names, &idatas, &iats)
+		r, err := scanRun(rows, &seqs, &kinds, &datas, &ats, &ids, &ikinds, &names, &idatas, &iats, &taskIDs)
 		if err != nil {
 			return nil, interpretError("claim runs", err)
 		}
-		l := &store.LoadedRun{Run: r, Journal: make([]store.Event, len(seqs)), Inbox: make([]store.InboxItem, len(ids))}
+		l := &store.LoadedRun{Run: r, Journal: make([]store.Event, len(seqs)), Inbox: make([]store.InboxItem, len(ids)), TaskIDs: taskIDs}
 		for i := range seqs {
 			l.Journal[i] = store.Event{Seq: seqs[i], Kind: kinds[i], Data: datas[i], At: ats[i]}
 		}

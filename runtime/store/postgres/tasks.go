@@ -63,6 +63,24 @@ func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*s
 	return tasks, interpretError("claim tasks", rows.Err())
 }
 
+// ListTasks returns a run's tasks in ID order (none for an unknown run).
+func (s *Store) ListTasks(ctx context.Context, runID string) ([]*store.Task, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks t WHERE t.run_id = $1 ORDER BY t.id`, runID)
+	if err != nil {
+		return nil, interpretError("list tasks", err)
+	}
+	defer rows.Close()
+	tasks := []*store.Task{}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, interpretError("list tasks", err)
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, interpretError("list tasks", rows.Err())
+}
+
 // UpdateTask records a heartbeat, extends the lease or releases the task
 // for a retry, if p.Owner holds an unexpired lease on it.
 func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error {

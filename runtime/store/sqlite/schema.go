@@ -94,6 +94,12 @@ CREATE INDEX inbox_run ON inbox (run_id, id);
 DROP INDEX runs_owner;
 DROP INDEX tasks_owner;
 `,
+	// 3: a run's tasks by run. An engine runs the attempts of its own runs
+	// without a task row; one that loads a run reads its tasks to tell
+	// which pending activities ran in the memory of a previous owner.
+	`
+CREATE INDEX tasks_run ON tasks (run_id);
+`,
 }
 
 // migrate checks that the database behind conn is a durable store (or

@@ -228,10 +228,11 @@ func TestOpen(t *testing.T) {
 		p.Owner, p.Lease = "w1", time.Hour
 		require.NoError(t, s.CreateRun(b.ctx, p))
 		require.NoError(t, s.Close())
-		// Back to schema 1: its owner indexes, its version.
+		// Back to schema 1: its owner indexes, no index of tasks by run, its version.
 		db := rawDB(t, b.path)
 		_, err := db.Exec(`CREATE INDEX runs_owner ON runs (owner) WHERE owner <> '';
 			CREATE INDEX tasks_owner ON tasks (owner) WHERE owner <> '';
+			DROP INDEX tasks_run;
 			PRAGMA user_version = 1`)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
@@ -248,11 +249,13 @@ func TestOpen(t *testing.T) {
 
 		db = rawDB(t, b.path)
 		defer db.Close()
-		var version, ownerIndexes int
+		var version, ownerIndexes, runIndexes int
 		require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&version))
-		require.Equal(t, 2, version)
+		require.Equal(t, 3, version)
 		require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('runs_owner', 'tasks_owner')`).Scan(&ownerIndexes))
 		require.Zero(t, ownerIndexes)
+		require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'tasks_run'`).Scan(&runIndexes))
+		require.Equal(t, 1, runIndexes)
 	})
 
 	t.Run("SecondOpenInProcessIsLocked", func(t *testing.T) {

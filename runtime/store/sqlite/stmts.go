@@ -74,6 +74,7 @@ type readStmts struct {
 	listRunsOfWorkflow *sql.Stmt
 	loadJournal        *sql.Stmt
 	listInbox          *sql.Stmt
+	listTasks          *sql.Stmt
 }
 
 // defs pairs each statement of stmts with its SQL.
@@ -122,6 +123,7 @@ func (s *readStmts) defs() []stmtDef {
 		{&s.listRunsOfWorkflow, `SELECT ` + runColumns + ` FROM runs WHERE workflow_id = ?3 AND (?1 IS NULL OR status IN (SELECT value FROM json_each(?1))) ORDER BY id LIMIT ?2`},
 		{&s.loadJournal, `SELECT seq, kind, data, at FROM events WHERE run = (SELECT id FROM runs WHERE run_id = ?1) AND seq > ?2 ORDER BY seq`},
 		{&s.listInbox, `SELECT id, run_id, kind, name, data, at FROM inbox WHERE run_id = ?1 ORDER BY id`},
+		{&s.listTasks, `SELECT ` + taskColumns + ` FROM tasks WHERE run_id = ?1 ORDER BY id`},
 	}
 }
 

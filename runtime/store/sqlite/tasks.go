@@ -73,3 +73,28 @@ func (s *Store) CompleteTask(ctx context.Context, p *store.CompleteTaskParams) e
 		return nil
 	})
 }
+
+// ListTasks implements store.Store.
+func (s *Store) ListTasks(ctx context.Context, runID string) ([]*store.Task, error) {
+	tasks := []*store.Task{}
+	err := s.read(ctx, func() error {
+		tasks = tasks[:0]
+		rows, err := s.rst.listTasks.QueryContext(ctx, runID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanTask(rows)
+			if err != nil {
+				return err
+			}
+			tasks = append(tasks, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of %s: %w", runID, err)
+	}
+	return tasks, nil
+}

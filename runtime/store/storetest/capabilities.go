@@ -85,10 +85,12 @@ func exerciseCapabilities(t *testing.T, open OpenFunc) {
 		// A run with a journal and three inbox items.
 		full := newRun()
 		full.Queue = queue
+		fullTasks := []*store.Task{newTask(full.RunID), newTask(full.RunID)}
+		fullTasks[1].DueAt = future()
 		b.createRun(t, &store.CreateRunParams{Run: full, Events: []store.Event{
 			{Seq: 1, Kind: "started", Data: []byte(`{"a":1}`)},
 			{Seq: 2, Kind: "scheduled", Data: nil},
-		}})
+		}, Tasks: fullTasks})
 		var items []*store.InboxItem
 		for _, name := range []string{"first", "second", "third"} {
 			it, err := b.store.Deliver(b.ctx, &store.DeliverParams{RunID: full.RunID, Kind: "signal", Name: name, Data: []byte(name)})
@@ -136,7 +138,14 @@ func exerciseCapabilities(t *testing.T, open OpenFunc) {
 				require.Equal(t, inbox[i].Data, lr.Inbox[i].Data)
 				require.True(t, inbox[i].At.Equal(lr.Inbox[i].At))
 			}
+			tasks, err := b.store.ListTasks(b.ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, len(tasks), len(lr.TaskIDs))
+			for i := range tasks {
+				require.Equal(t, tasks[i].ID, lr.TaskIDs[i])
+			}
 		}
+		require.Len(t, byID[full.RunID].TaskIDs, 2, "waiting and due tasks alike")
 		require.Len(t, byID[full.RunID].Journal, 2)
 		require.Len(t, byID[full.RunID].Inbox, 3)
 		require.Equal(t, items[0].ID, byID[full.RunID].Inbox[0].ID)

@@ -30,6 +30,42 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 		}))
 	}
 
+	t.Run("ListTasksReturnsARunsTasksWhateverTheirState", func(t *testing.T) {
+		t.Parallel()
+		b, run := setup(t)
+		other := b.ownedRun(t, "engine")
+
+		due, later, done := newTask(run.RunID), newTask(run.RunID), newTask(run.RunID)
+		later.DueAt = future()
+		later.Details = []byte("progress")
+		addTasks(t, b, run, due, later, done)
+		addTasks(t, b, other, newTask(other.RunID))
+		cur := b.getRun(t, run.RunID)
+		require.NoError(t, b.store.Commit(b.ctx, &store.CommitParams{
+			RunID: run.RunID, Owner: "engine", ExpectLen: cur.JournalLen, DeleteTasks: []string{done.ID},
+		}))
+
+		got, err := b.store.ListTasks(b.ctx, run.RunID)
+		require.NoError(t, err)
+		want := []string{due.ID, later.ID}
+		if want[0] > want[1] {
+			want[0], want[1] = want[1], want[0]
+		}
+		require.Len(t, got, 2, "the completed task is gone, the other run's is not listed")
+		for i, task := range got {
+			require.Equal(t, want[i], task.ID, "in ID order")
+			require.Equal(t, run.RunID, task.RunID)
+			if task.ID == later.ID {
+				require.Equal(t, []byte("progress"), task.Details)
+				require.Empty(t, task.Owner)
+			}
+		}
+
+		none, err := b.store.ListTasks(b.ctx, "no-such-run")
+		require.NoError(t, err)
+		require.Empty(t, none)
+	})
+
 	t.Run("ClaimTasksReturnsDueTasksWithTheirFields", func(t *testing.T) {
 		t.Parallel()
 		b, run := setup(t)
