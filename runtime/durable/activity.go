@@ -1,10 +1,12 @@
 package durable
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -79,9 +81,17 @@ type activityCall struct {
 	id     int64
 	taskID string
 	name   string
+	queue  string
+	task   *activityTask // what an attempt needs, for dispatching it again
 	p      *promise
 	done   bool
 	local  *localCall
+	// inline: the current attempt runs in this process without a task row
+	// (see dispatchActivity).
+	inline bool
+	// replayed: scheduled by a command matched against the journal, not
+	// dispatched by this instance (see orphans).
+	replayed bool
 	// waitCancel: CallOptions.WaitForCancellation; cancelWaits: the call
 	// was cancelled and waits for its attempt to end.
 	waitCancel, cancelWaits bool
@@ -161,12 +171,13 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	}
 	data := &journal.ActivityScheduledData{ID: id, Activity: name, ArgTypes: argTypes(args), Args: raw, Local: local, Queue: queue}
 	live := in.command(journal.ActivityScheduled, data, callDesc(name, args)) == nil
-	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, p: newPromise(in), waitCancel: opts.WaitForCancellation && !local}
-	in.activities[id] = ac
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
 		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now,
 	}
+	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, queue: queue, task: task, p: newPromise(in),
+		waitCancel: opts.WaitForCancellation && !local, replayed: !live}
+	in.activities[id] = ac
 	if local {
 		ac.local = &localCall{task: task}
 		if in.e.reg.activity(name) == nil {
@@ -176,7 +187,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		}
 		in.startLocal(ac)
 	} else if live {
-		in.newTasks = append(in.newTasks, in.e.newActivityTask(ac.taskID, queue, task))
+		in.dispatchActivity(ac, false)
 	}
 	in.watchCancel(ctx, func() { in.cancelActivity(ac) })
 	return &future[R]{p: ac.p, what: "result of activity " + name, holdOnCancel: ac.waitCancel}
@@ -209,7 +220,9 @@ func (in *instance) cancelActivity(ac *activityCall) {
 	if ac.local != nil {
 		ac.local.cancel()
 	} else {
-		in.deleteTasks = append(in.deleteTasks, ac.taskID)
+		if !ac.inline {
+			in.deleteTasks = append(in.deleteTasks, ac.taskID)
+		}
 		taskID := ac.taskID
 		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelled) })
 	}
@@ -221,15 +234,94 @@ func (in *instance) onActivityResult(m msgActivity) {
 	ac := in.activities[m.id]
 	if ac == nil || ac.done {
 		// Cancelled meanwhile, or a duplicate of an at-least-once delivery.
-		if ac == nil || ac.local == nil {
+		if !m.inline && (ac == nil || ac.local == nil) {
 			in.deleteTasks = append(in.deleteTasks, m.taskID)
 		}
 		return
 	}
-	if ac.local == nil {
+	if ac.local == nil && !m.inline {
 		in.deleteTasks = append(in.deleteTasks, m.taskID)
 	}
 	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure}))
+}
+
+// dispatchActivity has ac's attempts run once the commit that schedules
+// them (or, after a take-over, the replay) is done. When this engine
+// serves the activity's queue, the first attempt runs here without a task
+// row: the run's lease covers it, and while it runs the run's WakeAt is in
+// the past (see wakeAt), so that a worker that takes the run over after
+// this one died dispatches it again (redispatchOrphans). That spares two
+// row writes per activity. Attempts that must outlive this process's
+// memory get a row: on other queues, with a heartbeat timeout (their
+// heartbeat details are kept in the row), and retries after a failed
+// attempt (onActivityRetry). abandoned says the previous attempt died with
+// its worker.
+func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
+	e := in.e
+	if e.cfg.taskRows || !e.serves(ac.queue) || ac.task.Options.HeartbeatTimeout > 0 {
+		in.newTasks = append(in.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
+		return
+	}
+	ac.inline = true
+	in.afterCommit = append(in.afterCommit, func() {
+		if ac.done || !ac.inline {
+			return // cancelled before the commit
+		}
+		e.execute(&store.Task{
+			ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: ac.task.ScheduledAt,
+			Attempt: 1, Owner: e.workerID, Abandoned: abandoned,
+		}, ac.task)
+	})
+}
+
+// onActivityRetry gives an inline attempt's retry a task row: due after
+// the backoff, with the attempt count and heartbeat details, claimed by
+// any worker of the queue (this one, usually).
+func (in *instance) onActivityRetry(m msgRetry) {
+	ac := in.activities[m.id]
+	if ac == nil || ac.done || !ac.inline {
+		return // cancelled meanwhile
+	}
+	ac.inline = false
+	in.newTasks = append(in.newTasks, &store.Task{
+		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: m.dueAt,
+		Attempt: m.attempt, Data: journal.Encode(ac.task), Details: m.details,
+	})
+}
+
+// orphans returns, after a replay, the activities scheduled in the journal
+// that the run waits for and that have no task (taskIDs, read no later than the inbox): their attempt ran
+// without a row in the memory of the run's previous owner, which died or
+// lost the lease, unless its result waits in the inbox.
+func (in *instance) orphans(taskIDs []string) []*activityCall {
+	var orphans []*activityCall
+	for _, ac := range in.activities {
+		if ac.replayed && !ac.done && ac.local == nil && !slices.Contains(taskIDs, ac.taskID) {
+			orphans = append(orphans, ac)
+		}
+	}
+	slices.SortFunc(orphans, func(a, b *activityCall) int { return cmp.Compare(a.id, b.id) })
+	return orphans
+}
+
+// redispatchOrphans dispatches again the orphans that the inbox did not
+// resolve. As with an abandoned task, the lost attempt counts as timed
+// out. A call that was cancelled and waited for that attempt's end ends
+// now.
+func (in *instance) redispatchOrphans(orphans []*activityCall) {
+	for _, ac := range orphans {
+		if in.closing != nil || in.halt != nil {
+			return
+		}
+		if ac.done {
+			continue // its result was in the inbox
+		}
+		if ac.cancelWaits {
+			in.inbound(ac.outcome(&journal.ResultData{ID: ac.id}))
+			continue
+		}
+		in.dispatchActivity(ac, true)
+	}
 }
 
 // outcome is the event that journals an attempt's final result. A call

@@ -18,6 +18,7 @@ import (
 type runningActivity struct {
 	cancel context.CancelCauseFunc
 	state  *activityState
+	inline bool // no task row (see instance.dispatchActivity)
 }
 
 func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task {
@@ -40,8 +41,10 @@ func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task
 	return t
 }
 
-// execute runs an attempt of a task this engine holds the lease of.
-func (e *Engine) execute(t *store.Task) {
+// execute runs an attempt of a task this engine holds the lease of. at,
+// when not nil, is the decoded task of an inline attempt: one without a
+// row, covered by the lease of its run, which this engine works.
+func (e *Engine) execute(t *store.Task, at *activityTask) {
 	e.wg.Add(1)
 	e.busy.Add(1)
 	go func() {
@@ -53,20 +56,24 @@ func (e *Engine) execute(t *store.Task) {
 			return
 		}
 		defer func() { <-e.slots }()
-		e.runAttempt(t)
+		e.runAttempt(t, at)
 	}()
 }
 
-func (e *Engine) runAttempt(t *store.Task) {
+func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	var at activityTask
-	e.mu.Lock()
-	known := e.decoded[t.ID]
-	delete(e.decoded, t.ID)
-	e.mu.Unlock()
+	inline := inlineTask != nil
+	known := inlineTask
+	if !inline {
+		e.mu.Lock()
+		known = e.decoded[t.ID]
+		delete(e.decoded, t.ID)
+		e.mu.Unlock()
+	}
 	if known != nil {
 		at = *known
 	} else if err := json.Unmarshal(t.Data, &at); err != nil {
-		e.deliverResult(t, &at, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
+		e.deliverResult(t, &at, false, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
 		return
 	}
 	attempt := max(t.Attempt, 1)
@@ -74,19 +81,22 @@ func (e *Engine) runAttempt(t *store.Task) {
 	if t.Abandoned {
 		// The attempt died with its worker: a StartToClose timeout, as Temporal sees it.
 		f := toFailure(&TimeoutError{Kind: "StartToClose"})
-		if !e.retryOrFail(t, &at, attempt, f, policy, t.Details) {
+		if !e.retryOrFail(t, &at, inline, attempt, f, policy, t.Details) {
 			return
 		}
 		attempt++
 	}
 	if d := at.Options.ScheduleToCloseTimeout; d > 0 && !e.cfg.clock.Now().Before(at.ScheduledAt.Add(d)) {
-		e.deliverResult(t, &at, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
+		e.deliverResult(t, &at, inline, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
 		return
 	}
 	ctx, cancel := context.WithCancelCause(e.ctx)
 	st := newActivityState(e, &at, t, attempt, t.Details)
+	if inline {
+		st.task = nil // heartbeat details stay in memory, for a retry
+	}
 	e.mu.Lock()
-	e.running[t.ID] = &runningActivity{cancel: cancel, state: st}
+	e.running[t.ID] = &runningActivity{cancel: cancel, state: st, inline: inline}
 	e.mu.Unlock()
 	result, err := e.invoke(ctx, cancel, &at, st, nil)
 	e.mu.Lock()
@@ -99,14 +109,17 @@ func (e *Engine) runAttempt(t *store.Task) {
 	if errors.Is(context.Cause(ctx), errTaskCancelledWait) {
 		// The run waits for this attempt's end (and ends the call
 		// cancelled): report it, no retry.
-		e.deliverResult(t, &at, nil, toFailure(&CanceledError{}))
+		e.deliverResult(t, &at, inline, nil, toFailure(&CanceledError{}))
 		return
 	}
 	if err == nil {
-		e.deliverResult(t, &at, result, nil)
+		e.deliverResult(t, &at, inline, result, nil)
 		return
 	}
-	e.retryOrFail(t, &at, attempt, toFailure(err), policy, st.latestDetails())
+	if e.ctx.Err() != nil {
+		return // the engine closed: the attempt is as abandoned as if it had died
+	}
+	e.retryOrFail(t, &at, inline, attempt, toFailure(err), policy, st.latestDetails())
 }
 
 var (
@@ -116,22 +129,30 @@ var (
 
 // retryOrFail schedules the next attempt after a failed one, or reports the
 // failure to the run. It reports true when the caller should go on with the
-// next attempt right away (only for abandoned attempts).
-func (e *Engine) retryOrFail(t *store.Task, at *activityTask, attempt int, f *journal.Failure, policy *RetryPolicy, details json.RawMessage) bool {
+// next attempt right away (only for abandoned attempts). The retry of an
+// inline attempt gets a task row, written by its run (onActivityRetry).
+func (e *Engine) retryOrFail(t *store.Task, at *activityTask, inline bool, attempt int, f *journal.Failure, policy *RetryPolicy, details json.RawMessage) bool {
 	wait, ok := policy.backoff(f, attempt)
 	now := e.cfg.clock.Now()
 	if ok {
 		if d := at.Options.ScheduleToCloseTimeout; d > 0 && now.Add(wait).After(at.ScheduledAt.Add(d)) {
-			e.deliverResult(t, at, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose", Cause: fromFailure(f)}))
+			e.deliverResult(t, at, inline, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose", Cause: fromFailure(f)}))
 			return false
 		}
 	}
 	if !ok {
-		e.deliverResult(t, at, nil, f)
+		e.deliverResult(t, at, inline, nil, f)
 		return false
 	}
 	if t.Abandoned && wait == 0 {
 		return true
+	}
+	if inline {
+		// Gone run: whoever works it now dispatches the activity again.
+		if in := e.instance(at.RunID); in != nil && in.post(msgRetry{id: at.ID, attempt: attempt + 1, dueAt: now.Add(wait), details: details}) {
+			e.cfg.clock.AfterFunc(wait, e.pokePoller)
+		}
+		return false
 	}
 	err := e.store.UpdateTask(e.ctx, &store.UpdateTaskParams{
 		ID: t.ID, Owner: e.workerID, Details: details, Release: true, DueAt: now.Add(wait), Attempt: attempt + 1,
@@ -226,8 +247,8 @@ func callRecover(fn reflect.Value, args []reflect.Value) (out []reflect.Value, e
 
 // deliverResult hands an activity's final outcome to its run: straight to
 // the instance when it is loaded here, else through the store's inbox.
-func (e *Engine) deliverResult(t *store.Task, at *activityTask, result json.RawMessage, f *journal.Failure) {
-	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f}
+func (e *Engine) deliverResult(t *store.Task, at *activityTask, inline bool, result json.RawMessage, f *journal.Failure) {
+	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f, inline: inline}
 	if in := e.instance(at.RunID); in != nil && in.post(m) {
 		return
 	}
@@ -235,13 +256,21 @@ func (e *Engine) deliverResult(t *store.Task, at *activityTask, result json.RawM
 }
 
 // completeRemotely completes a task through the store: the result lands in
-// the run's inbox in the same transaction that deletes the task.
+// the run's inbox in the same transaction that deletes the task. An inline
+// attempt has no task: its result goes to the inbox alone, for whichever
+// worker has the run now (a duplicate of a result is ignored).
 func (e *Engine) completeRemotely(m msgActivity) {
+	if e.ctx.Err() != nil {
+		return // closing: the attempt counts as abandoned
+	}
 	runID := runIDOfTask(m.taskID)
-	err := e.store.CompleteTask(e.ctx, &store.CompleteTaskParams{
-		ID: m.taskID, Owner: e.workerID,
-		Result: &store.DeliverParams{RunID: runID, Kind: inboxActivity, Data: journal.Encode(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure})},
-	})
+	result := &store.DeliverParams{RunID: runID, Kind: inboxActivity, Data: journal.Encode(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure})}
+	var err error
+	if m.inline {
+		_, err = e.store.Deliver(e.ctx, result)
+	} else {
+		err = e.store.CompleteTask(e.ctx, &store.CompleteTaskParams{ID: m.taskID, Owner: e.workerID, Result: result})
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.cfg.logger.Warn("durable: complete activity", "task", m.taskID, "error", err)
 		return

@@ -377,7 +377,7 @@ func (e *Engine) pollOnce() bool {
 		return more
 	}
 	for _, t := range tasks {
-		e.execute(t)
+		e.execute(t, nil)
 	}
 	if len(tasks) == claimBatch {
 		e.pollTasks.Store(true) // more may be waiting
@@ -407,8 +407,10 @@ func (e *Engine) leaseLoop() {
 			runs = append(runs, id)
 		}
 		tasks := make([]string, 0, len(e.running))
-		for id := range e.running {
-			tasks = append(tasks, id)
+		for id, r := range e.running {
+			if !r.inline { // an inline attempt has no row: its run's lease covers it
+				tasks = append(tasks, id)
+			}
 		}
 		e.mu.Unlock()
 		if len(runs) == 0 && len(tasks) == 0 {
@@ -469,7 +471,7 @@ func (e *Engine) load(l *store.LoadedRun) {
 		_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
 		return
 	}
-	events, inbox := l.Journal, l.Inbox
+	events, inbox, taskIDs := l.Journal, l.Inbox, l.TaskIDs
 	if events == nil || int64(len(events)) < r.JournalLen {
 		var err error
 		events, err = e.store.LoadJournal(e.ctx, r.RunID, 0)
@@ -478,15 +480,18 @@ func (e *Engine) load(l *store.LoadedRun) {
 			_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
 			return
 		}
-		inbox = nil // read after the replay, as new as the journal
+		inbox, taskIDs = nil, nil // read after the replay, as new as the journal
 	}
-	e.startInstance(r, def, events, inbox)
+	e.startInstance(r, def, events, inbox, taskIDs)
 }
 
-func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event, inbox []store.InboxItem) {
+// startInstance loads a run from its journal. inbox and taskIDs, when the
+// claim read them (inbox not nil), are the run's as of the journal.
+func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event, inbox []store.InboxItem, taskIDs []string) {
 	in := newInstance(e, r, def)
 	in.created = true
 	in.inboxAhead = inbox
+	in.tasksAhead = taskIDs
 	in.journal = events
 	in.journalLen = int64(len(events))
 	e.mu.Lock()
@@ -516,7 +521,7 @@ func (e *Engine) startLater(r *store.Run, def *funcDef, events []store.Event, wa
 	id := r.RunID
 	e.delayed[id] = e.cfg.clock.AfterFunc(wait, func() {
 		if e.takeDelayed(id) {
-			e.startInstance(r, def, events, nil)
+			e.startInstance(r, def, events, nil, nil)
 		}
 	})
 }
@@ -537,7 +542,7 @@ func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunPar
 	for _, t := range tasks {
 		if t.Owner == e.workerID {
 			t.LeaseUntil = e.cfg.clock.Now().Add(e.cfg.lease)
-			e.execute(t)
+			e.execute(t, nil)
 		} else {
 			poke = true
 		}
@@ -560,7 +565,7 @@ func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunPar
 			e.startLater(p.Run, def, events, wait)
 			continue
 		}
-		e.startInstance(p.Run, def, events, nil)
+		e.startInstance(p.Run, def, events, nil, nil)
 	}
 	if poke {
 		e.pokePoller()
@@ -717,7 +722,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 			}
 		}
 		if local {
-			e.startInstance(runRec, def, []store.Event{startEv}, nil)
+			e.startInstance(runRec, def, []store.Event{startEv}, nil, nil)
 		} else {
 			e.pokePoller()
 		}

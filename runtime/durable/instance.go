@@ -55,6 +55,7 @@ type instance struct {
 	lastInbox      int64
 	timedOut       bool              // closing because the execution timeout passed
 	inboxAhead     []store.InboxItem // read with the claim, for begin (nil: read the store)
+	tasksAhead     []string          // the run's task IDs, read with inboxAhead
 	now            time.Time
 	nextID         int64
 	rootCtx        context.Context
@@ -103,6 +104,14 @@ type (
 		id      int64
 		result  json.RawMessage
 		failure *journal.Failure
+		inline  bool // the attempt ran without a task row
+	}
+	// msgRetry: an inline attempt failed and is to be retried.
+	msgRetry struct {
+		id      int64
+		attempt int
+		dueAt   time.Time
+		details json.RawMessage
 	}
 	msgTimer struct{ id int64 }
 	// msgInbox says the run's inbox has new items: items, when the claim
@@ -279,6 +288,8 @@ func (in *instance) handle(m any) {
 		in.begin()
 	case msgActivity:
 		in.onActivityResult(m)
+	case msgRetry:
+		in.onActivityRetry(m)
 	case msgTimer:
 		in.onTimer(m.id)
 	case msgInbox:
@@ -329,10 +340,41 @@ func (in *instance) begin() {
 	in.journal = nil
 	in.pos = 0
 	if in.created && !in.readonly && in.closing == nil {
-		items := in.inboxAhead
-		in.inboxAhead = nil
+		items, taskIDs := in.inboxAhead, in.tasksAhead
+		in.inboxAhead, in.tasksAhead = nil, nil
+		var orphans []*activityCall
+		if in.waitsForActivities() {
+			if items == nil {
+				// Read the tasks before the inbox: a task completed in
+				// between then shows as a task and a result, never as
+				// neither.
+				tasks, err := in.e.store.ListTasks(in.e.ctx, in.runID)
+				if err != nil {
+					in.e.cfg.logger.Warn("durable: read tasks; unloading run", "run_id", in.runID, "error", err)
+					_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})
+					in.teardown()
+					return
+				}
+				for _, t := range tasks {
+					taskIDs = append(taskIDs, t.ID)
+				}
+			}
+			orphans = in.orphans(taskIDs)
+		}
 		in.readInbox(items)
+		in.redispatchOrphans(orphans)
 	}
+}
+
+// waitsForActivities reports whether the run waits for an activity that
+// is not local, scheduled in the journal.
+func (in *instance) waitsForActivities() bool {
+	for _, ac := range in.activities {
+		if ac.replayed && !ac.done && ac.local == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // replaying reports whether the code's next command is matched against
@@ -715,8 +757,22 @@ func (in *instance) settle() {
 	}
 }
 
-// wakeAt is the earliest time a pending timer fires, zero when none.
+// wakeAt is the earliest time a pending timer fires, zero when none. While
+// an attempt runs in this process's memory only (an inline or local
+// activity), it is the run's start instead: the run is due whenever no
+// one holds its lease, so a worker takes it over and runs the attempt
+// again if this one dies. The value stays the same from commit to commit,
+// so that PostgreSQL updates the run in place (its index on WakeAt stays
+// as it is).
 func (in *instance) wakeAt() time.Time {
+	for _, ac := range in.activities {
+		if !ac.done && (ac.inline || ac.local != nil) {
+			if at := in.info.StartTime; !at.IsZero() {
+				return at
+			}
+			return in.e.cfg.clock.Now()
+		}
+	}
 	var at time.Time
 	for _, t := range in.timers {
 		if !t.done && (at.IsZero() || t.fireAt.Before(at)) {

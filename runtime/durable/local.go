@@ -122,7 +122,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				return
 			}
 			if err == nil {
-				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result})
+				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result, inline: true})
 				return
 			}
 			f := toFailure(err)
@@ -133,7 +133,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				}
 			}
 			if !ok {
-				in.post(msgActivity{taskID: t.ID, id: at.ID, failure: f})
+				in.post(msgActivity{taskID: t.ID, id: at.ID, failure: f, inline: true})
 				return
 			}
 			done := make(chan struct{})

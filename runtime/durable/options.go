@@ -36,6 +36,7 @@ type config struct {
 	evictAfter    time.Duration
 	maxActivities int
 	clock         Clock
+	taskRows      bool
 }
 
 func defaultConfig() config {
@@ -50,6 +51,15 @@ func defaultConfig() config {
 		clock:         realClock{},
 	}
 }
+
+// WithActivityTaskRows makes every activity attempt a task row in the
+// store, also the attempts this engine runs for its own runs, which by
+// default run without one (the run's lease covers them, and a worker that
+// takes the run over dispatches them again). Rows let every attempt be
+// seen in the tasks table, and let engines of earlier versions, which
+// expect a row for every attempt, work the same store during an upgrade.
+// Each costs two writes (insert and delete) per activity.
+func WithActivityTaskRows(on bool) Option { return optionFunc(func(c *config) { c.taskRows = on }) }
 
 // WithFsync makes every commit survive power loss (SQLite synchronous=FULL),
 // not only a crash of the process. It costs an fsync per group commit.

@@ -114,6 +114,10 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithWorkerID("durabletest"),
 		// Temporal's test environment ignores task queues.
 		durable.WithAllQueues(),
+		// Every attempt goes through the store, where clockStore applies
+		// the test retry defaults, seeded heartbeat details and due times
+		// on the test clock.
+		durable.WithActivityTaskRows(true),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 	}
 	eng, err := durable.New(e.ctx, e.st, append(engineOpts, e.cfg.engineOpts...)...)

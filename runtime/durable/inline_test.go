@@ -1,0 +1,147 @@
+package durable_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/store/postgres"
+)
+
+// An engine runs the attempts of its own runs without a task row. These
+// tests check what stands in for the row: the run's lease while the
+// attempt runs, and a new dispatch by the worker that takes the run over.
+
+const inlineStep = "InlineStep"
+
+func InlineWorkflow(ctx context.Context, policy *durable.RetryPolicy) (string, error) {
+	ctx = durable.WithCallOptions(ctx, durable.CallOptions{RetryPolicy: policy})
+	return durable.Call[string](ctx, inlineStep)
+}
+
+// inlineStepOf is the activity as worker name runs it: it reports each
+// attempt on attempts and, when block is not nil, waits for it first.
+func inlineStepOf(name string, attempts chan<- string, block <-chan struct{}) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		a := fmt.Sprintf("%s#%d", name, durable.GetActivityInfo(ctx).Attempt)
+		attempts <- a
+		if block != nil {
+			select {
+			case <-block:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+		return a, nil
+	}
+}
+
+func TestInlineAttempts(t *testing.T) {
+	t.Parallel()
+	dsn, schema := pgSchema(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn := pgConn(t, dsn, schema)
+	countTasks := func() int {
+		t.Helper()
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM tasks`).Scan(&n))
+		return n
+	}
+
+	t.Run("TakenOverAndCountedAsTimedOut", func(t *testing.T) {
+		// Worker a works the run and loses its store (as a partitioned or
+		// killed worker does) in the middle of the attempt.
+		stA, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
+		require.NoError(t, err)
+		a, err := durable.New(ctx, stA, durable.WithLeaseTimeout(pgLease), durable.WithPollInterval(50*time.Millisecond), durable.WithWorkerID("a"), durable.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		t.Cleanup(func() { a.Close() })
+		attempts := make(chan string, 4)
+		block := make(chan struct{})
+		defer close(block)
+		a.RegisterWorkflow(InlineWorkflow)
+		a.RegisterActivity(inlineStepOf("a", attempts, block), durable.WithName(inlineStep))
+
+		run, err := a.Start(ctx, durable.StartOptions{ID: "inline-takeover"}, InlineWorkflow,
+			&durable.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumAttempts: 3})
+		require.NoError(t, err)
+		require.Equal(t, "a#1", <-attempts)
+		require.Zero(t, countTasks(), "an attempt of the worker's own run has no task row")
+		var wake time.Time
+		require.NoError(t, conn.QueryRow(ctx, `SELECT wake_at FROM runs WHERE run_id = $1`, run.RunID()).Scan(&wake))
+		require.False(t, wake.After(time.Now()), "while the attempt runs, the run is due whenever its lease is free")
+		stA.Close()
+
+		// Worker b takes the run over once a's lease expired: the attempt
+		// died with a (a StartToClose timeout), so b runs attempt 2.
+		b := openPGEngine(t, dsn, schema, durable.WithWorkerID("b"))
+		b.RegisterWorkflow(InlineWorkflow)
+		b.RegisterActivity(inlineStepOf("b", attempts, nil), durable.WithName(inlineStep))
+		var got string
+		require.NoError(t, b.Run("inline-takeover").Get(ctx, &got))
+		require.Equal(t, "b#2", got)
+		require.Equal(t, "b#2", <-attempts)
+		require.NoError(t, b.Verify(ctx, run.RunID()))
+		require.Zero(t, countTasks(), "the retry's task is gone with the run's end")
+	})
+
+	t.Run("NotRetriedBeyondMaximumAttempts", func(t *testing.T) {
+		// As with a task row: one attempt allowed, and it died with its
+		// worker, so the call fails with a timeout instead of running twice.
+		stA, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
+		require.NoError(t, err)
+		a, err := durable.New(ctx, stA, durable.WithLeaseTimeout(pgLease), durable.WithPollInterval(50*time.Millisecond), durable.WithWorkerID("a1"), durable.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		t.Cleanup(func() { a.Close() })
+		attempts := make(chan string, 4)
+		block := make(chan struct{})
+		defer close(block)
+		a.RegisterWorkflow(InlineWorkflow)
+		a.RegisterActivity(inlineStepOf("a", attempts, block), durable.WithName(inlineStep))
+		_, err = a.Start(ctx, durable.StartOptions{ID: "inline-once"}, InlineWorkflow, &durable.RetryPolicy{MaximumAttempts: 1})
+		require.NoError(t, err)
+		require.Equal(t, "a#1", <-attempts)
+		stA.Close()
+
+		b := openPGEngine(t, dsn, schema, durable.WithWorkerID("b1"))
+		b.RegisterWorkflow(InlineWorkflow)
+		b.RegisterActivity(inlineStepOf("b", attempts, nil), durable.WithName(inlineStep))
+		err = b.Run("inline-once").Get(ctx, nil)
+		var te *durable.TimeoutError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, "StartToClose", te.Kind)
+		require.Empty(t, attempts, "no attempt ran on b")
+	})
+
+	t.Run("RetryGetsATaskRow", func(t *testing.T) {
+		w := openPGEngine(t, dsn, schema, durable.WithWorkerID("w"))
+		w.RegisterWorkflow(InlineWorkflow)
+		attempts := make(chan string, 4)
+		failed := false
+		w.RegisterActivity(func(ctx context.Context) (string, error) {
+			a := fmt.Sprintf("w#%d", durable.GetActivityInfo(ctx).Attempt)
+			attempts <- a
+			if !failed {
+				failed = true
+				return "", durable.NewApplicationError("try again", "Flaky")
+			}
+			return a, nil
+		}, durable.WithName(inlineStep))
+		run, err := w.Start(ctx, durable.StartOptions{ID: "inline-retry"}, InlineWorkflow,
+			&durable.RetryPolicy{InitialInterval: 300 * time.Millisecond})
+		require.NoError(t, err)
+		require.Equal(t, "w#1", <-attempts)
+		require.Eventually(t, func() bool { return countTasks() == 1 }, 5*time.Second, 10*time.Millisecond,
+			"the retry waits for its backoff in a task row")
+		var got string
+		require.NoError(t, run.Get(ctx, &got))
+		require.Equal(t, "w#2", got)
+		require.Zero(t, countTasks())
+	})
+}
