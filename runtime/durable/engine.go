@@ -703,7 +703,9 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 		started.Options = o
 	}
 	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(now)}
-	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: now}
+	// WakeAt is the Started event's time, which inMemoryWake keeps while
+	// the first activity runs.
+	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: startEv.At}
 	if !local || first != nil {
 		p := &store.CreateRunParams{Run: runRec, Events: []store.Event{startEv}}
 		if local {

@@ -759,18 +759,13 @@ func (in *instance) settle() {
 
 // wakeAt is the earliest time a pending timer fires, zero when none. While
 // an attempt runs in this process's memory only (an inline or local
-// activity), it is the run's start instead: the run is due whenever no
-// one holds its lease, so a worker takes it over and runs the attempt
-// again if this one dies. The value stays the same from commit to commit,
-// so that PostgreSQL updates the run in place (its index on WakeAt stays
-// as it is).
+// activity), it is no later than the end of the run's lease instead, so
+// that a worker takes the run over and runs the attempt again if this one
+// dies (see inMemoryWake).
 func (in *instance) wakeAt() time.Time {
 	for _, ac := range in.activities {
 		if !ac.done && (ac.inline || ac.local != nil) {
-			if at := in.info.StartTime; !at.IsZero() {
-				return at
-			}
-			return in.e.cfg.clock.Now()
+			return in.inMemoryWake()
 		}
 	}
 	var at time.Time
@@ -780,6 +775,32 @@ func (in *instance) wakeAt() time.Time {
 		}
 	}
 	return at
+}
+
+// inMemoryWake is the WakeAt of a run while an attempt runs in this
+// process's memory only. No other worker may take the run before its lease
+// expires, so any time up to then will do; the choice is about what the
+// store writes and reads:
+//   - during the run's first lease period, its start: the WakeAt it was
+//     created with, so the commits of a short run leave WakeAt as it is
+//     and PostgreSQL updates the run in place (no index changes). Claims,
+//     which read due runs, pass over it while it is leased.
+//   - later, the end of the current lease window since the start (start +
+//     k*lease, the first after now): the same for every commit within a
+//     window, and in the future, so that claims do not read long runs
+//     while they are worked. It may be later than the lease's expiry by
+//     the lease's renewal margin at most.
+func (in *instance) inMemoryWake() time.Time {
+	now := in.e.cfg.clock.Now()
+	start := in.info.StartTime
+	lease := in.e.cfg.lease
+	if start.IsZero() || start.After(now) || lease <= 0 {
+		return now
+	}
+	if age := now.Sub(start); age >= lease {
+		return start.Add((age/lease + 1) * lease)
+	}
+	return start
 }
 
 func (in *instance) dirty() bool {
