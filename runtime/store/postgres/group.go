@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"github.com/durablego/toolkit/runtime/store"
 )
 
@@ -190,66 +188,157 @@ func (s *Store) commitGroup(ctx context.Context, group []*commitReq) {
 	}
 }
 
+// commitGroupArgs are the parameters of sqlCommitGroup, reused from one
+// group to the next (Store.commitArgs).
+type commitGroupArgs struct {
+	arrays [34]arrayParam // by parameter number - 1; $31, $33 and $34 are scalars
+	lease  []byte
+	vals   [][]byte
+}
+
+// Parameter positions of sqlCommitGroup (number - 1).
+const (
+	cgRunID = iota
+	cgOwner
+	cgExpect
+	cgNewLen
+	cgUpd
+	cgStatus
+	cgResult
+	cgError
+	cgWake
+	cgNext
+	cgClosed
+	cgEvIdx
+	cgEvSeq
+	cgEvKind
+	cgEvData
+	cgEvAt
+	cgIbIdx
+	cgIbID
+	cgDtIdx
+	cgDtID
+	cgTIdx
+	cgTID
+	cgTRun
+	cgTKind
+	cgTQueue
+	cgTDue
+	cgTAttempt
+	cgTData
+	cgTDetails
+	cgTOwner
+	cgLease // scalar
+	cgTLease
+	cgChannel // scalar
+	cgNotify  // scalar
+	cgParams
+)
+
+var commitGroupOIDs = [cgParams]uint32{
+	cgRunID: oidText, cgOwner: oidText, cgExpect: oidInt8, cgNewLen: oidInt8, cgUpd: oidBool, cgStatus: oidText,
+	cgResult: oidBytea, cgError: oidBytea, cgWake: oidTimestamptz, cgNext: oidText, cgClosed: oidBool,
+	cgEvIdx: oidInt8, cgEvSeq: oidInt8, cgEvKind: oidText, cgEvData: oidBytea, cgEvAt: oidTimestamptz,
+	cgIbIdx: oidInt8, cgIbID: oidInt8, cgDtIdx: oidInt8, cgDtID: oidText,
+	cgTIdx: oidInt8, cgTID: oidText, cgTRun: oidText, cgTKind: oidText, cgTQueue: oidText, cgTDue: oidTimestamptz,
+	cgTAttempt: oidInt4, cgTData: oidBytea, cgTDetails: oidBytea, cgTOwner: oidText, cgTLease: oidTimestamptz,
+}
+
 // execCommitGroup runs sqlCommitGroup and reports which commits held their
 // fence.
 func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool, error) {
-	k := len(group)
-	var (
-		runIDs, owners, statuses, results, errs, nexts = make([]string, k), make([]string, k), make([]string, k),
-			make([][]byte, k), make([][]byte, k), make([]string, k)
-		expects, newLens = make([]int64, k), make([]int64, k)
-		upds, closeds    = make([]bool, k), make([]bool, k)
-		wakes            = make([]pgtype.Timestamptz, k)
-
-		evIdx, evSeq []int64
-		evKind       []string
-		evData       [][]byte
-		evAt         []pgtype.Timestamptz
-		ibIdx, ibID  []int64
-		dtIdx        []int64
-		dtID         []string
-		tasks        taskArrays
-	)
+	args, _ := s.commitArgs.Get().(*commitGroupArgs)
+	if args == nil {
+		args = new(commitGroupArgs)
+	}
+	defer s.commitArgs.Put(args)
+	a := &args.arrays
+	for i := range a {
+		a[i].reset(commitGroupOIDs[i])
+	}
+	var none store.RunUpdate
 	for i, r := range group {
 		p, idx := r.p, int64(i+1)
-		runIDs[i], owners[i], expects[i] = p.RunID, p.Owner, p.ExpectLen
-		newLens[i] = p.ExpectLen + int64(len(p.Events))
-		if u := p.Update; u != nil {
-			upds[i], statuses[i], results[i], errs[i], nexts[i] = true, string(u.Status), u.Result, u.Error, u.NextRunID
-			wakes[i] = nullTime(u.WakeAt)
-			closeds[i] = !u.Status.Open()
+		a[cgRunID].text(p.RunID)
+		a[cgOwner].text(p.Owner)
+		a[cgExpect].int8(p.ExpectLen)
+		a[cgNewLen].int8(p.ExpectLen + int64(len(p.Events)))
+		u := p.Update
+		if u == nil {
+			u = &none
 		}
+		a[cgUpd].bool(p.Update != nil)
+		a[cgStatus].text(string(u.Status))
+		a[cgResult].bytes(u.Result)
+		a[cgError].bytes(u.Error)
+		a[cgWake].timestamptz(u.WakeAt)
+		a[cgNext].text(u.NextRunID)
+		a[cgClosed].bool(p.Update != nil && !u.Status.Open())
 		for j, e := range p.Events {
-			evIdx = append(evIdx, idx)
-			evSeq = append(evSeq, p.ExpectLen+int64(j)+1)
-			evKind = append(evKind, e.Kind)
-			evData = append(evData, e.Data)
-			evAt = append(evAt, nullTime(e.At))
+			a[cgEvIdx].int8(idx)
+			a[cgEvSeq].int8(p.ExpectLen + int64(j) + 1)
+			a[cgEvKind].text(e.Kind)
+			a[cgEvData].bytes(e.Data)
+			a[cgEvAt].timestamptz(e.At)
 		}
 		for _, id := range p.ConsumeInbox {
-			ibIdx, ibID = append(ibIdx, idx), append(ibID, id)
+			a[cgIbIdx].int8(idx)
+			a[cgIbID].int8(id)
 		}
 		for _, id := range p.DeleteTasks {
-			dtIdx, dtID = append(dtIdx, idx), append(dtID, id)
+			a[cgDtIdx].int8(idx)
+			a[cgDtID].text(id)
 		}
-		tasks.add(idx, p.RunID, p.CreateTasks)
+		for _, t := range p.CreateTasks {
+			if t.ID == "" {
+				t.ID = newID()
+			}
+			if t.RunID == "" {
+				t.RunID = p.RunID
+			}
+			a[cgTIdx].int8(idx)
+			a[cgTID].text(t.ID)
+			a[cgTRun].text(t.RunID)
+			a[cgTKind].text(t.Kind)
+			a[cgTQueue].text(t.Queue)
+			a[cgTDue].timestamptz(t.DueAt)
+			a[cgTAttempt].int4(int32(t.Attempt))
+			a[cgTData].bytes(t.Data)
+			a[cgTDetails].bytes(t.Details)
+			a[cgTOwner].text(t.Owner)
+			a[cgTLease].timestamptz(t.LeaseUntil)
+		}
 	}
-	var fenced []int64
-	err := s.pool.QueryRow(ctx, sqlCommitGroup,
-		runIDs, owners, expects, newLens, upds, statuses, results, errs, wakes, nexts, closeds,
-		nonNil(evIdx), nonNil(evSeq), nonNil(evKind), nonNil(evData), nonNil(evAt),
-		nonNil(ibIdx), nonNil(ibID),
-		nonNil(dtIdx), nonNil(dtID),
-		nonNil(tasks.idx), nonNil(tasks.id), nonNil(tasks.run), nonNil(tasks.kind), nonNil(tasks.queue),
-		nonNil(tasks.due), nonNil(tasks.attempt), nonNil(tasks.data), nonNil(tasks.details), nonNil(tasks.owner),
-		micros(LeaseDefault), nonNil(tasks.lease),
-		s.channel, s.cfg.notify,
-	).Scan(&fenced, nil)
+	args.vals = args.vals[:0]
+	for i := range cgParams {
+		switch i {
+		case cgLease:
+			args.lease = int8Param(args.lease, micros(LeaseDefault))
+			args.vals = append(args.vals, args.lease)
+		case cgChannel:
+			args.vals = append(args.vals, []byte(s.channel))
+		case cgNotify:
+			args.vals = append(args.vals, boolParam(s.cfg.notify))
+		default:
+			args.vals = append(args.vals, a[i].encode())
+		}
+	}
+	row, err := execPrepared(ctx, s.pool, "durable_commit_group", sqlCommitGroup, args.vals, 2)
 	if err != nil {
 		return nil, err
 	}
-	ok := make([]bool, k)
+	if len(row) == 0 {
+		return nil, fmt.Errorf("commit group: no result row")
+	}
+	fenced, err := decodeInt8Array(row[0])
+	if err != nil {
+		return nil, fmt.Errorf("commit group: %w", err)
+	}
+	ok := make([]bool, len(group))
 	for _, idx := range fenced {
+		if idx < 1 || int(idx) > len(group) {
+			return nil, fmt.Errorf("commit group: position %d out of range", idx)
+		}
 		ok[idx-1] = true
 	}
 	return ok, nil

@@ -28,6 +28,7 @@ type Store struct {
 	channel string // NOTIFY channel of the schema
 
 	commits     *grouper[*store.CommitParams]
+	commitArgs  sync.Pool // *commitGroupArgs
 	completions *grouper[*store.CompleteTaskParams]
 	creations   *grouper[*store.CreateRunParams]
 
