@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/durablego/toolkit/runtime/store"
 )
 
 // The group statements (group.go, runs.go) carry a few thousand values in
@@ -18,8 +20,8 @@ import (
 // again for the next; in a busy worker that was a third of all allocated
 // bytes and the main cause of garbage collection. So these statements
 // write their parameters in PostgreSQL's binary array format into
-// reusable buffers (arrayParam) and run as statements prepared on each
-// connection (execPrepared). Everything else goes through pgx as usual.
+// reusable buffers (arrayParam, groupParams) and run as statements
+// prepared on each connection (execPrepared). Everything else goes through pgx as usual.
 
 // Element type OIDs of the arrays the group statements take.
 const (
@@ -149,6 +151,78 @@ func binaryFormats(n int) []int16 {
 		f[i] = 1
 	}
 	return f
+}
+
+// groupParams are the parameters of one group statement: its arrays, then
+// the scalars every group statement ends with (the default task lease, the
+// NOTIFY channel, whether to notify). Store.params keeps them for reuse.
+type groupParams struct {
+	arrays []arrayParam
+	lease  []byte
+	vals   [][]byte
+}
+
+// groupParams returns reused parameters with arrays of these element types,
+// empty; put them back into s.params when done.
+func (s *Store) groupParams(oids []uint32) *groupParams {
+	g, _ := s.params.Get().(*groupParams)
+	if g == nil {
+		g = new(groupParams)
+	}
+	if cap(g.arrays) < len(oids) {
+		g.arrays = make([]arrayParam, len(oids))
+	}
+	g.arrays = g.arrays[:len(oids)]
+	for i, oid := range oids {
+		g.arrays[i].reset(oid)
+	}
+	return g
+}
+
+// execGroup runs a group statement prepared under name with g's arrays
+// and the trailing scalars, and returns its one row (resultCols values).
+func (s *Store) execGroup(ctx context.Context, name, sql string, g *groupParams, resultCols int) ([][]byte, error) {
+	g.vals = g.vals[:0]
+	for i := range g.arrays {
+		g.vals = append(g.vals, g.arrays[i].encode())
+	}
+	g.lease = int8Param(g.lease, micros(LeaseDefault))
+	g.vals = append(g.vals, g.lease, []byte(s.channel), boolParam(s.cfg.notify))
+	row, err := execPrepared(ctx, s.pool, name, sql, g.vals, resultCols)
+	if err == nil && len(row) != resultCols {
+		err = fmt.Errorf("%s: %d result columns, want %d", name, len(row), resultCols)
+	}
+	return row, err
+}
+
+// taskParamOIDs are the element types of the tasks a group statement
+// creates, as taskParams writes them.
+var taskParamOIDs = [...]uint32{oidInt8, oidText, oidText, oidText, oidText, oidTimestamptz, oidInt4, oidBytea, oidBytea, oidText, oidTimestamptz}
+
+// taskParams appends tasks of call idx to a[0:11]: idx, id, run_id, kind,
+// queue, due_at, attempt, data, details, owner, lease_until. A task
+// without RunID takes runID, and one without ID gets a random one (both
+// written back to the task).
+func taskParams(a []arrayParam, idx int64, runID string, tasks []*store.Task) {
+	for _, t := range tasks {
+		if t.ID == "" {
+			t.ID = newID()
+		}
+		if t.RunID == "" {
+			t.RunID = runID
+		}
+		a[0].int8(idx)
+		a[1].text(t.ID)
+		a[2].text(t.RunID)
+		a[3].text(t.Kind)
+		a[4].text(t.Queue)
+		a[5].timestamptz(t.DueAt)
+		a[6].int4(int32(t.Attempt))
+		a[7].bytes(t.Data)
+		a[8].bytes(t.Details)
+		a[9].text(t.Owner)
+		a[10].timestamptz(t.LeaseUntil)
+	}
 }
 
 // execPrepared runs sql, prepared under name on the connection it gets

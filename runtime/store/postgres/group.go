@@ -41,7 +41,9 @@ const (
 
 // sqlCommitGroup applies a group of commits; $1..$11 describe the commits
 // (one element each, position = ordinality), the other arrays their parts,
-// each tagged with the position of its commit.
+// each tagged with the position of its commit ($21..$31: taskParams). The
+// scalars come last: the default task lease, the NOTIFY channel, whether
+// to notify.
 const sqlCommitGroup = `WITH c AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bool[], $6::text[],
 		$7::bytea[], $8::bytea[], $9::timestamptz[], $10::text[], $11::bool[])
@@ -77,9 +79,9 @@ const sqlCommitGroup = `WITH c AS (
 	INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
 	SELECT t.id, t.run_id, t.kind, t.queue, coalesce(t.due_at, now()), t.attempt, t.data, t.details, t.owner,
 		CASE WHEN t.owner = '' THEN NULL
-			ELSE coalesce(t.lease_until, now() + $31::bigint * interval '1 microsecond') END
+			ELSE coalesce(t.lease_until, now() + $32::bigint * interval '1 microsecond') END
 	FROM unnest($21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[], $26::timestamptz[],
-		$27::int[], $28::bytea[], $29::bytea[], $30::text[], $32::timestamptz[])
+		$27::int[], $28::bytea[], $29::bytea[], $30::text[], $31::timestamptz[])
 		AS t(idx, id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
 	JOIN f ON f.idx = t.idx
 	RETURNING queue, owner
@@ -188,15 +190,8 @@ func (s *Store) commitGroup(ctx context.Context, group []*commitReq) {
 	}
 }
 
-// commitGroupArgs are the parameters of sqlCommitGroup, reused from one
-// group to the next (Store.commitArgs).
-type commitGroupArgs struct {
-	arrays [34]arrayParam // by parameter number - 1; $31, $33 and $34 are scalars
-	lease  []byte
-	vals   [][]byte
-}
-
-// Parameter positions of sqlCommitGroup (number - 1).
+// Array parameters of sqlCommitGroup, by position ($n = position + 1); the
+// tasks to create follow from cgTasks (taskParams).
 const (
 	cgRunID = iota
 	cgOwner
@@ -218,44 +213,22 @@ const (
 	cgIbID
 	cgDtIdx
 	cgDtID
-	cgTIdx
-	cgTID
-	cgTRun
-	cgTKind
-	cgTQueue
-	cgTDue
-	cgTAttempt
-	cgTData
-	cgTDetails
-	cgTOwner
-	cgLease // scalar
-	cgTLease
-	cgChannel // scalar
-	cgNotify  // scalar
-	cgParams
+	cgTasks
 )
 
-var commitGroupOIDs = [cgParams]uint32{
+var commitGroupOIDs = append([]uint32{
 	cgRunID: oidText, cgOwner: oidText, cgExpect: oidInt8, cgNewLen: oidInt8, cgUpd: oidBool, cgStatus: oidText,
 	cgResult: oidBytea, cgError: oidBytea, cgWake: oidTimestamptz, cgNext: oidText, cgClosed: oidBool,
 	cgEvIdx: oidInt8, cgEvSeq: oidInt8, cgEvKind: oidText, cgEvData: oidBytea, cgEvAt: oidTimestamptz,
 	cgIbIdx: oidInt8, cgIbID: oidInt8, cgDtIdx: oidInt8, cgDtID: oidText,
-	cgTIdx: oidInt8, cgTID: oidText, cgTRun: oidText, cgTKind: oidText, cgTQueue: oidText, cgTDue: oidTimestamptz,
-	cgTAttempt: oidInt4, cgTData: oidBytea, cgTDetails: oidBytea, cgTOwner: oidText, cgTLease: oidTimestamptz,
-}
+}, taskParamOIDs[:]...)
 
 // execCommitGroup runs sqlCommitGroup and reports which commits held their
 // fence.
 func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool, error) {
-	args, _ := s.commitArgs.Get().(*commitGroupArgs)
-	if args == nil {
-		args = new(commitGroupArgs)
-	}
-	defer s.commitArgs.Put(args)
-	a := &args.arrays
-	for i := range a {
-		a[i].reset(commitGroupOIDs[i])
-	}
+	args := s.groupParams(commitGroupOIDs)
+	defer s.params.Put(args)
+	a := args.arrays
 	var none store.RunUpdate
 	for i, r := range group {
 		p, idx := r.p, int64(i+1)
@@ -289,46 +262,11 @@ func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool
 			a[cgDtIdx].int8(idx)
 			a[cgDtID].text(id)
 		}
-		for _, t := range p.CreateTasks {
-			if t.ID == "" {
-				t.ID = newID()
-			}
-			if t.RunID == "" {
-				t.RunID = p.RunID
-			}
-			a[cgTIdx].int8(idx)
-			a[cgTID].text(t.ID)
-			a[cgTRun].text(t.RunID)
-			a[cgTKind].text(t.Kind)
-			a[cgTQueue].text(t.Queue)
-			a[cgTDue].timestamptz(t.DueAt)
-			a[cgTAttempt].int4(int32(t.Attempt))
-			a[cgTData].bytes(t.Data)
-			a[cgTDetails].bytes(t.Details)
-			a[cgTOwner].text(t.Owner)
-			a[cgTLease].timestamptz(t.LeaseUntil)
-		}
+		taskParams(a[cgTasks:], idx, p.RunID, p.CreateTasks)
 	}
-	args.vals = args.vals[:0]
-	for i := range cgParams {
-		switch i {
-		case cgLease:
-			args.lease = int8Param(args.lease, micros(LeaseDefault))
-			args.vals = append(args.vals, args.lease)
-		case cgChannel:
-			args.vals = append(args.vals, []byte(s.channel))
-		case cgNotify:
-			args.vals = append(args.vals, boolParam(s.cfg.notify))
-		default:
-			args.vals = append(args.vals, a[i].encode())
-		}
-	}
-	row, err := execPrepared(ctx, s.pool, "durable_commit_group", sqlCommitGroup, args.vals, 2)
+	row, err := s.execGroup(ctx, "durable_commit_group", sqlCommitGroup, args, 2)
 	if err != nil {
 		return nil, err
-	}
-	if len(row) == 0 {
-		return nil, fmt.Errorf("commit group: no result row")
 	}
 	fenced, err := decodeInt8Array(row[0])
 	if err != nil {
@@ -342,15 +280,6 @@ func (s *Store) execCommitGroup(ctx context.Context, group []*commitReq) ([]bool
 		ok[idx-1] = true
 	}
 	return ok, nil
-}
-
-// nonNil turns a nil slice into an empty one: pgx encodes nil as NULL,
-// which unnest would reject.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // classifyFenceFailures tells each commit whose fence failed why, from the

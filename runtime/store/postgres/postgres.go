@@ -28,7 +28,7 @@ type Store struct {
 	channel string // NOTIFY channel of the schema
 
 	commits     *grouper[*store.CommitParams]
-	commitArgs  sync.Pool // *commitGroupArgs
+	params      sync.Pool // *groupParams
 	completions *grouper[*store.CompleteTaskParams]
 	creations   *grouper[*store.CreateRunParams]
 

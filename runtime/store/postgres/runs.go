@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/durablego/toolkit/runtime/store"
 )
@@ -52,9 +51,9 @@ const sqlCreateRuns = `WITH c AS (
 	INSERT INTO tasks (id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
 	SELECT t.id, t.run_id, t.kind, t.queue, coalesce(t.due_at, now()), t.attempt, t.data, t.details, t.owner,
 		CASE WHEN t.owner = '' THEN NULL
-			ELSE coalesce(t.lease_until, now() + $31::bigint * interval '1 microsecond') END
+			ELSE coalesce(t.lease_until, now() + $33::bigint * interval '1 microsecond') END
 	FROM unnest($22::bigint[], $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamptz[],
-		$28::int[], $29::bytea[], $30::bytea[], $32::text[], $33::timestamptz[])
+		$28::int[], $29::bytea[], $30::bytea[], $31::text[], $32::timestamptz[])
 		AS t(idx, id, run_id, kind, queue, due_at, attempt, data, details, owner, lease_until)
 	JOIN ok ON ok.idx = t.idx
 	RETURNING queue, owner
@@ -64,6 +63,41 @@ SELECT array(SELECT idx FROM ok),
 		SELECT 'run:' || queue AS p FROM ok WHERE status = 'running' AND owner = ''
 		UNION SELECT 'task:' || queue FROM ct WHERE owner = '') n
 	 WHERE $35)`
+
+// Array parameters of sqlCreateRuns, by position ($n = position + 1); the
+// tasks to create follow from crTasks (taskParams).
+const (
+	crRunID = iota
+	crWorkflowID
+	crWorkflow
+	crQueue
+	crStatus
+	crInput
+	crResult
+	crError
+	crMeta
+	crParent
+	crPrev
+	crNext
+	crLen
+	crWake
+	crOwner
+	crLease
+	crEvIdx
+	crEvSeq
+	crEvKind
+	crEvData
+	crEvAt
+	crTasks
+)
+
+var createRunsOIDs = append([]uint32{
+	crRunID: oidText, crWorkflowID: oidText, crWorkflow: oidText, crQueue: oidText, crStatus: oidText,
+	crInput: oidBytea, crResult: oidBytea, crError: oidBytea, crMeta: oidBytea,
+	crParent: oidText, crPrev: oidText, crNext: oidText, crLen: oidInt8, crWake: oidTimestamptz,
+	crOwner: oidText, crLease: oidInt8,
+	crEvIdx: oidInt8, crEvSeq: oidInt8, crEvKind: oidText, crEvData: oidBytea, crEvAt: oidTimestamptz,
+}, taskParamOIDs[:]...)
 
 type createReq = groupReq[*store.CreateRunParams]
 
@@ -77,19 +111,9 @@ func (s *Store) createRunGroup(ctx context.Context, group []*createReq) {
 		return
 	}
 	k := len(group)
-	var (
-		runIDs, wfIDs, workflows, queues, statuses = make([]string, k), make([]string, k), make([]string, k),
-			make([]string, k), make([]string, k)
-		inputs, results, errs, metas  = make([][]byte, k), make([][]byte, k), make([][]byte, k), make([][]byte, k)
-		parents, prevs, nexts, owners = make([]string, k), make([]string, k), make([]string, k), make([]string, k)
-		lens, leases                  = make([]int64, k), make([]int64, k)
-		wakes                         = make([]pgtype.Timestamptz, k)
-		evIdx, evSeq                  []int64
-		evKind                        []string
-		evData                        [][]byte
-		evAt                          []pgtype.Timestamptz
-		tasks                         taskArrays
-	)
+	args := s.groupParams(createRunsOIDs)
+	defer s.params.Put(args)
+	a := args.arrays
 	for i, req := range group {
 		p, idx := req.p, int64(i+1)
 		r := p.Run
@@ -97,26 +121,36 @@ func (s *Store) createRunGroup(ctx context.Context, group []*createReq) {
 		if status == "" {
 			status = store.StatusRunning
 		}
-		runIDs[i], wfIDs[i], workflows[i], queues[i], statuses[i] = r.RunID, r.WorkflowID, r.Workflow, r.Queue, string(status)
-		inputs[i], results[i], errs[i], metas[i] = r.Input, r.Result, r.Error, r.Meta
-		parents[i], prevs[i], nexts[i], owners[i] = r.ParentRunID, r.PrevRunID, r.NextRunID, p.Owner
-		lens[i], leases[i], wakes[i] = int64(len(p.Events)), micros(p.Lease), nullTime(r.WakeAt)
+		a[crRunID].text(r.RunID)
+		a[crWorkflowID].text(r.WorkflowID)
+		a[crWorkflow].text(r.Workflow)
+		a[crQueue].text(r.Queue)
+		a[crStatus].text(string(status))
+		a[crInput].bytes(r.Input)
+		a[crResult].bytes(r.Result)
+		a[crError].bytes(r.Error)
+		a[crMeta].bytes(r.Meta)
+		a[crParent].text(r.ParentRunID)
+		a[crPrev].text(r.PrevRunID)
+		a[crNext].text(r.NextRunID)
+		a[crLen].int8(int64(len(p.Events)))
+		a[crWake].timestamptz(r.WakeAt)
+		a[crOwner].text(p.Owner)
+		a[crLease].int8(micros(p.Lease))
 		for j, e := range p.Events {
-			evIdx, evSeq = append(evIdx, idx), append(evSeq, int64(j+1))
-			evKind, evData, evAt = append(evKind, e.Kind), append(evData, e.Data), append(evAt, nullTime(e.At))
+			a[crEvIdx].int8(idx)
+			a[crEvSeq].int8(int64(j + 1))
+			a[crEvKind].text(e.Kind)
+			a[crEvData].bytes(e.Data)
+			a[crEvAt].timestamptz(e.At)
 		}
-		tasks.add(idx, r.RunID, p.Tasks)
+		taskParams(a[crTasks:], idx, r.RunID, p.Tasks)
 	}
 	var created []int64
-	err := s.pool.QueryRow(ctx, sqlCreateRuns,
-		runIDs, wfIDs, workflows, queues, statuses, inputs, results, errs, metas,
-		parents, prevs, nexts, lens, wakes, owners, leases,
-		nonNil(evIdx), nonNil(evSeq), nonNil(evKind), nonNil(evData), nonNil(evAt),
-		nonNil(tasks.idx), nonNil(tasks.id), nonNil(tasks.run), nonNil(tasks.kind), nonNil(tasks.queue),
-		nonNil(tasks.due), nonNil(tasks.attempt), nonNil(tasks.data), nonNil(tasks.details),
-		micros(LeaseDefault), nonNil(tasks.owner), nonNil(tasks.lease),
-		s.channel, s.cfg.notify,
-	).Scan(&created, nil)
+	row, err := s.execGroup(ctx, "durable_create_runs", sqlCreateRuns, args, 2)
+	if err == nil {
+		created, err = decodeInt8Array(row[0])
+	}
 	if err != nil {
 		if k == 1 {
 			group[0].err = interpretError("create run", err)
