@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // Payloads are JSON, compatible with Temporal's json/plain encoding: each
@@ -94,9 +95,36 @@ func encodesAs(a any, p reflect.Type) bool {
 }
 
 // decodeArgs decodes a JSON array of arguments into values of the types
-// def's parameters have.
+// def's parameters have. It decodes the array in one pass, each element
+// straight into a new value of its parameter's type; anything unusual (a
+// count that does not match, a null, an error) goes to decodeArgsEach,
+// which says which argument is wrong.
 func decodeArgs(def *funcDef, raw json.RawMessage) ([]reflect.Value, error) {
 	params := def.params()
+	if len(raw) == 0 {
+		return decodeArgsEach(def, params, raw)
+	}
+	vals := make([]reflect.Value, len(params))
+	ptrs := make([]any, len(params))
+	for i, p := range params {
+		vals[i] = reflect.New(p)
+		ptrs[i] = vals[i].Interface()
+	}
+	dst := slices.Clone(ptrs)
+	if err := json.Unmarshal(raw, &dst); err != nil || len(dst) != len(ptrs) {
+		return decodeArgsEach(def, params, raw)
+	}
+	for i := range dst {
+		if dst[i] != ptrs[i] { // a null replaced the pointer
+			return decodeArgsEach(def, params, raw)
+		}
+		vals[i] = vals[i].Elem()
+	}
+	return vals, nil
+}
+
+// decodeArgsEach is decodeArgs one argument at a time.
+func decodeArgsEach(def *funcDef, params []reflect.Type, raw json.RawMessage) ([]reflect.Value, error) {
 	var elems []json.RawMessage
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &elems); err != nil {
