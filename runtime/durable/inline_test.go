@@ -54,20 +54,31 @@ func TestInlineAttempts(t *testing.T) {
 		return n
 	}
 
-	t.Run("TakenOverAndCountedAsTimedOut", func(t *testing.T) {
-		// Worker a works the run and loses its store (as a partitioned or
-		// killed worker does) in the middle of the attempt.
-		stA, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
+	// doomedWorker opens a worker engine on a store of its own whose attempts
+	// report on attempts and block until the test ends; closing the store
+	// cuts the worker off, as a partition or a kill does.
+	doomedWorker := func(t *testing.T, id string, attempts chan<- string) (*durable.Engine, *postgres.Store) {
+		t.Helper()
+		st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
 		require.NoError(t, err)
-		a, err := durable.New(ctx, stA, durable.WithLeaseTimeout(pgLease), durable.WithPollInterval(50*time.Millisecond), durable.WithWorkerID("a"), durable.WithLogger(slog.New(slog.DiscardHandler)))
+		e, err := durable.New(ctx, st, durable.WithLeaseTimeout(pgLease), durable.WithPollInterval(50*time.Millisecond),
+			durable.WithWorkerID(id), durable.WithLogger(slog.New(slog.DiscardHandler)))
 		require.NoError(t, err)
-		t.Cleanup(func() { a.Close() })
-		attempts := make(chan string, 4)
 		block := make(chan struct{})
-		defer close(block)
-		a.RegisterWorkflow(InlineWorkflow)
-		a.RegisterActivity(inlineStepOf("a", attempts, block), durable.WithName(inlineStep))
+		t.Cleanup(func() {
+			close(block)
+			e.Close()
+		})
+		e.RegisterWorkflow(InlineWorkflow)
+		e.RegisterActivity(inlineStepOf("a", attempts, block), durable.WithName(inlineStep))
+		return e, st
+	}
 
+	t.Run("TakenOverAndCountedAsTimedOut", func(t *testing.T) {
+		// Worker a works the run and loses its store in the middle of the
+		// attempt.
+		attempts := make(chan string, 4)
+		a, stA := doomedWorker(t, "a", attempts)
 		run, err := a.Start(ctx, durable.StartOptions{ID: "inline-takeover"}, InlineWorkflow,
 			&durable.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumAttempts: 3})
 		require.NoError(t, err)
@@ -94,17 +105,9 @@ func TestInlineAttempts(t *testing.T) {
 	t.Run("NotRetriedBeyondMaximumAttempts", func(t *testing.T) {
 		// As with a task row: one attempt allowed, and it died with its
 		// worker, so the call fails with a timeout instead of running twice.
-		stA, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
-		require.NoError(t, err)
-		a, err := durable.New(ctx, stA, durable.WithLeaseTimeout(pgLease), durable.WithPollInterval(50*time.Millisecond), durable.WithWorkerID("a1"), durable.WithLogger(slog.New(slog.DiscardHandler)))
-		require.NoError(t, err)
-		t.Cleanup(func() { a.Close() })
 		attempts := make(chan string, 4)
-		block := make(chan struct{})
-		defer close(block)
-		a.RegisterWorkflow(InlineWorkflow)
-		a.RegisterActivity(inlineStepOf("a", attempts, block), durable.WithName(inlineStep))
-		_, err = a.Start(ctx, durable.StartOptions{ID: "inline-once"}, InlineWorkflow, &durable.RetryPolicy{MaximumAttempts: 1})
+		a, stA := doomedWorker(t, "a1", attempts)
+		_, err := a.Start(ctx, durable.StartOptions{ID: "inline-once"}, InlineWorkflow, &durable.RetryPolicy{MaximumAttempts: 1})
 		require.NoError(t, err)
 		require.Equal(t, "a#1", <-attempts)
 		stA.Close()
