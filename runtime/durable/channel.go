@@ -222,7 +222,7 @@ func (s *signalChannel[T]) next() (T, bool) {
 		s.q.items = s.q.items[1:]
 		v, err := decodeTyped[T]("signal "+s.name, raw)
 		if err != nil {
-			s.in.logger.Error("durable: dropped a signal that does not decode", "signal", s.name, "error", err)
+			s.in.log().Error("durable: dropped a signal that does not decode", "signal", s.name, "error", err)
 			continue
 		}
 		return v, true

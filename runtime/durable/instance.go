@@ -77,7 +77,8 @@ type instance struct {
 	closeCommitted bool
 	createErr      error
 	info           Info
-	logger         *slog.Logger
+	logger         *slog.Logger // made by log on first use
+	workflow       string       // the run's workflow name, for the logger
 	lastActivity   time.Time
 	started        journal.StartedData
 	extra          instanceExtra
@@ -156,12 +157,21 @@ func newInstance(e *Engine, run *store.Run, def *funcDef) *instance {
 	}
 	in.extra.updateReplies = map[string]chan updateReply{}
 	in.sched = newScheduler(in)
-	in.logger = slog.New(&replayHandler{in: in, h: e.cfg.logger.Handler()}).With(
-		"workflow", run.Workflow, "workflow_id", run.WorkflowID, "run_id", run.RunID)
+	in.workflow = run.Workflow
 	base := context.WithValue(e.ctx, instanceKey, in)
 	base = context.WithoutCancel(base)
 	in.rootCtx, in.cancelRoot = context.WithCancel(base)
 	return in
+}
+
+// log returns the run's logger (see Logger). It is made on first use:
+// most runs never log, and With formats its attributes at once.
+func (in *instance) log() *slog.Logger {
+	if in.logger == nil {
+		in.logger = slog.New(&replayHandler{in: in, h: in.e.cfg.logger.Handler()}).With(
+			"workflow", in.workflow, "workflow_id", in.workflowID, "run_id", in.runID)
+	}
+	return in.logger
 }
 
 // instanceOf returns the instance a workflow context belongs to; it panics

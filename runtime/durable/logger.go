@@ -11,7 +11,7 @@ import (
 // it returns slog.Default().
 func Logger(ctx context.Context) *slog.Logger {
 	if in, _ := ctx.Value(instanceKey).(*instance); in != nil {
-		return in.logger
+		return in.log()
 	}
 	if st := activityStateOf(ctx); st != nil {
 		return st.e.cfg.logger.With("activity", st.info.Activity, "attempt", st.info.Attempt,
