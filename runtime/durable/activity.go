@@ -119,33 +119,35 @@ func failedFuture[R any](in *instance, err error) Future[R] {
 }
 
 // checkActivityCall checks what can be checked before an activity runs:
-// its name, its arguments and its result type.
-func checkActivityCall[R any](in *instance, call string, activity any, args []any) (string, error) {
+// its name, its arguments and its result type. It returns the name and the
+// encoded arguments.
+func checkActivityCall[R any](in *instance, call string, activity any, args []any) (string, json.RawMessage, error) {
 	name, err := in.e.reg.activityName(activity)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", call, err)
+		return "", nil, fmt.Errorf("%s: %w", call, err)
 	}
 	def := in.e.reg.activity(name)
 	if def == nil {
 		if v := reflect.ValueOf(activity); v.Kind() == reflect.Func {
 			if def, err = newFuncDef("activity", name, v, false); err != nil {
-				return "", fmt.Errorf("%s: %w", call, err)
+				return "", nil, fmt.Errorf("%s: %w", call, err)
 			}
 		}
 	}
 	if def != nil {
 		if err := checkArgs(call+" "+name, def, args); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		rt := reflect.TypeFor[R]()
 		if def.result != nil && rt != reflect.TypeFor[json.RawMessage]() && rt.Kind() != reflect.Interface && !def.result.AssignableTo(rt) {
-			return "", fmt.Errorf("%s %s: the activity returns %s, not %s", call, name, def.result, rt)
+			return "", nil, fmt.Errorf("%s %s: the activity returns %s, not %s", call, name, def.result, rt)
 		}
 	}
-	if _, err := encodeArgs(args); err != nil {
-		return "", fmt.Errorf("%s %s: %w", call, name, err)
+	raw, err := encodeArgs(args)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s %s: %w", call, name, err)
 	}
-	return name, nil
+	return name, raw, nil
 }
 
 func scheduleActivity[R any](ctx context.Context, in *instance, activity any, args []any, local bool) Future[R] {
@@ -153,11 +155,10 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	if local {
 		callName = "durable.CallLocal"
 	}
-	name, err := checkActivityCall[R](in, callName, activity, args)
+	name, raw, err := checkActivityCall[R](in, callName, activity, args)
 	if err != nil {
 		return failedFuture[R](in, err)
 	}
-	raw, _ := encodeArgs(args)
 	id := in.newID()
 	var opts CallOptions
 	if local {
@@ -170,7 +171,11 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		queue = in.queue
 	}
 	data := &journal.ActivityScheduledData{ID: id, Activity: name, ArgTypes: argTypes(args), Args: raw, Local: local, Queue: queue}
-	live := in.command(journal.ActivityScheduled, data, callDesc(name, args)) == nil
+	desc := "" // only a replay that diverges shows it
+	if in.replaying() {
+		desc = callDesc(name, args)
+	}
+	live := in.command(journal.ActivityScheduled, data, desc) == nil
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
 		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now,
