@@ -309,6 +309,30 @@ func (in *instance) orphans(taskIDs []string) []*activityCall {
 	return orphans
 }
 
+// onActivityPromote writes a task row for an inline attempt that recorded
+// heartbeat details (activityState.promote) and replies with it once the
+// commit is done; nil when the call is no longer waiting for that attempt.
+// A commit that fails tears the instance down, which replies nil.
+func (in *instance) onActivityPromote(m msgPromote) {
+	ac := in.activities[m.id]
+	if ac == nil || ac.done || !ac.inline {
+		m.reply <- nil
+		return
+	}
+	ac.inline = false
+	t := &store.Task{
+		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: ac.task.ScheduledAt,
+		Attempt: m.attempt, Data: journal.Encode(ac.task), Details: m.details,
+		Owner: in.e.workerID, LeaseUntil: in.e.cfg.clock.Now().Add(in.e.cfg.lease),
+	}
+	in.newTasks = append(in.newTasks, t)
+	in.extra.promotions = append(in.extra.promotions, m.reply)
+	in.afterCommit = append(in.afterCommit, func() {
+		in.extra.promotions = slices.DeleteFunc(in.extra.promotions, func(c chan *store.Task) bool { return c == m.reply })
+		m.reply <- t
+	})
+}
+
 // redispatchOrphans dispatches again the orphans that the inbox did not
 // resolve. As with an abandoned task, the lost attempt counts as timed
 // out. A call that was cancelled and waited for that attempt's end ends

@@ -93,13 +93,15 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	ctx, cancel := context.WithCancelCause(e.ctx)
 	st := newActivityState(e, &at, t, attempt, t.Details)
 	if inline {
-		st.task = nil // heartbeat details stay in memory, for a retry
+		st.task = nil // no row until heartbeat details make one (promote)
+		st.inline = true
 	}
 	e.mu.Lock()
 	e.running[t.ID] = &runningActivity{cancel: cancel, state: st, inline: inline}
 	e.mu.Unlock()
 	result, err := e.invoke(ctx, cancel, &at, st, nil)
 	e.mu.Lock()
+	inline = e.running[t.ID].inline // promote may have given it a row
 	delete(e.running, t.ID)
 	e.mu.Unlock()
 	cancel(nil)
@@ -309,11 +311,14 @@ func (e *Engine) cancelRunning(taskID string, cause error) {
 // activityState is what an attempt's context knows about it.
 type activityState struct {
 	e        *Engine
-	task     *store.Task
+	task     *store.Task // its row; nil for local and inline attempts
+	id       int64       // the call's ID in its run
+	inline   bool        // an inline attempt: promote gives it a row
 	info     ActivityInfo
 	previous json.RawMessage // heartbeat details of earlier attempts
 
 	mu        sync.Mutex
+	promoted  bool // promote was tried
 	latest    json.RawMessage
 	lastWrite time.Time
 	hbTimeout time.Duration
@@ -330,6 +335,7 @@ func newActivityState(e *Engine, at *activityTask, t *store.Task, attempt int, d
 	return &activityState{
 		e:        e,
 		task:     t,
+		id:       at.ID,
 		previous: details,
 		info: ActivityInfo{
 			ActivityID:       fmt.Sprint(at.ID),
@@ -372,6 +378,40 @@ func (s *activityState) stopWatchdog() {
 	}
 }
 
+// promote gives an inline attempt that recorded heartbeat details a task
+// row, owned by this engine, so that the details outlive this process: if
+// it dies, the row's lease expires and the next attempt, wherever it runs,
+// starts from them. The row is written by the run's next commit, which
+// this waits for (once per attempt); after it the attempt is like any
+// attempt with a row (heartbeats write the row, a retry releases it).
+func (s *activityState) promote(details json.RawMessage) {
+	e := s.e
+	in := e.instance(s.info.RunID)
+	if in == nil {
+		return
+	}
+	reply := make(chan *store.Task, 1)
+	if !in.post(msgPromote{id: s.id, attempt: s.info.Attempt, details: details, reply: reply}) {
+		return
+	}
+	var t *store.Task
+	select {
+	case t = <-reply:
+	case <-e.ctx.Done():
+	}
+	if t == nil {
+		return // the call ended, or the run left this engine
+	}
+	s.mu.Lock()
+	s.task = t
+	s.mu.Unlock()
+	e.mu.Lock()
+	if r := e.running[t.ID]; r != nil {
+		r.inline = false
+	}
+	e.mu.Unlock()
+}
+
 // heartbeat records details and resets the heartbeat timeout. Details are
 // written to the store at most about once a second (or twice per timeout).
 func (s *activityState) heartbeat(details json.RawMessage) {
@@ -389,11 +429,17 @@ func (s *activityState) heartbeat(details json.RawMessage) {
 	}
 	now := s.e.cfg.clock.Now()
 	write := s.task != nil && now.Sub(s.lastWrite) >= throttle
-	if write {
+	promote := s.task == nil && s.inline && !s.promoted && s.latest != nil
+	if write || promote {
 		s.lastWrite = now
 	}
+	s.promoted = s.promoted || promote
 	latest := s.latest
 	s.mu.Unlock()
+	if promote {
+		s.promote(latest)
+		return
+	}
 	if write {
 		err := s.e.store.UpdateTask(s.e.ctx, &store.UpdateTaskParams{ID: s.task.ID, Owner: s.e.workerID, Details: latest, Lease: s.e.cfg.lease})
 		if err != nil {

@@ -541,6 +541,9 @@ func (e *Engine) dispatchCreated(tasks []*store.Task, runs []*store.CreateRunPar
 	poke := false
 	for _, t := range tasks {
 		if t.Owner == e.workerID {
+			if e.isRunning(t.ID) {
+				continue // the row of an attempt running here (promote)
+			}
 			t.LeaseUntil = e.cfg.clock.Now().Add(e.cfg.lease)
 			e.execute(t, nil)
 		} else {

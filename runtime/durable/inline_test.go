@@ -55,9 +55,10 @@ func TestInlineAttempts(t *testing.T) {
 	}
 
 	// doomedWorker opens a worker engine on a store of its own whose attempts
-	// report on attempts and block until the test ends; closing the store
-	// cuts the worker off, as a partition or a kill does.
-	doomedWorker := func(t *testing.T, id string, attempts chan<- string) (*durable.Engine, *postgres.Store) {
+	// report on attempts and block until the test ends (after recording
+	// details as heartbeat details, unless nil); closing the store cuts the
+	// worker off, as a partition or a kill does.
+	doomedWorker := func(t *testing.T, id string, attempts chan<- string, details any) (*durable.Engine, *postgres.Store) {
 		t.Helper()
 		st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
 		require.NoError(t, err)
@@ -70,7 +71,13 @@ func TestInlineAttempts(t *testing.T) {
 			e.Close()
 		})
 		e.RegisterWorkflow(InlineWorkflow)
-		e.RegisterActivity(inlineStepOf("a", attempts, block), durable.WithName(inlineStep))
+		step := inlineStepOf("a", attempts, block)
+		e.RegisterActivity(func(ctx context.Context) (string, error) {
+			if details != nil {
+				durable.RecordHeartbeat(ctx, details)
+			}
+			return step(ctx)
+		}, durable.WithName(inlineStep))
 		return e, st
 	}
 
@@ -78,7 +85,7 @@ func TestInlineAttempts(t *testing.T) {
 		// Worker a works the run and loses its store in the middle of the
 		// attempt.
 		attempts := make(chan string, 4)
-		a, stA := doomedWorker(t, "a", attempts)
+		a, stA := doomedWorker(t, "a", attempts, nil)
 		run, err := a.Start(ctx, durable.StartOptions{ID: "inline-takeover"}, InlineWorkflow,
 			&durable.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumAttempts: 3})
 		require.NoError(t, err)
@@ -106,7 +113,7 @@ func TestInlineAttempts(t *testing.T) {
 		// As with a task row: one attempt allowed, and it died with its
 		// worker, so the call fails with a timeout instead of running twice.
 		attempts := make(chan string, 4)
-		a, stA := doomedWorker(t, "a1", attempts)
+		a, stA := doomedWorker(t, "a1", attempts, nil)
 		_, err := a.Start(ctx, durable.StartOptions{ID: "inline-once"}, InlineWorkflow, &durable.RetryPolicy{MaximumAttempts: 1})
 		require.NoError(t, err)
 		require.Equal(t, "a#1", <-attempts)
@@ -120,6 +127,33 @@ func TestInlineAttempts(t *testing.T) {
 		require.ErrorAs(t, err, &te)
 		require.Equal(t, "StartToClose", te.Kind)
 		require.Empty(t, attempts, "no attempt ran on b")
+	})
+
+	t.Run("HeartbeatDetailsGetATaskRowAndOutliveTheWorker", func(t *testing.T) {
+		// An inline attempt that records heartbeat details gets a row for
+		// them, so the next attempt starts from them after its worker died.
+		attempts := make(chan string, 4)
+		a, stA := doomedWorker(t, "a2", attempts, 41)
+		_, err := a.Start(ctx, durable.StartOptions{ID: "inline-heartbeat"}, InlineWorkflow,
+			&durable.RetryPolicy{InitialInterval: 10 * time.Millisecond})
+		require.NoError(t, err)
+		require.Equal(t, "a#1", <-attempts, "the attempt heartbeated before reporting")
+		require.Equal(t, 1, countTasks(), "the heartbeat's commit wrote the attempt's row")
+		stA.Close()
+
+		b := openPGEngine(t, dsn, schema, durable.WithWorkerID("b2"))
+		b.RegisterWorkflow(InlineWorkflow)
+		b.RegisterActivity(func(ctx context.Context) (string, error) {
+			var progress int
+			if err := durable.HeartbeatDetails(ctx, &progress); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("b#%d from %d", durable.GetActivityInfo(ctx).Attempt, progress), nil
+		}, durable.WithName(inlineStep))
+		var got string
+		require.NoError(t, b.Run("inline-heartbeat").Get(ctx, &got))
+		require.Equal(t, "b#2 from 41", got)
+		require.Zero(t, countTasks())
 	})
 
 	t.Run("RetryGetsATaskRow", func(t *testing.T) {

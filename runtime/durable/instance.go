@@ -89,6 +89,7 @@ type instanceExtra struct {
 	children       []*childCall
 	runningUpdates int
 	updateReplies  map[string]chan updateReply
+	promotions     []chan *store.Task // onActivityPromote replies not sent yet
 }
 
 type cancelWatch struct {
@@ -106,6 +107,14 @@ type (
 		result  json.RawMessage
 		failure *journal.Failure
 		inline  bool // the attempt ran without a task row
+	}
+	// msgPromote: an inline attempt recorded heartbeat details and wants a
+	// task row for them (reply: the row once committed, or nil).
+	msgPromote struct {
+		id      int64
+		attempt int
+		details json.RawMessage
+		reply   chan *store.Task
 	}
 	// msgRetry: an inline attempt failed and is to be retried.
 	msgRetry struct {
@@ -275,6 +284,8 @@ func (in *instance) reject(msgs []any) {
 			m.reply <- queryReply{err: errRunMoved}
 		case *updateRequest:
 			m.reply <- updateReply{err: errRunMoved}
+		case msgPromote:
+			m.reply <- nil
 		}
 	}
 }
@@ -290,6 +301,8 @@ func (in *instance) handle(m any) {
 			m.reply <- queryReply{value: v, err: err}
 		case *updateRequest:
 			m.reply <- updateReply{err: fmt.Errorf("durable: run %s is closing; update %q not accepted", in.runID, m.name)}
+		case msgPromote:
+			m.reply <- nil
 		}
 		return
 	}
@@ -300,6 +313,8 @@ func (in *instance) handle(m any) {
 		in.onActivityResult(m)
 	case msgRetry:
 		in.onActivityRetry(m)
+	case msgPromote:
+		in.onActivityPromote(m)
 	case msgTimer:
 		in.onTimer(m.id)
 	case msgInbox:
@@ -958,6 +973,10 @@ func (in *instance) teardown() {
 	}
 	in.gone = true
 	in.mu.Unlock()
+	for _, reply := range in.extra.promotions {
+		reply <- nil // their rows were not committed
+	}
+	in.extra.promotions = nil
 	in.unwind()
 	if !in.readonly {
 		in.e.forget(in)
