@@ -288,25 +288,50 @@ func (in *instance) onActivityRetry(m msgRetry) {
 		return // cancelled meanwhile
 	}
 	ac.inline = false
-	in.newTasks = append(in.newTasks, &store.Task{
-		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: m.dueAt,
-		Attempt: m.attempt, Data: journal.Encode(ac.task), Details: m.details,
-	})
+	in.newTasks = append(in.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
+}
+
+// activityRow is the task row of a call's attempt that leaves memory
+// (onActivityRetry, onActivityPromote): free, due at due.
+func (in *instance) activityRow(ac *activityCall, attempt int, due time.Time, details json.RawMessage) *store.Task {
+	return &store.Task{
+		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: due,
+		Attempt: attempt, Data: journal.Encode(ac.task), Details: details,
+	}
 }
 
 // orphans returns, after a replay, the activities scheduled in the journal
-// that the run waits for and that have no task (taskIDs, read no later than the inbox): their attempt ran
-// without a row in the memory of the run's previous owner, which died or
-// lost the lease, unless its result waits in the inbox.
-func (in *instance) orphans(taskIDs []string) []*activityCall {
-	var orphans []*activityCall
+// that the run waits for and that have no task: their attempt ran without
+// a row in the memory of the run's previous owner, which died or lost the
+// lease, unless its result waits in the inbox. taskIDs are the run's tasks
+// as of items, its inbox, when the claim read both; when it did not (items
+// is nil), the tasks are read here, before the caller reads the inbox: a
+// task completed in between then shows as a task and a result, never as
+// neither. ok is false when reading failed and the run was unloaded.
+func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans []*activityCall, ok bool) {
 	for _, ac := range in.activities {
-		if ac.replayed && !ac.done && ac.local == nil && !slices.Contains(taskIDs, ac.taskID) {
+		if ac.replayed && !ac.done && ac.local == nil {
 			orphans = append(orphans, ac)
 		}
 	}
+	if len(orphans) == 0 {
+		return nil, true
+	}
+	if items == nil {
+		tasks, err := in.e.store.ListTasks(in.e.ctx, in.runID)
+		if err != nil {
+			in.e.cfg.logger.Warn("durable: read tasks; unloading run", "run_id", in.runID, "error", err)
+			_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})
+			in.teardown()
+			return nil, false
+		}
+		for _, t := range tasks {
+			taskIDs = append(taskIDs, t.ID)
+		}
+	}
+	orphans = slices.DeleteFunc(orphans, func(ac *activityCall) bool { return slices.Contains(taskIDs, ac.taskID) })
 	slices.SortFunc(orphans, func(a, b *activityCall) int { return cmp.Compare(a.id, b.id) })
-	return orphans
+	return orphans, true
 }
 
 // onActivityPromote writes a task row for an inline attempt that recorded
@@ -320,11 +345,8 @@ func (in *instance) onActivityPromote(m msgPromote) {
 		return
 	}
 	ac.inline = false
-	t := &store.Task{
-		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: ac.task.ScheduledAt,
-		Attempt: m.attempt, Data: journal.Encode(ac.task), Details: m.details,
-		Owner: in.e.workerID, LeaseUntil: in.e.cfg.clock.Now().Add(in.e.cfg.lease),
-	}
+	t := in.activityRow(ac, m.attempt, ac.task.ScheduledAt, m.details)
+	t.Owner, t.LeaseUntil = in.e.workerID, in.e.cfg.clock.Now().Add(in.e.cfg.lease)
 	in.newTasks = append(in.newTasks, t)
 	in.extra.promotions = append(in.extra.promotions, m.reply)
 	in.afterCommit = append(in.afterCommit, func() {

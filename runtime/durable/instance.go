@@ -367,39 +367,13 @@ func (in *instance) begin() {
 	if in.created && !in.readonly && in.closing == nil {
 		items, taskIDs := in.inboxAhead, in.tasksAhead
 		in.inboxAhead, in.tasksAhead = nil, nil
-		var orphans []*activityCall
-		if in.waitsForActivities() {
-			if items == nil {
-				// Read the tasks before the inbox: a task completed in
-				// between then shows as a task and a result, never as
-				// neither.
-				tasks, err := in.e.store.ListTasks(in.e.ctx, in.runID)
-				if err != nil {
-					in.e.cfg.logger.Warn("durable: read tasks; unloading run", "run_id", in.runID, "error", err)
-					_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})
-					in.teardown()
-					return
-				}
-				for _, t := range tasks {
-					taskIDs = append(taskIDs, t.ID)
-				}
-			}
-			orphans = in.orphans(taskIDs)
+		orphans, ok := in.orphans(items, taskIDs)
+		if !ok {
+			return
 		}
 		in.readInbox(items)
 		in.redispatchOrphans(orphans)
 	}
-}
-
-// waitsForActivities reports whether the run waits for an activity that
-// is not local, scheduled in the journal.
-func (in *instance) waitsForActivities() bool {
-	for _, ac := range in.activities {
-		if ac.replayed && !ac.done && ac.local == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // replaying reports whether the code's next command is matched against

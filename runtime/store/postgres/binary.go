@@ -132,7 +132,7 @@ func (a *arrayParam) encode() []byte {
 	return a.out
 }
 
-// scalarParam encodes one scalar parameter in binary format.
+// int8Param and boolParam encode scalar parameters in binary format.
 func int8Param(dst []byte, v int64) []byte {
 	return binary.BigEndian.AppendUint64(dst[:0], uint64(v))
 }
