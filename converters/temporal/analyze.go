@@ -87,15 +87,10 @@ func Analyze(ctx context.Context, opts Options) (*Inventory, error) {
 	}
 	uses := map[string]int{}
 	manual := map[string]int{}
-	for _, u := range l.units {
-		f, findings, err := convertFile(u, uses)
-		if err != nil {
-			inv.Errors = append(inv.Errors, Finding{File: u.filename, Rule: "convert", Severity: SeverityError, Message: err.Error()})
-			continue
-		}
-		if f != nil {
-			inv.FilesChanged++
-		}
+	for _, group := range groupUnits(l.units) {
+		files, findings, errs := convertPackage(group, uses)
+		inv.Errors = append(inv.Errors, errs...)
+		inv.FilesChanged += len(files)
 		for _, fd := range findings {
 			if fd.Severity == SeverityTODO {
 				inv.FollowUps = append(inv.FollowUps, fd)

@@ -108,23 +108,28 @@ func Convert(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	progress(0)
-	for i, u := range l.units {
-		progress(i)
-		if opts.partial && len(u.pkg.Errors) > 0 {
+	done := 0
+	for _, group := range groupUnits(l.units) {
+		if opts.partial && len(group[0].pkg.Errors) > 0 {
+			done += len(group)
+			progress(done)
 			continue
 		}
-		f, findings, err := convertFile(u, res.Uses)
+		uses := map[string]int{}
+		files, findings, errs := convertPackage(group, uses)
+		for k, v := range uses {
+			res.Uses[k] += v
+		}
 		res.Findings = append(res.Findings, findings...)
-		if err != nil {
-			res.Errors = append(res.Errors, newFinding(token.Position{Filename: u.filename}, "convert", SeverityError, err.Error(), ""))
-			continue
-		}
-		if f != nil {
-			res.Files = append(res.Files, f)
-			if u.pkg.Module != nil && u.pkg.Module.GoMod != "" && bytes.Contains(f.Converted, []byte(`"`+ToolkitModule+"/")) {
-				modsNeeding[u.pkg.Module.GoMod] = true
+		res.Errors = append(res.Errors, errs...)
+		for _, f := range files {
+			res.Files = append(res.Files, f.file)
+			if f.unit.pkg.Module != nil && f.unit.pkg.Module.GoMod != "" && bytes.Contains(f.file.Converted, []byte(`"`+ToolkitModule+"/")) {
+				modsNeeding[f.unit.pkg.Module.GoMod] = true
 			}
 		}
+		done += len(group)
+		progress(done)
 	}
 	progress(len(l.units))
 	if len(res.Errors) > 0 {
@@ -154,6 +159,65 @@ func sortFindings(fs []Finding) {
 		}
 		return a.Column < b.Column
 	})
+}
+
+// groupUnits splits units by package variant, keeping their order.
+func groupUnits(units []unit) [][]unit {
+	index := map[*packages.Package]int{}
+	var groups [][]unit
+	for _, u := range units {
+		i, ok := index[u.pkg]
+		if !ok {
+			i = len(groups)
+			index[u.pkg] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], u)
+	}
+	return groups
+}
+
+type convertedFile struct {
+	unit unit
+	file *File
+}
+
+// convertPackage converts the files of one package variant with the typed
+// rules; when they leave a TODO that the shaped conversion may avoid, the
+// whole package is converted again in Temporal's shape (package shaped),
+// since futures and channels cross functions and files, and the result
+// with fewer TODOs is kept.
+func convertPackage(group []unit, uses map[string]int) (files []convertedFile, findings, errs []Finding) {
+	typedUses := map[string]int{}
+	files, findings, errs = convertGroup(group, Suite, typedUses)
+	if len(errs) == 0 && needsShaped(findings) {
+		sfiles, sfindings, serrs := convertGroup(group, shapedSuite(), map[string]int{})
+		if len(serrs) == 0 && countTODO(sfindings) < countTODO(findings) {
+			files, findings = sfiles, sfindings
+		}
+	}
+	for k, v := range typedUses {
+		uses[k] += v
+	}
+	return files, findings, errs
+}
+
+// convertGroup converts the files of one package with the given rules.
+func convertGroup(group []unit, suite []rule, uses map[string]int) (files []convertedFile, findings, errs []Finding) {
+	dec := new(*decorator.Decorator)
+	for _, u := range group {
+		u.dec = dec
+		f, fs, err := convertFile(u, suite, uses)
+		findings = append(findings, fs...)
+		if err != nil {
+			errs = append(errs, newFinding(token.Position{Filename: u.filename}, "convert", SeverityError, err.Error(), ""))
+			continue
+		}
+		if f != nil {
+			files = append(files, convertedFile{u, f})
+		}
+	}
+	return files, findings, errs
 }
 
 // unit is one source file to convert, with the package variant that owns it.
@@ -264,7 +328,7 @@ func importsTemporal(f *ast.File) bool {
 }
 
 // convertFile runs the Suite over one file. It returns nil when nothing changed.
-func convertFile(u unit, uses map[string]int) (f *File, findings []Finding, err error) {
+func convertFile(u unit, suite []rule, uses map[string]int) (f *File, findings []Finding, err error) {
 	if !importsTemporal(u.file) {
 		return nil, nil, nil
 	}
@@ -283,7 +347,7 @@ func convertFile(u unit, uses map[string]int) (f *File, findings []Finding, err 
 	}
 	p := newPass(u, dec, df)
 	p.countUses(uses)
-	for _, r := range Suite {
+	for _, r := range suite {
 		p.rule = r.Name
 		p.parents = nil
 		r.Run(p)

@@ -101,13 +101,16 @@ func FuzzConvert(f *testing.F) {
 		pkg := &packages.Package{ID: "example.com/fuzz", Name: file.Name.Name, PkgPath: "example.com/fuzz", Fset: fset,
 			Syntax: []*ast.File{file}, CompiledGoFiles: []string{name}, Types: tpkg, TypesInfo: info}
 		u := unit{pkg: pkg, file: file, filename: name, dec: new(*decorator.Decorator)}
-		out, _, err := convertFile(u, map[string]int{})
-		if err != nil && strings.Contains(err.Error(), "internal error") {
-			t.Fatalf("converter panicked on:\n%s\n%v", src, err)
-		}
-		if out != nil {
-			_, perr := parser.ParseFile(token.NewFileSet(), "out.go", out.Converted, parser.ParseComments)
-			require.NoError(t, perr, "converted source does not parse:\n%s", out.Converted)
+		for _, suite := range [][]rule{Suite, shapedSuite()} {
+			u.dec = new(*decorator.Decorator)
+			out, _, err := convertFile(u, suite, map[string]int{})
+			if err != nil && strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("converter panicked on:\n%s\n%v", src, err)
+			}
+			if out != nil {
+				_, perr := parser.ParseFile(token.NewFileSet(), "out.go", out.Converted, parser.ParseComments)
+				require.NoError(t, perr, "converted source does not parse:\n%s", out.Converted)
+			}
 		}
 	})
 }

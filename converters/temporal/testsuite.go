@@ -22,7 +22,7 @@ var testsuiteRule = rule{
 		converted := map[types.Object]int{}
 		dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
 			call, recv, m := methodCall(c.Node())
-			if call == nil || len(call.Args) != 0 || p.marked(call) || temporalType(p.typeOf(recv), "WorkflowTestSuite") == "" {
+			if call == nil || len(call.Args) != 0 || p.marked(call) || !p.isSuiteMethod(call) {
 				return true
 			}
 			ctor := map[string]string{"NewTestWorkflowEnvironment": "NewEnv", "NewTestActivityEnvironment": "NewActivityEnv"}[m]
@@ -51,6 +51,18 @@ var testsuiteRule = rule{
 			"TestUpdateCallback":      {DurableTestPath, "TestUpdateCallback"},
 		})
 	},
+}
+
+// isSuiteMethod reports whether call calls a method of
+// testsuite.WorkflowTestSuite, directly or promoted through an embedding
+// struct (a testify suite that embeds it).
+func (p *pass) isSuiteMethod(call *dst.CallExpr) bool {
+	fn, ok := p.objOf(call.Fun.(*dst.SelectorExpr)).(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != pkgTestsuite && fn.Pkg().Path() != pkgInternal {
+		return false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	return recv != nil && temporalType(recv.Type(), "WorkflowTestSuite") != ""
 }
 
 // testingT returns the expression of the test's *testing.T at n: a

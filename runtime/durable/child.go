@@ -76,6 +76,7 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 	what := "result of child " + name
 	if opts.RetryPolicy == nil && opts.ExecutionTimeout <= 0 {
 		c := in.startChild(ctx, name, raw, opts, 1)
+		c.p.child = c
 		return &future[R]{p: c.p, what: what}
 	}
 	p := newPromise(in)
@@ -83,11 +84,25 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 	return &future[R]{p: p, what: what}
 }
 
+// ChildExecution returns the workflow ID and run ID of the child run a
+// future from ChildAsync waits for (Temporal's GetChildWorkflowExecution),
+// or empty strings for any other future or a child that failed to start.
+func ChildExecution(f Waiter) (workflowID, runID string) {
+	type promised interface{ promise() *promise }
+	if pf, ok := f.(promised); ok {
+		if c := pf.promise().child; c != nil {
+			return c.workflowID, c.runID
+		}
+	}
+	return "", ""
+}
+
 // superviseChild runs a child's attempts under its retry policy and
 // execution timeout, and resolves p with the outcome.
 func (in *instance) superviseChild(ctx context.Context, name string, raw json.RawMessage, opts ChildOptions, p *promise) {
 	for attempt := 1; ; attempt++ {
 		c := in.startChild(ctx, name, raw, opts, attempt)
+		p.child = c
 		var timedOut bool
 		if opts.ExecutionTimeout > 0 {
 			tctx, cancel := context.WithCancel(ctx)

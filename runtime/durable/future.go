@@ -13,6 +13,9 @@ type promise struct {
 	value any             // the result as a Go value, for in-workflow futures
 	err   error
 	q     waitQueue
+	// child is the child run a ChildAsync future waits for (the current
+	// attempt's, under a retry policy).
+	child *childCall
 }
 
 func newPromise(in *instance) *promise { return &promise{in: in} }
@@ -54,6 +57,7 @@ type future[R any] struct {
 
 func (f *future[R]) waitQueue() *waitQueue { return &f.p.q }
 func (f *future[R]) isReady() bool         { return f.p.ready }
+func (f *future[R]) promise() *promise     { return f.p }
 func (f *future[R]) Ready() bool           { return f.p.ready }
 
 func (f *future[R]) Get(ctx context.Context) (R, error) {

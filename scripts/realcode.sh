@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# realcode.sh SRC WORK: measures `migrate convert` on a Temporal Go module
+# nobody here wrote (for example a copy of temporalio/samples-go).
+#
+# It copies SRC to WORK/orig and WORK/conv, builds, vets and tests every
+# package of the original, converts the copy with `migrate convert -w ./...`
+# (the toolkit is taken from this checkout through a replace directive),
+# builds, vets and tests the converted packages, and writes WORK/table.md: one
+# row per top-level folder (sample) with the number of packages that build,
+# vet and pass their tests before and after, and the TODO(migrate) count.
+set -euo pipefail
+src=$(cd "$1" && pwd); work=$2
+toolkit=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$work"; work=$(cd "$work" && pwd)
+module=$(cd "$src" && go list -m)
+
+measure() { # dir label
+  local dir=$1 out=$work/$2
+  mkdir -p "$out"
+  (cd "$dir" && go list -e -f '{{.ImportPath}}' ./... > "$out/pkgs" 2>/dev/null || true)
+  (cd "$dir" && go build ./... > "$out/build.log" 2>&1 || true)
+  (cd "$dir" && go vet ./... > "$out/vet.log" 2>&1 || true)
+  (cd "$dir" && go test -count=1 -timeout 120s ./... > "$out/test.log" 2>&1 || true)
+  # A package fails build/vet when the go command prints "# pkg" (or "# pkg [pkg.test]") for it.
+  grep '^# ' "$out/build.log" | sed 's/^# //; s/ .*//' | sort -u > "$out/build.fail" || true
+  grep '^# ' "$out/vet.log" | sed 's/^# //; s/ .*//' | sort -u > "$out/vet.fail" || true
+  grep -E '^(FAIL|ok )' "$out/test.log" | awk '{print $1, $2}' | sort -u > "$out/test.status" || true
+}
+
+rm -rf "$work/orig" "$work/conv"
+cp -r "$src" "$work/orig"
+measure "$work/orig" before
+
+cp -r "$src" "$work/conv"
+(cd "$work/conv" && go mod edit -replace "github.com/durablego/toolkit=$toolkit" && go mod edit -require "github.com/durablego/toolkit@v0.0.0")
+(cd "$toolkit" && go build -o "$work/migrate" ./cmd/migrate)
+start=$(date +%s)
+(cd "$work/conv" && "$work/migrate" convert -w --json ./... > "$work/convert.json" 2> "$work/convert.err"; echo $? > "$work/convert.rc") || true
+echo "convert: exit $(cat "$work/convert.rc") in $(( $(date +%s) - start )) s"
+(cd "$work/conv" && go mod tidy -e > "$work/tidy.log" 2>&1 || true)
+measure "$work/conv" after
+
+(cd "$toolkit" && go run ./scripts/realcodetable "$work" "$module") > "$work/table.md"
+grep total "$work/table.md"
