@@ -27,9 +27,14 @@ measure() { # dir label
   grep -E '^(FAIL|ok )' "$out/test.log" | awk '{print $1, $2}' | sort -u > "$out/test.status" || true
 }
 
-rm -rf "$work/orig" "$work/conv"
-cp -r "$src" "$work/orig"
-measure "$work/orig" before
+# REALCODE_SKIP_BEFORE=1 keeps the previous "before" measurement (the
+# original does not change between runs).
+if [ "${REALCODE_SKIP_BEFORE:-}" != 1 ] || [ ! -d "$work/before" ]; then
+  rm -rf "$work/orig"
+  cp -r "$src" "$work/orig"
+  measure "$work/orig" before
+fi
+rm -rf "$work/conv"
 
 cp -r "$src" "$work/conv"
 (cd "$work/conv" && go mod edit -replace "github.com/durablego/toolkit=$toolkit" && go mod edit -require "github.com/durablego/toolkit@v0.0.0")
