@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
@@ -20,6 +22,7 @@ type convertOpts struct {
 	JSON              bool
 	Strict            bool
 	Dir               string
+	Tags              []string
 	Patterns          []string
 }
 
@@ -56,8 +59,12 @@ default; -d prints a unified diff, -l lists the files that would change, -w
 rewrites them in place and -o DIR writes the converted tree under DIR.
 What it cannot convert is marked "// TODO(migrate): ..." and reported.
 
-Exit status: 0 ok, 1 manual follow-ups remain (with --strict), 2 usage, load
-or type errors (nothing is written then).`,
+A package that does not load or type-check (a missing module, a type error)
+is reported and left untouched; the other packages are converted. Files
+behind build tags are converted when --tags names the tags.
+
+Exit status: 0 ok; 1 with -d when there is a diff, or with --strict when
+manual follow-ups remain; 2 usage errors, or packages that did not load.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Patterns = args
 			if err := o.Validate(); err != nil {
@@ -74,6 +81,7 @@ or type errors (nothing is written then).`,
 	f.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	f.BoolVar(&o.Strict, "strict", false, "exit 1 when manual follow-ups remain")
 	f.StringVarP(&o.Dir, "dir", "C", "", "run as if started in `DIR`")
+	f.StringSliceVar(&o.Tags, "tags", nil, "build `TAGS` (comma-separated) of the files to convert, as go build -tags")
 	return cmd
 }
 
@@ -83,6 +91,7 @@ type convertReport struct {
 	Findings  []temporal.Finding `json:"findings"`
 	Errors    []temporal.Finding `json:"errors"`
 	FollowUps int                `json:"follow_ups"`
+	Broken    []string           `json:"broken"`
 	GoGet     []string           `json:"go_get,omitempty"`
 	Written   bool               `json:"written"`
 	Rules     []temporal.RuleDoc `json:"-"`
@@ -93,28 +102,27 @@ func runConvert(ctx context.Context, o convertOpts, out, errOut io.Writer) error
 		ctx = context.Background()
 	}
 	bar := newProgress(errOut, "loading packages")
-	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns, ProgressFunc: bar.update})
+	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns, Tags: o.Tags, ProgressFunc: bar.update})
 	bar.finish()
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	rep := convertReport{Findings: res.Findings, Errors: res.Errors, FollowUps: res.FollowUps(), GoGet: res.GoGet}
+	rep := convertReport{Files: []string{}, Findings: nonNil(res.Findings), Errors: nonNil(res.Errors),
+		Broken: nonNil(res.Broken), FollowUps: res.FollowUps(), GoGet: res.GoGet}
 	for _, f := range res.Files {
 		rep.Files = append(rep.Files, rel(res.Root, f.Path))
 	}
-	if len(res.Errors) == 0 {
-		switch {
-		case o.Write:
-			if err := res.Write(); err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			rep.Written = true
-		case o.OutDir != "":
-			if err := res.WriteTree(o.OutDir); err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			rep.Written = true
+	switch {
+	case o.Write:
+		if err := res.Write(); err != nil {
+			return &exitError{code: exitUsage, err: err}
 		}
+		rep.Written = true
+	case o.OutDir != "":
+		if err := res.WriteTree(o.OutDir); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		rep.Written = true
 	}
 	report := errOut
 	if o.JSON {
@@ -156,11 +164,22 @@ func runConvert(ctx context.Context, o convertOpts, out, errOut io.Writer) error
 	}
 	switch {
 	case len(res.Errors) > 0:
-		return &exitError{code: exitUsage, err: fmt.Errorf("%d error(s); nothing written", len(res.Errors))}
+		// The errors are printed above; the exit line only counts them.
+		return &exitError{code: exitUsage, err: fmt.Errorf("%d package(s) not converted: %s", len(res.Broken), strings.Join(res.Broken, " "))}
+	case o.Diff && len(res.Files) > 0:
+		return &exitError{code: exitFollowUps, err: errors.New("")}
 	case o.Strict && rep.FollowUps > 0:
 		return &exitError{code: exitFollowUps, err: fmt.Errorf("%d manual follow-up(s) remain", rep.FollowUps)}
 	}
 	return nil
+}
+
+// nonNil makes an empty list print as [] in JSON.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func rel(root, path string) string {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -30,6 +31,7 @@ func newRootCmd() *cobra.Command {
 		Short:         "Move Temporal workflows to plain durable Go",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
@@ -52,6 +54,22 @@ func exit(err error) {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 	}
 	os.Exit(code)
+}
+
+// version is the toolkit module's version this binary was built from
+// ("(devel)" in a checkout), with the VCS revision when the build recorded it.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
 }
 
 // usageError wraps a bad invocation.

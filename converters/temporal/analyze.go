@@ -82,12 +82,12 @@ func Analyze(ctx context.Context, opts Options) (*Inventory, error) {
 		sort.Strings(*dst)
 	}
 	inv.FollowUps = []Finding{}
-	if len(l.errors) > 0 {
-		return inv, nil
-	}
 	uses := map[string]int{}
 	manual := map[string]int{}
 	for _, group := range groupUnits(l.units) {
+		if len(group[0].pkg.Errors) > 0 {
+			continue // reported in Errors
+		}
 		files, findings, errs := convertPackage(group, uses)
 		inv.Errors = append(inv.Errors, errs...)
 		inv.FilesChanged += len(files)

@@ -3,7 +3,6 @@ package temporal
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -11,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dave/dst/decorator"
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -36,12 +37,14 @@ type Options struct {
 	Patterns []string
 	// Env, when set, replaces the environment of the go command.
 	Env []string
+	// Tags are build tags (go build -tags) the files to convert need.
+	Tags []string
 	// ProgressFunc, when set, is called once the packages are loaded and
 	// after each file is converted, with the files done and the total.
 	ProgressFunc func(done, total int)
 
-	// partial converts the packages that type-check and skips the others
-	// (tests of golden outputs against an unfinished runtime).
+	// partial drops the errors of packages that do not type-check from
+	// the result (tests of golden outputs against an unfinished runtime).
 	partial bool
 }
 
@@ -56,14 +59,17 @@ type File struct {
 // Result is the outcome of [Convert]. Nothing is written until the caller
 // asks for it with [Result.Write] or [Result.WriteTree].
 type Result struct {
-	// Files are the files the conversion changed, sorted by path. It is empty
-	// when Errors is not.
+	// Files are the files the conversion changed, sorted by path. Files of
+	// a package that does not load or type-check are never among them.
 	Files []*File
 	// Findings are the places left for a person (SeverityTODO) and notes.
 	Findings []Finding
-	// Errors are load, type and internal errors; when there are any, no file
-	// may be written.
+	// Errors are load, type and internal errors. The packages they name are
+	// left as they are; the other packages are converted.
 	Errors []Finding
+	// Broken are the import paths of the packages left unconverted because
+	// of Errors.
+	Broken []string
 	// Uses counts every Temporal API the input referenced, by "pkg.Name".
 	Uses map[string]int
 	// GoGet, when not empty, is the command that adds the runtime requirement
@@ -95,13 +101,8 @@ func Convert(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Uses: map[string]int{}, Root: l.root, SourceFiles: l.allFiles, Errors: l.errors}
-	if opts.partial {
-		res.Errors = nil
-	} else if len(res.Errors) > 0 {
-		return res, nil
-	}
-	modsNeeding := map[string]bool{}
+	res := &Result{Uses: map[string]int{}, Root: l.root, SourceFiles: l.allFiles, Errors: l.errors, Broken: l.broken}
+	modsNeeding := map[*packages.Module]bool{}
 	progress := func(done int) {
 		if opts.ProgressFunc != nil {
 			opts.ProgressFunc(done, len(l.units))
@@ -110,7 +111,7 @@ func Convert(ctx context.Context, opts Options) (*Result, error) {
 	progress(0)
 	done := 0
 	for _, group := range groupUnits(l.units) {
-		if opts.partial && len(group[0].pkg.Errors) > 0 {
+		if len(group[0].pkg.Errors) > 0 {
 			done += len(group)
 			progress(done)
 			continue
@@ -121,31 +122,65 @@ func Convert(ctx context.Context, opts Options) (*Result, error) {
 			res.Uses[k] += v
 		}
 		res.Findings = append(res.Findings, findings...)
-		res.Errors = append(res.Errors, errs...)
+		if len(errs) > 0 {
+			// An internal error leaves the whole package as it is.
+			res.Errors = append(res.Errors, errs...)
+			res.Broken = append(res.Broken, group[0].pkg.PkgPath)
+			files = nil
+		}
 		for _, f := range files {
 			res.Files = append(res.Files, f.file)
-			if f.unit.pkg.Module != nil && f.unit.pkg.Module.GoMod != "" && bytes.Contains(f.file.Converted, []byte(`"`+ToolkitModule+"/")) {
-				modsNeeding[f.unit.pkg.Module.GoMod] = true
+			if f.unit.pkg.Module != nil && bytes.Contains(f.file.Converted, []byte(`"`+ToolkitModule+"/")) {
+				modsNeeding[f.unit.pkg.Module] = true
 			}
 		}
 		done += len(group)
 		progress(done)
 	}
 	progress(len(l.units))
-	if len(res.Errors) > 0 {
-		res.Files = nil
-	}
 	sortFindings(res.Findings)
 	sortFindings(res.Errors)
 	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
-	for gomod := range modsNeeding {
-		data, err := os.ReadFile(gomod)
-		if err != nil || !bytes.Contains(data, []byte(ToolkitModule+" ")) {
-			res.GoGet = append(res.GoGet, fmt.Sprintf("cd %s && go get %s@latest", filepath.Dir(gomod), ToolkitModule))
+	for mod := range modsNeeding {
+		if hint := goGetHint(mod); hint != "" && !slices.Contains(res.GoGet, hint) {
+			res.GoGet = append(res.GoGet, hint)
 		}
 	}
+	if opts.partial {
+		res.Errors, res.Broken = nil, nil
+	}
+	sort.Strings(res.Broken)
+	res.Broken = slices.Compact(res.Broken)
 	sort.Strings(res.GoGet)
 	return res, nil
+}
+
+// goGetHint returns the command that adds the runtime to mod's
+// requirements, or "" when mod is the toolkit itself or already requires
+// (or replaces) it.
+func goGetHint(mod *packages.Module) string {
+	if mod.Path == ToolkitModule || mod.GoMod == "" {
+		return ""
+	}
+	data, err := os.ReadFile(mod.GoMod)
+	if err != nil {
+		return ""
+	}
+	f, err := modfile.ParseLax(mod.GoMod, data, nil)
+	if err != nil {
+		return ""
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == ToolkitModule {
+			return ""
+		}
+	}
+	for _, r := range f.Replace {
+		if r.Old.Path == ToolkitModule {
+			return ""
+		}
+	}
+	return fmt.Sprintf("cd %s && go get %s@latest", filepath.Dir(mod.GoMod), ToolkitModule)
 }
 
 func sortFindings(fs []Finding) {
@@ -231,6 +266,7 @@ type unit struct {
 type loaded struct {
 	units    []unit
 	errors   []Finding
+	broken   []string
 	allFiles []string
 	root     string
 }
@@ -245,6 +281,9 @@ func load(ctx context.Context, opts Options) (*loaded, error) {
 		Dir:     opts.Dir,
 		Env:     opts.Env,
 		Tests:   true,
+	}
+	if len(opts.Tags) > 0 {
+		cfg.BuildFlags = []string{"-tags=" + strings.Join(opts.Tags, ",")}
 	}
 	patterns := opts.Patterns
 	if len(patterns) == 0 {
@@ -271,7 +310,13 @@ func load(ctx context.Context, opts Options) (*loaded, error) {
 	seenErr := map[string]bool{}
 	claimed := map[string]bool{}
 	for _, p := range keep {
+		if len(p.Errors) > 0 {
+			l.broken = append(l.broken, p.PkgPath)
+		}
 		for _, e := range p.Errors {
+			if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") && len(p.Errors) > 1 {
+				continue // the go command's summary of the type errors listed beside it
+			}
 			pos := parsePos(e.Pos)
 			if pos.Filename == "" {
 				pos.Filename = p.PkgPath
@@ -391,10 +436,9 @@ func (p *pass) restore() ([]byte, error) {
 // Write replaces every converted file in place. Each file is written to a
 // temporary file in its directory and renamed over the original, so a reader
 // sees either the old or the new content.
+//
+// Packages listed in Broken are not among the files and stay untouched.
 func (r *Result) Write() error {
-	if len(r.Errors) > 0 {
-		return errors.New("convert: not writing: the input has errors")
-	}
 	for _, f := range r.Files {
 		if err := writeAtomic(f.Path, f.Converted); err != nil {
 			return err
@@ -408,9 +452,6 @@ func (r *Result) Write() error {
 // the original otherwise. go.mod and go.sum files next to those sources are
 // copied too.
 func (r *Result) WriteTree(dir string) error {
-	if len(r.Errors) > 0 {
-		return errors.New("convert: not writing: the input has errors")
-	}
 	changed := map[string][]byte{}
 	for _, f := range r.Files {
 		changed[f.Path] = f.Converted

@@ -13,9 +13,10 @@
 //
 // What a rule cannot convert is left in place, marked with a
 // "// TODO(migrate): reason (see docs/unsupported.md#anchor)" comment and
-// listed as a [Finding]. A package that does not type-check is reported with
-// positions and nothing is converted, so a run either succeeds for every file
-// or leaves every file untouched.
+// listed as a [Finding]. A package that does not load or type-check is
+// reported with positions and left untouched, and the other packages are
+// converted: one package that needs an unavailable module does not block a
+// whole repository.
 //
 // One rule per Temporal concept, one file each: activity.go converts
 // workflow.ExecuteActivity and futures, timer.go converts workflow.Sleep,

@@ -30,9 +30,18 @@ type Finding struct {
 	Anchor string `json:"anchor,omitempty"`
 }
 
-// String formats f as "file:line:col: rule: message".
+// String formats f as "file:line:col: rule: message", leaving out a line or
+// column that is not known.
 func (f Finding) String() string {
-	s := fmt.Sprintf("%s:%d:%d: %s: %s", f.File, f.Line, f.Column, f.Rule, f.Message)
+	var s string
+	switch {
+	case f.Line == 0:
+		s = fmt.Sprintf("%s: %s: %s", f.File, f.Rule, f.Message)
+	case f.Column == 0:
+		s = fmt.Sprintf("%s:%d: %s: %s", f.File, f.Line, f.Rule, f.Message)
+	default:
+		s = fmt.Sprintf("%s:%d:%d: %s: %s", f.File, f.Line, f.Column, f.Rule, f.Message)
+	}
 	if f.Anchor != "" {
 		s += " (see docs/unsupported.md#" + f.Anchor + ")"
 	}

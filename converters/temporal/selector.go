@@ -60,7 +60,12 @@ func (p *pass) paramType(fl *dst.FuncLit, i int, from, to string) {
 // ctxDone returns ctx for the expression ctx.Done() on a workflow context.
 func (p *pass) ctxDone(e dst.Expr) dst.Expr {
 	call, recv, m := methodCall(e)
-	if call == nil || m != "Done" || len(call.Args) != 0 || temporalType(p.typeOf(recv), "Context") == "" {
+	if call == nil || m != "Done" || len(call.Args) != 0 {
+		return nil
+	}
+	// A workflow.Context, or a value that embeds one: Done returns a
+	// workflow channel.
+	if temporalType(p.typeOf(recv), "Context") == "" && temporalType(p.typeOf(call), "Channel", "ReceiveChannel") == "" {
 		return nil
 	}
 	return recv
