@@ -60,6 +60,28 @@ func (a *ActivityEnv) SetCallOptions(o durable.CallOptions) *ActivityEnv {
 	return a
 }
 
+// SetWorkerOptions sets the options of the worker running the activities
+// (their BackgroundActivityContext).
+func (a *ActivityEnv) SetWorkerOptions(o WorkerOptions) *ActivityEnv {
+	a.env.SetWorkerOptions(o)
+	return a
+}
+
+// SetOnActivityStartedListener sets a function called as each attempt
+// starts, with its info, context and arguments.
+func (a *ActivityEnv) SetOnActivityStartedListener(listener func(info *durable.ActivityInfo, ctx context.Context, args Values)) *ActivityEnv {
+	a.env.SetOnActivityStartedListener(listener)
+	return a
+}
+
+// SetOnActivityHeartbeatListener sets a function called with the details
+// each time the engine records the activity's heartbeat (see
+// Env.SetOnActivityHeartbeatListener).
+func (a *ActivityEnv) SetOnActivityHeartbeatListener(listener func(info *durable.ActivityInfo, details Values)) *ActivityEnv {
+	a.env.SetOnActivityHeartbeatListener(listener)
+	return a
+}
+
 // SetTestTimeout bounds, in real time, how long ExecuteActivity may take.
 func (a *ActivityEnv) SetTestTimeout(d time.Duration) *ActivityEnv {
 	a.env.SetTestTimeout(d)

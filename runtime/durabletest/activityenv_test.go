@@ -2,6 +2,7 @@ package durabletest_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -119,4 +120,41 @@ func TestActivityEnv(t *testing.T) {
 		require.ErrorAs(t, err, &te)
 		require.Equal(t, "Heartbeat", te.Kind)
 	})
+
+	t.Run("HeartbeatListenerSeesRecordedDetails", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewActivityEnv(t)
+		var seen []string
+		env.SetOnActivityHeartbeatListener(func(info *durable.ActivityInfo, details durabletest.Values) {
+			var s string
+			var n int
+			require.NoError(t, details.Get(&s, &n))
+			seen = append(seen, fmt.Sprintf("%s %s %d", info.Activity, s, n))
+		})
+		_, err := env.ExecuteActivity(Beat, 3)
+		require.NoError(t, err)
+		// The engine records one heartbeat per second of test time, which
+		// stands still while the activity runs.
+		require.Equal(t, []string{"Beat beat 0"}, seen)
+	})
+
+	t.Run("BackgroundActivityContextCancels", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewActivityEnv(t)
+		bg, cancel := context.WithCancel(context.Background())
+		env.SetWorkerOptions(durabletest.WorkerOptions{BackgroundActivityContext: bg})
+		time.AfterFunc(20*time.Millisecond, cancel)
+		_, err := env.ExecuteActivity(func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		require.Error(t, err)
+	})
+}
+
+func Beat(ctx context.Context, n int) error {
+	for i := range n {
+		durable.RecordHeartbeat(ctx, "beat", i)
+	}
+	return nil
 }

@@ -60,6 +60,10 @@ type Env struct {
 	mocked     map[string]bool         // activity names with OnActivity expectations
 	callbacks  []*delayedCallback
 	listener   func(info *durable.ActivityInfo, ctx context.Context, args Values)
+	heartbeats func(info *durable.ActivityInfo, details Values)
+	running    map[string]durable.ActivityInfo // attempts under way, by task ID
+	background context.Context                 // WorkerOptions.BackgroundActivityContext
+	runTimeout time.Duration                   // default RunTimeout of ExecuteWorkflow
 	startOpts  durable.StartOptions
 	executed   bool
 	workflowID string
@@ -94,6 +98,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		workflows:  map[string]bool{},
 		mocked:     map[string]bool{},
 		startOpts:  durable.StartOptions{ID: WorkflowIDDefault},
+		running:    map[string]durable.ActivityInfo{},
+		runTimeout: WorkflowRunTimeoutDefault,
 	}
 	e.clk = NewClock(e.cfg.startTime)
 	e.clk.poll = pollInterval
@@ -103,6 +109,7 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		tb.Fatalf("durabletest: open in-memory store: %v", err)
 	}
 	e.st = newClockStore(mem, e.clk)
+	e.st.onHeartbeat = e.heartbeat
 	engineOpts := []durable.Option{
 		durable.WithClock(e.clk),
 		durable.WithPollInterval(pollInterval),
@@ -206,6 +213,34 @@ func (e *Env) SetStartWorkflowOptions(o durable.StartOptions) *Env {
 	return e
 }
 
+// SetWorkflowRunTimeout sets the RunTimeout ExecuteWorkflow starts the
+// workflow with when SetStartWorkflowOptions sets none
+// (WorkflowRunTimeoutDefault unless set; 0: none), as Temporal's does.
+func (e *Env) SetWorkflowRunTimeout(d time.Duration) *Env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.runTimeout = d
+	return e
+}
+
+// WorkerOptions are the worker options that mean something to an Env
+// (Temporal's worker.Options; the others have no counterpart).
+type WorkerOptions struct {
+	// BackgroundActivityContext is the context activities' contexts are
+	// made from: its values are seen through them, and cancelling it
+	// cancels running activities.
+	BackgroundActivityContext context.Context
+}
+
+// SetWorkerOptions sets the options of the worker running the workflow's
+// activities.
+func (e *Env) SetWorkerOptions(o WorkerOptions) *Env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.background = o.BackgroundActivityContext
+	return e
+}
+
 // RegisterWorkflow registers a workflow with the engine (child workflows,
 // continue-as-new targets; ExecuteWorkflow registers its own workflow if
 // needed).
@@ -251,6 +286,10 @@ func (e *Env) ExecuteWorkflow(wf any, args ...any) {
 	}
 	e.executed = true
 	opts := e.startOpts
+	defaultTimeout := opts.RunTimeout == 0 && e.runTimeout > 0
+	if defaultTimeout {
+		opts.RunTimeout = e.runTimeout
+	}
 	e.workflowID = opts.ID
 	start := e.clk.Now()
 	for _, cb := range e.callbacks {
@@ -270,12 +309,66 @@ func (e *Env) ExecuteWorkflow(wf any, args ...any) {
 		return
 	}
 	raw, err, completed := e.runToEnd(run, opts.ID, true)
+	if completed && err != nil {
+		var te *durable.TimeoutError
+		if defaultTimeout && errors.As(err, &te) && e.clk.Now().Sub(start) >= opts.RunTimeout {
+			e.tb.Logf("durabletest: workflow %s timed out after the default run timeout of %v (SetWorkflowRunTimeout), "+
+				"as with Temporal's test environment: it waited with nothing left that could wake it", opts.ID, opts.RunTimeout)
+		}
+		var ce *durable.CanceledError
+		if errors.As(err, &ce) && err == error(ce) && ce.Message == "" {
+			// Temporal's CanceledError says "canceled".
+			err = &canceledError{ce}
+		}
+		err = &WorkflowExecutionError{WorkflowID: opts.ID, RunID: run.RunID(), WorkflowType: workflowType(wf), Err: err}
+	}
 	e.mu.Lock()
 	e.completed, e.result, e.err = completed, raw, err
 	e.mu.Unlock()
 	if completed && e.cfg.verify {
 		e.verify(opts.ID)
 	}
+}
+
+// WorkflowRunTimeoutDefault is the RunTimeout of ExecuteWorkflow's run
+// unless SetStartWorkflowOptions or SetWorkflowRunTimeout sets one: ten
+// years, as in Temporal's test environment, where a workflow that waits
+// for nothing that can come fails with a timeout once that much test time
+// has been skipped.
+const WorkflowRunTimeoutDefault = 10 * 365 * 24 * time.Hour
+
+// WorkflowExecutionError is GetWorkflowError's answer when the workflow
+// failed, as Temporal's test environment wraps it: Unwrap (errors.As,
+// errors.Is) gives the run's error (*durable.ApplicationError,
+// *durable.CanceledError, *durable.TimeoutError, ...).
+type WorkflowExecutionError struct {
+	WorkflowID, RunID, WorkflowType string
+	Err                             error
+}
+
+func (e *WorkflowExecutionError) Error() string {
+	return fmt.Sprintf("workflow execution error (type: %s, workflowID: %s, runID: %s): %v", e.WorkflowType, e.WorkflowID, e.RunID, e.Err)
+}
+
+func (e *WorkflowExecutionError) Unwrap() error { return e.Err }
+
+// canceledError is a run's *durable.CanceledError with the message of
+// Temporal's ("canceled"), which tests compare with EqualError.
+type canceledError struct{ *durable.CanceledError }
+
+func (e *canceledError) Error() string { return "canceled" }
+
+func (e *canceledError) Unwrap() error { return e.CanceledError }
+
+// workflowType names a workflow function or name as the engine does.
+func workflowType(wf any) string {
+	if s, ok := wf.(string); ok {
+		return s
+	}
+	if v := reflect.ValueOf(wf); v.Kind() == reflect.Func {
+		return funcName(v)
+	}
+	return fmt.Sprintf("%T", wf)
 }
 
 // verify replays every closed run of a workflow ID with the registered code.
@@ -324,8 +417,8 @@ func (e *Env) GetWorkflowResult(valuePtr any) error {
 }
 
 // GetWorkflowError returns the workflow's error: nil when it completed,
-// its failure, or ErrBlocked / ErrTestTimeout (wrapped) when it did not
-// complete.
+// its failure in a *WorkflowExecutionError (as Temporal's), or ErrBlocked
+// / ErrTestTimeout (wrapped) when it did not complete.
 func (e *Env) GetWorkflowError() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

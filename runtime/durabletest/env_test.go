@@ -268,10 +268,40 @@ func TestEnv(t *testing.T) {
 		require.Equal(t, "StartToClose", te.Kind)
 	})
 
-	t.Run("BlockedWorkflowFailsAtOnce", func(t *testing.T) {
+	t.Run("BlockedWorkflowTimesOutAfterTheDefaultRunTimeout", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		began := time.Now()
+
+		b.env.ExecuteWorkflow(WaitForeverWorkflow)
+
+		// As in Temporal's test environment: ten years of skipped time,
+		// then a timeout, wrapped as Temporal wraps a workflow's error.
+		require.True(t, b.env.IsWorkflowCompleted())
+		var te *durable.TimeoutError
+		require.ErrorAs(t, b.env.GetWorkflowError(), &te)
+		var we *durabletest.WorkflowExecutionError
+		require.ErrorAs(t, b.env.GetWorkflowError(), &we)
+		require.Equal(t, "WaitForeverWorkflow", we.WorkflowType)
+		require.Equal(t, durabletest.WorkflowRunTimeoutDefault, b.env.Now().Sub(b.start))
+		require.Less(t, time.Since(began), 5*time.Second)
+	})
+
+	t.Run("SetWorkflowRunTimeout", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.SetWorkflowRunTimeout(time.Hour)
+		b.env.ExecuteWorkflow(WaitForeverWorkflow)
+		var te *durable.TimeoutError
+		require.ErrorAs(t, b.env.GetWorkflowError(), &te)
+		require.Equal(t, time.Hour, b.env.Now().Sub(b.start))
+	})
+
+	t.Run("BlockedWithoutRunTimeoutFailsAtOnce", func(t *testing.T) {
 		t.Parallel()
 		rec := newRecorder(t)
 		env := durabletest.NewEnv(rec)
+		env.SetWorkflowRunTimeout(0)
 		began := time.Now()
 
 		env.ExecuteWorkflow(WaitForeverWorkflow)
@@ -281,6 +311,35 @@ func TestEnv(t *testing.T) {
 		require.Contains(t, rec.failures(), "blocked: every coroutine waits and no timer is due")
 		require.Less(t, time.Since(began), 5*time.Second)
 		require.Error(t, env.GetWorkflowResult(nil))
+	})
+
+	t.Run("FailureUnwrapsToTheRunsError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.RegisterDelayedCallback(b.env.CancelWorkflow, time.Minute)
+		b.env.ExecuteWorkflow(func(ctx context.Context) error {
+			_ = durable.Sleep(ctx, time.Hour)
+			return ctx.Err()
+		})
+		err := b.env.GetWorkflowError()
+		require.ErrorContains(t, err, "workflow execution error")
+		require.EqualError(t, errors.Unwrap(err), "canceled")
+		require.ErrorIs(t, err, context.Canceled)
+	})
+
+	t.Run("WorkerOptionsBackgroundActivityContext", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		type key struct{}
+		b.env.SetWorkerOptions(durabletest.WorkerOptions{BackgroundActivityContext: context.WithValue(context.Background(), key{}, "from the worker")})
+		b.env.OnActivity(Greet, durabletest.Anything, "Ada").Return(func(ctx context.Context, name string) (string, error) {
+			v, _ := ctx.Value(key{}).(string)
+			return v + " for " + name + " " + durable.GetActivityInfo(ctx).Activity, nil
+		})
+		b.env.ExecuteWorkflow(func(ctx context.Context) (string, error) { return durable.Call[string](ctx, Greet, "Ada") })
+		var got string
+		require.NoError(t, b.env.GetWorkflowResult(&got))
+		require.Equal(t, "from the worker for Ada Greet", got)
 	})
 
 	t.Run("TestTimeoutBoundsABusyWorkflow", func(t *testing.T) {

@@ -2,6 +2,7 @@ package durabletest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -146,18 +147,88 @@ func (e *Env) dispatch(d *activityDef, args []reflect.Value) []reflect.Value {
 	e.activeActs.Add(1)
 	defer e.activeActs.Add(-1)
 	ctx, _ := args[0].Interface().(context.Context)
+	info := durable.GetActivityInfo(ctx)
+	id := info.RunID + "/" + info.ActivityID
 	e.mu.Lock()
 	listener := e.listener
 	mocked := e.mocked[d.name]
+	background := e.background
+	e.running[id] = info
 	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.running, id)
+		e.mu.Unlock()
+	}()
+	if background != nil {
+		var stop func()
+		ctx, stop = withBackground(ctx, background)
+		defer stop()
+		args = append([]reflect.Value{reflect.ValueOf(&ctx).Elem()}, args[1:]...)
+	}
 	if listener != nil {
-		info := durable.GetActivityInfo(ctx)
 		listener(&info, ctx, Values(valuesOf(args[1:])))
 	}
 	if mocked {
 		return e.callMock(d, ctx, args)
 	}
 	return d.call(args)
+}
+
+// withBackground returns the attempt's context with bg's values behind its
+// own, cancelled when bg is (WorkerOptions.BackgroundActivityContext).
+func withBackground(ctx, bg context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(backgroundValues{Context: ctx, bg: bg})
+	stop := context.AfterFunc(bg, func() { cancel(context.Cause(bg)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// backgroundValues looks values up in the attempt's context, then in the
+// background context.
+type backgroundValues struct {
+	context.Context
+	bg context.Context
+}
+
+func (c backgroundValues) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.bg.Value(key)
+}
+
+// heartbeat passes heartbeat details the engine records for an attempt to
+// the heartbeat listener.
+func (e *Env) heartbeat(taskID string, details []byte) {
+	e.mu.Lock()
+	listener := e.heartbeats
+	info, ok := e.running[taskID]
+	e.mu.Unlock()
+	if listener == nil || !ok {
+		return
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(details, &elems); err != nil {
+		e.tb.Errorf("durabletest: heartbeat details of %s: %v", info.Activity, err)
+		return
+	}
+	vs := make(Values, len(elems))
+	for i, el := range elems {
+		vs[i] = encoded(el)
+	}
+	listener(&info, vs)
+}
+
+// SetOnActivityHeartbeatListener sets a function called with the details
+// each time the engine records an activity's heartbeat. The engine records
+// at most one heartbeat a second of test time, and the test clock stands
+// still while activities run; Temporal's throttling is of the same kind
+// (one heartbeat, then one per interval).
+func (e *Env) SetOnActivityHeartbeatListener(listener func(info *durable.ActivityInfo, details Values)) *Env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.heartbeats = listener
+	return e
 }
 
 // call calls the activity function with args (the context first).
@@ -283,8 +354,12 @@ func formatArgs(args []any) string {
 }
 
 // Values are an activity's arguments as SetOnActivityStartedListener sees
-// them.
+// them, or heartbeat details as SetOnActivityHeartbeatListener does
+// (Temporal's converter.EncodedValues): Get decodes them.
 type Values []any
+
+// encoded is a value as the journal holds it (JSON), decoded by Get.
+type encoded json.RawMessage
 
 // HasValues reports whether there are any.
 func (v Values) HasValues() bool { return len(v) > 0 }
@@ -299,15 +374,29 @@ func (v Values) Get(ptrs ...any) error {
 		if pv.Kind() != reflect.Pointer || pv.IsNil() {
 			return fmt.Errorf("durabletest: argument %d: want a non-nil pointer, got %T", i+1, p)
 		}
+		if raw, ok := v[i].(encoded); ok {
+			if err := json.Unmarshal(raw, p); err != nil {
+				return fmt.Errorf("durabletest: value %d: decode %s into %T: %w", i+1, raw, p, err)
+			}
+			continue
+		}
 		if v[i] == nil {
 			pv.Elem().SetZero()
 			continue
 		}
 		av := reflect.ValueOf(v[i])
-		if !av.Type().AssignableTo(pv.Elem().Type()) {
-			return fmt.Errorf("durabletest: value %d has type %s, not %s", i+1, av.Type(), pv.Elem().Type())
+		if av.Type().AssignableTo(pv.Elem().Type()) {
+			pv.Elem().Set(av)
+			continue
 		}
-		pv.Elem().Set(av)
+		// Another type of the same encoding, as Temporal's decoding allows.
+		raw, err := json.Marshal(v[i])
+		if err == nil {
+			err = json.Unmarshal(raw, p)
+		}
+		if err != nil {
+			return fmt.Errorf("durabletest: value %d has type %s, not %s: %w", i+1, av.Type(), pv.Elem().Type(), err)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
 	"github.com/durablego/toolkit/runtime/durable"
@@ -225,4 +226,48 @@ func TestOnActivity(t *testing.T) {
 		require.NoError(t, env.GetWorkflowError())
 		require.Equal(t, "Cy", name)
 	})
+
+	t.Run("RunTakesTestifyArguments", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewEnv(t)
+		var name string
+		env.OnActivity(Greet, mock.Anything, mock.Anything).
+			Run(func(args mock.Arguments) { name = args.String(1) }).
+			Return("hi", nil)
+		env.ExecuteWorkflow(GreetLater, "Di")
+		require.NoError(t, env.GetWorkflowError())
+		require.Equal(t, "Di", name)
+	})
+
+	t.Run("TrailingAnythingMatchesAMissingArgument", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewEnv(t)
+		// Temporal's mocks (testify) match OnActivity(a, mock.Anything) for
+		// an activity without parameters.
+		env.OnActivity(NoContext, mock.Anything).Return("mocked", nil).Once()
+		env.ExecuteWorkflow(func(ctx context.Context) (string, error) { return durable.Call[string](ctx, NoContext) })
+		var got string
+		require.NoError(t, env.GetWorkflowResult(&got))
+		require.Equal(t, "mocked", got)
+		env.AssertExpectations(t)
+	})
+
+	t.Run("StartedListenerDecodesArguments", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewEnv(t)
+		env.RegisterActivity(Greet)
+		var got []string
+		env.SetOnActivityStartedListener(func(info *durable.ActivityInfo, ctx context.Context, args durabletest.Values) {
+			var name string
+			require.NoError(t, args.Get(&name))
+			var anyName any
+			require.NoError(t, args.Get(&anyName))
+			got = append(got, info.Activity+"("+name+")", anyName.(string))
+		})
+		env.ExecuteWorkflow(GreetLater, "Ed")
+		require.NoError(t, env.GetWorkflowError())
+		require.Equal(t, []string{"Greet(Ed)", "Ed"}, got)
+	})
 }
+
+func NoContext() (string, error) { return "real", nil }

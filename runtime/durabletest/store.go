@@ -26,6 +26,9 @@ type clockStore struct {
 	mu   sync.Mutex
 	due  map[string]time.Time // task ID -> due time on the test clock
 	seed json.RawMessage      // heartbeat details for new activity tasks
+
+	// onHeartbeat is told of heartbeat details the engine records.
+	onHeartbeat func(taskID string, details []byte)
 }
 
 func newClockStore(st store.Store, clk *Clock) *clockStore {
@@ -134,7 +137,11 @@ func (s *clockStore) Commit(ctx context.Context, p *store.CommitParams) error {
 
 func (s *clockStore) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error {
 	if !p.Release {
-		return s.Store.UpdateTask(ctx, p)
+		err := s.Store.UpdateTask(ctx, p)
+		if err == nil && p.Details != nil && s.onHeartbeat != nil {
+			s.onHeartbeat(p.ID, p.Details)
+		}
+		return err
 	}
 	s.mu.Lock()
 	s.due[p.ID] = p.DueAt
