@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +60,8 @@ type Env struct {
 	aliases    map[string]string       // a function's own name -> its registered name
 	workflows  map[string]bool         // own names of registered workflow functions
 	mocked     map[string]bool         // activity names with OnActivity expectations
+	wfMocked   map[string]bool         // workflow names with OnWorkflow expectations
+	wfAliases  map[string]string       // a workflow function's own name -> its registered name
 	callbacks  []*delayedCallback
 	listener   func(info *durable.ActivityInfo, ctx context.Context, args Values)
 	heartbeats func(info *durable.ActivityInfo, details Values)
@@ -97,6 +101,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		aliases:    map[string]string{},
 		workflows:  map[string]bool{},
 		mocked:     map[string]bool{},
+		wfMocked:   map[string]bool{},
+		wfAliases:  map[string]string{},
 		startOpts:  durable.StartOptions{ID: WorkflowIDDefault},
 		running:    map[string]durable.ActivityInfo{},
 		runTimeout: WorkflowRunTimeoutDefault,
@@ -243,16 +249,11 @@ func (e *Env) SetWorkerOptions(o WorkerOptions) *Env {
 
 // RegisterWorkflow registers a workflow with the engine (child workflows,
 // continue-as-new targets; ExecuteWorkflow registers its own workflow if
-// needed).
+// needed), so that OnWorkflow can mock it. durable.WithName names it.
 func (e *Env) RegisterWorkflow(wf any, opts ...durable.RegisterOption) {
 	e.tb.Helper()
-	if err := catch(func() { e.eng.RegisterWorkflow(wf, opts...) }); err != nil {
+	if err := e.registerWorkflow(wf, opts); err != nil {
 		e.tb.Fatalf("durabletest: %v", err)
-	}
-	if v := reflect.ValueOf(wf); v.Kind() == reflect.Func {
-		e.mu.Lock()
-		e.workflows[funcName(v)] = true
-		e.mu.Unlock()
 	}
 }
 
@@ -448,9 +449,24 @@ func (e *Env) QueryWorkflow(name string, args ...any) (durable.Value, error) {
 }
 
 // QueryWorkflowByID asks the run of a workflow ID a query.
+// As with Temporal, a handler gets the zero value for the parameters the
+// query leaves out.
 func (e *Env) QueryWorkflowByID(workflowID, name string, args ...any) (durable.Value, error) {
-	return e.eng.Query(e.ctx, workflowID, name, args...)
+	v, err := e.eng.Query(e.ctx, workflowID, name, args...)
+	if err != nil {
+		// The engine wants every argument; pad with nulls (zero values).
+		if m := tooFewArgs.FindStringSubmatch(err.Error()); m != nil && m[1] == strconv.Itoa(len(args)) {
+			if want, _ := strconv.Atoi(m[2]); want > len(args) {
+				padded := append(append([]any(nil), args...), make([]any, want-len(args))...)
+				return e.eng.Query(e.ctx, workflowID, name, padded...)
+			}
+		}
+	}
+	return v, err
 }
+
+// tooFewArgs is how the engine says a handler got too few arguments.
+var tooFewArgs = regexp.MustCompile(`decode arguments of [^:]*: got (\d+) arguments, want (\d+)`)
 
 // CancelWorkflow asks the workflow under test to cancel: its context is
 // cancelled and the workflow decides what to do.

@@ -111,6 +111,7 @@ func equal(exp, act any) bool {
 // expectation is one OnActivity set-up.
 type expectation struct {
 	e      *Env
+	kind   string // "activity" or "workflow"
 	name   string
 	args   []any
 	at     string // file:line of OnActivity
@@ -145,7 +146,9 @@ func (m *mocker) add(x *expectation) {
 
 // called finds the expectation an invocation meets, records the call and
 // returns the expectation's return values (after its Run function).
-func (m *mocker) called(name string, args []any) ([]any, error) {
+// A nil wait waits on the test clock (an activity's mock); a workflow's
+// mock waits with durable.Sleep.
+func (m *mocker) called(kind, name string, args []any, wait func(time.Duration)) ([]any, error) {
 	m.mu.Lock()
 	var (
 		found     *expectation
@@ -154,7 +157,7 @@ func (m *mocker) called(name string, args []any) ([]any, error) {
 		why       string
 	)
 	for _, x := range m.exps {
-		if x.name != name {
+		if x.name != name || x.kind != kind {
 			continue
 		}
 		ok, reason := match(x.args, args)
@@ -176,13 +179,13 @@ func (m *mocker) called(name string, args []any) ([]any, error) {
 		m.mu.Unlock()
 		switch {
 		case exhausted != nil:
-			return nil, fmt.Errorf("unexpected call of activity %s: the mock set at %s expects %d call(s), this is call %d",
+			return nil, fmt.Errorf("unexpected call of "+kind+" %s: the mock set at %s expects %d call(s), this is call %d",
 				call, exhausted.at, exhausted.times, exhausted.calls+1)
 		case closest != nil:
-			return nil, fmt.Errorf("unexpected call of activity %s: no mock matches; closest is %s(%s) set at %s: %s",
+			return nil, fmt.Errorf("unexpected call of "+kind+" %s: no mock matches; closest is %s(%s) set at %s: %s",
 				call, name, formatArgs(closest.args), closest.at, why)
 		default:
-			return nil, fmt.Errorf("unexpected call of activity %s: no mock for it", call)
+			return nil, fmt.Errorf("unexpected call of "+kind+" %s: no mock for it", call)
 		}
 	}
 	found.calls++
@@ -190,17 +193,23 @@ func (m *mocker) called(name string, args []any) ([]any, error) {
 	x := *found
 	m.mu.Unlock()
 	if x.never {
-		return nil, fmt.Errorf("unexpected call of activity %s: the mock set at %s says Never", call, x.at)
+		return nil, fmt.Errorf("unexpected call of "+kind+" %s: the mock set at %s says Never", call, x.at)
 	}
 	if x.panic != nil {
 		panic(*x.panic)
 	}
-	x.wait()
+	if wait == nil {
+		x.wait()
+	} else if x.after != nil {
+		if d := x.after(); d > 0 {
+			wait(d)
+		}
+	}
 	if x.runFn != nil {
 		x.runFn(Arguments(args))
 	}
 	if !x.hasRet {
-		return nil, fmt.Errorf("the mock of activity %s set at %s has no Return", name, x.at)
+		return nil, fmt.Errorf("the mock of %s %s set at %s has no Return", kind, name, x.at)
 	}
 	return x.ret, nil
 }
@@ -323,7 +332,7 @@ func (e *Env) OnActivity(activity any, args ...any) *MockCall {
 	if _, file, line, ok := runtime.Caller(1); ok {
 		at = fmt.Sprintf("%s:%d", file[strings.LastIndexByte(file, '/')+1:], line)
 	}
-	x := &expectation{e: e, name: name, args: args, at: at}
+	x := &expectation{e: e, kind: "activity", name: name, args: args, at: at}
 	e.mu.Lock()
 	e.mocked[name] = true
 	e.mu.Unlock()

@@ -239,11 +239,12 @@ func (d *activityDef) call(args []reflect.Value) []reflect.Value {
 	return d.fn.Call(args[1:])
 }
 
-// fail returns the activity's results for a failure.
-func (d *activityDef) fail(err error) []reflect.Value {
-	out := make([]reflect.Value, d.typ.NumOut())
+// failResults returns the results of a function of type typ for a
+// failure.
+func failResults(typ reflect.Type, err error) []reflect.Value {
+	out := make([]reflect.Value, typ.NumOut())
 	for i := range out {
-		out[i] = reflect.Zero(d.typ.Out(i))
+		out[i] = reflect.Zero(typ.Out(i))
 	}
 	ev := reflect.New(errorType).Elem()
 	ev.Set(reflect.ValueOf(err))
@@ -273,47 +274,60 @@ func (e *Env) callMock(d *activityDef, ctx context.Context, args []reflect.Value
 		margs = append(margs, mockContext{ctx})
 	}
 	margs = append(margs, valuesOf(args[1:])...)
-	ret, err := e.mock.called(d.name, margs)
+	ret, err := e.mock.called("activity", d.name, margs, nil)
 	if err != nil {
-		return e.mockFailed(d, err.Error())
+		return e.mockFailed(d.typ, err.Error())
 	}
-	if len(ret) == 1 {
-		if fv := reflect.ValueOf(ret[0]); fv.Kind() == reflect.Func {
-			if fv.Type() != d.typ {
-				return e.mockFailed(d, fmt.Sprintf("mock of activity %s returns a function of type %s, want %s", d.name, fv.Type(), d.typ))
-			}
-			if d.hasCtx {
-				return fv.Call(args)
-			}
-			return fv.Call(args[1:])
+	out, msg := mockResults("activity", d.name, d.typ, ret, func(fv reflect.Value) []reflect.Value {
+		if d.hasCtx {
+			return fv.Call(args)
 		}
-	}
-	if len(ret) != d.typ.NumOut() {
-		return e.mockFailed(d, fmt.Sprintf("mock of activity %s has %d return values, want %d (%s) or a function of type %s",
-			d.name, len(ret), d.typ.NumOut(), outTypes(d.typ), d.typ))
-	}
-	out := make([]reflect.Value, len(ret))
-	for i, r := range ret {
-		t := d.typ.Out(i)
-		v := reflect.New(t).Elem()
-		if r != nil {
-			rv := reflect.ValueOf(r)
-			if !rv.Type().AssignableTo(t) {
-				return e.mockFailed(d, fmt.Sprintf("mock of activity %s: return value %d has type %T, want %s", d.name, i+1, r, t))
-			}
-			v.Set(rv)
-		} else if !nilable(t) {
-			return e.mockFailed(d, fmt.Sprintf("mock of activity %s: return value %d is nil, want %s", d.name, i+1, t))
-		}
-		out[i] = v
+		return fv.Call(args[1:])
+	})
+	if msg != "" {
+		return e.mockFailed(d.typ, msg)
 	}
 	return out
 }
 
+// mockResults turns a mock's Return values into the results of a function
+// of type typ: the values themselves, or what the one function returned
+// calls. It reports what is wrong instead when they do not fit.
+func mockResults(kind, name string, typ reflect.Type, ret []any, call func(fv reflect.Value) []reflect.Value) ([]reflect.Value, string) {
+	if len(ret) == 1 {
+		if fv := reflect.ValueOf(ret[0]); fv.Kind() == reflect.Func {
+			if fv.Type() != typ {
+				return nil, fmt.Sprintf("mock of %s %s returns a function of type %s, want %s", kind, name, fv.Type(), typ)
+			}
+			return call(fv), ""
+		}
+	}
+	if len(ret) != typ.NumOut() {
+		return nil, fmt.Sprintf("mock of %s %s has %d return values, want %d (%s) or a function of type %s",
+			kind, name, len(ret), typ.NumOut(), outTypes(typ), typ)
+	}
+	out := make([]reflect.Value, len(ret))
+	for i, r := range ret {
+		t := typ.Out(i)
+		v := reflect.New(t).Elem()
+		if r != nil {
+			rv := reflect.ValueOf(r)
+			if !rv.Type().AssignableTo(t) {
+				return nil, fmt.Sprintf("mock of %s %s: return value %d has type %T, want %s", kind, name, i+1, r, t)
+			}
+			v.Set(rv)
+		} else if !nilable(t) {
+			return nil, fmt.Sprintf("mock of %s %s: return value %d is nil, want %s", kind, name, i+1, t)
+		}
+		out[i] = v
+	}
+	return out, ""
+}
+
 // mockFailed fails the test and the invocation, which is not retried.
-func (e *Env) mockFailed(d *activityDef, msg string) []reflect.Value {
+func (e *Env) mockFailed(typ reflect.Type, msg string) []reflect.Value {
 	e.tb.Errorf("durabletest: %s", msg)
-	return d.fail(durable.NewNonRetryableApplicationError(msg, "DurabletestMockError", nil))
+	return failResults(typ, durable.NewNonRetryableApplicationError(msg, "DurabletestMockError", nil))
 }
 
 func nilable(t reflect.Type) bool {

@@ -140,3 +140,30 @@ func (e *Env) acceptedUpdates(workflowID, name string) (int, error) {
 	}
 	return n, nil
 }
+
+// As decodes an update's (or a query's) result into a value of type T, for
+// code written against Temporal's TestUpdateCallback, whose OnComplete gets
+// the handler's value itself: "v.(*Cart)" becomes "durabletest.As[*Cart](v)".
+// It panics when the value cannot be decoded into a T, as the type
+// assertion panics when the value is not a T.
+func As[T any](v durable.Value) T {
+	t, ok := AsOK[T](v)
+	if !ok {
+		var zero T
+		panic(fmt.Sprintf("durabletest.As: the value does not decode into %T", zero))
+	}
+	return t
+}
+
+// AsOK is As for "t, ok := v.(*Cart)": ok is false when there is no value
+// (the update failed) or it does not decode into a T.
+func AsOK[T any](v durable.Value) (T, bool) {
+	var t T
+	if v == nil {
+		return t, false
+	}
+	if err := v.Get(&t); err != nil {
+		return t, false
+	}
+	return t, true
+}

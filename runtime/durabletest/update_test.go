@@ -2,6 +2,7 @@ package durabletest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -67,4 +68,44 @@ func TestUpdateWorkflow(t *testing.T) {
 		"accepted at 2h0m0s",
 		"completed with 10 at 3h0m0s",
 	}, events)
+}
+
+func TestAs(t *testing.T) {
+	t.Parallel()
+	type cart struct{ Items map[string]int }
+	v := rawValue(`{"Items":{"apple":1}}`)
+	require.Equal(t, 1, durabletest.As[*cart](v).Items["apple"])
+	c, ok := durabletest.AsOK[cart](v)
+	require.True(t, ok)
+	require.Equal(t, 1, c.Items["apple"])
+	_, ok = durabletest.AsOK[int](v)
+	require.False(t, ok)
+	_, ok = durabletest.AsOK[*cart](nil)
+	require.False(t, ok)
+	require.Panics(t, func() { durabletest.As[string](v) })
+}
+
+type rawValue string
+
+func (r rawValue) Get(ptr any) error { return json.Unmarshal([]byte(r), ptr) }
+
+func TestDevServer(t *testing.T) {
+	t.Parallel()
+	server, err := durabletest.StartDevServer(context.Background(), durabletest.DevServerOptions{})
+	require.NoError(t, err)
+	defer func() { _ = server.Stop() }()
+	c := server.Client()
+	c.RegisterActivity(Greet)
+	c.RegisterWorkflow(GreetNow)
+	run, err := c.Start(context.Background(), durable.StartOptions{ID: "greet"}, GreetNow, "Fay")
+	require.NoError(t, err)
+	var got string
+	require.NoError(t, run.Get(context.Background(), &got))
+	require.Equal(t, "Hello, Fay!", got)
+	require.NoError(t, server.Stop())
+	require.NoError(t, server.Stop())
+}
+
+func GreetNow(ctx context.Context, name string) (string, error) {
+	return durable.Call[string](ctx, Greet, name)
 }
