@@ -23,6 +23,11 @@ type RunInfo struct {
 	CreatedAt                         time.Time
 	UpdatedAt                         time.Time
 	ParentRunID, PrevRunID, NextRunID string
+	// Unclaimed is set while the run is due but no worker has ever taken
+	// it, for longer than a poll interval: no running engine serves its
+	// Queue (see WithQueues and Engine.Serve), or none has the workflow
+	// registered.
+	Unclaimed bool
 }
 
 // Describe returns what the store knows of the newest run of a workflow ID.
@@ -38,6 +43,7 @@ func (e *Engine) Describe(ctx context.Context, id string) (*RunInfo, error) {
 		WorkflowID: r.WorkflowID, RunID: r.RunID, Workflow: r.Workflow, Queue: r.Queue, Status: string(r.Status),
 		JournalLen: r.JournalLen, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		ParentRunID: r.ParentRunID, PrevRunID: r.PrevRunID, NextRunID: r.NextRunID,
+		Unclaimed: unclaimed(r, e.cfg.clock.Now()) && e.cfg.clock.Now().Sub(r.WakeAt) > e.cfg.poll,
 	}
 	if len(r.Error) > 0 {
 		var f journal.Failure

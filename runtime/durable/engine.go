@@ -66,6 +66,12 @@ type Engine struct {
 	// workflow retry's backoff), by run ID: the alarm that loads them.
 	delayed map[string]func() bool
 	closed  bool
+
+	// queues are the queues this engine works (cfg.queues, plus Serve's).
+	queues atomic.Pointer[[]string]
+	// queueSeen are queues a run started here was seen worked on;
+	// queueWarned those reported unserved (see watchUnserved).
+	queueSeen, queueWarned map[string]bool
 }
 
 // Open opens the store named by dsn and returns an engine on it:
@@ -136,6 +142,8 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 		waiters:   map[string]chan struct{}{},
 		outcomes:  map[string]*store.Run{},
 	}
+	queues := slices.Clone(cfg.queues)
+	e.queues.Store(&queues)
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if ex, ok := st.(store.Exclusive); ok && ex.Exclusive() && !cfg.clientOnly {
 		// Only this process can have the store open: leases left by a
@@ -247,7 +255,40 @@ func (e *Engine) RegisterActivity(fnOrStructPtr any, opts ...RegisterOption) {
 
 // serves reports whether this engine works runs and activities of queue.
 func (e *Engine) serves(queue string) bool {
-	return !e.cfg.clientOnly && (e.cfg.allQueues || slices.Contains(e.cfg.queues, queue))
+	return !e.cfg.clientOnly && (e.cfg.allQueues || slices.Contains(*e.queues.Load(), queue))
+}
+
+// Serve makes the engine work the runs and activities of queues too, as
+// well as those of WithQueues (QueueDefault by default). It returns e, so
+// that a converted "w := worker.New(c, queue, ...)" reads
+// "w := c.Serve(queue)". A client-only engine serves no queue.
+func (e *Engine) Serve(queues ...string) *Engine {
+	e.mu.Lock()
+	cur := *e.queues.Load()
+	next := slices.Clone(cur)
+	for _, q := range queues {
+		if q == "" {
+			q = QueueDefault
+		}
+		if !slices.Contains(next, q) {
+			next = append(next, q)
+		}
+	}
+	e.queues.Store(&next)
+	e.mu.Unlock()
+	if len(next) != len(cur) {
+		e.pokePoller()
+	}
+	return e
+}
+
+// Queues returns the queues the engine works; nil when it works every
+// queue (WithAllQueues) or none (WithClientOnly).
+func (e *Engine) Queues() []string {
+	if e.cfg.allQueues || e.cfg.clientOnly {
+		return nil
+	}
+	return slices.Clone(*e.queues.Load())
 }
 
 // claimQueues is the queue filter of claims: nil (any) when the engine
@@ -256,7 +297,7 @@ func (e *Engine) claimQueues() []string {
 	if e.cfg.allQueues {
 		return nil
 	}
-	return e.cfg.queues
+	return *e.queues.Load()
 }
 
 // startWorking starts the background loops once.
@@ -457,6 +498,9 @@ func (e *Engine) forget(in *instance) {
 // shorter than the run's is read again).
 func (e *Engine) load(l *store.LoadedRun) {
 	r := l.Run
+	// A run whose start was delayed here starts now when it was claimed
+	// for its inbox (a signal ends StartDelay, as in Temporal).
+	e.takeDelayed(r.RunID)
 	if in := e.instance(r.RunID); in != nil {
 		if !in.post(msgInbox{items: l.Inbox}) {
 			// Unloading as we claimed it again: hand it back, so that it
@@ -664,6 +708,18 @@ type StartOptions struct {
 	// policy's backoff. Run.Get follows the attempts to the last one. A run
 	// that times out, is cancelled or terminated is not retried. nil: none.
 	RetryPolicy *RetryPolicy
+	// StartDelay delays the run's first step by this long: the run exists
+	// (Describe, Signal, Cancel see it) but its code starts, and its clock
+	// reads, start time + StartDelay. A signal delivered meanwhile starts
+	// it at once, as in Temporal; SignalWithStart ignores StartDelay.
+	// Zero: at once.
+	StartDelay time.Duration
+	// WorkflowIDReusePolicy says whether a workflow ID whose newest run
+	// has closed may start again. Zero: IDReuseAllowDuplicate.
+	WorkflowIDReusePolicy IDReusePolicy
+	// WorkflowIDConflictPolicy says what Start does when the workflow ID
+	// has an open run. Zero: IDConflictFail (ErrAlreadyStarted).
+	WorkflowIDConflictPolicy IDConflictPolicy
 }
 
 // Start starts a workflow and returns its run. workflow is a function or a
@@ -691,9 +747,20 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	id := opts.ID
 	if id == "" {
 		id = newID()
+	} else if opts.WorkflowIDReusePolicy != IDReuseAllowDuplicate || opts.WorkflowIDConflictPolicy != IDConflictFail {
+		if existing, err := e.applyIDPolicies(ctx, opts, name); existing != nil || err != nil {
+			return existing, err
+		}
 	}
 	runID := newID()
 	now := e.cfg.clock.Now()
+	delay := max(opts.StartDelay, 0)
+	if first != nil {
+		delay = 0 // SignalWithStart starts the run at once
+	}
+	if delay > 0 {
+		now = now.Add(delay)
+	}
 	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id, RunTimeout: max(opts.RunTimeout, 0)}
 	if opts.ExecutionTimeout > 0 {
 		started.Deadline = eventTime(now.Add(opts.ExecutionTimeout))
@@ -709,13 +776,16 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	// WakeAt is the Started event's time, which inMemoryWake keeps while
 	// the first activity runs.
 	runRec := &store.Run{RunID: runID, WorkflowID: id, Workflow: name, Queue: queue, Status: store.StatusRunning, Input: raw, WakeAt: startEv.At}
-	if !local || first != nil {
+	if !local || first != nil || delay > 0 {
 		p := &store.CreateRunParams{Run: runRec, Events: []store.Event{startEv}}
 		if local {
 			p.Owner, p.Lease = e.workerID, e.cfg.lease
 		}
 		if err := e.store.CreateRun(ctx, p); err != nil {
 			if errors.Is(err, store.ErrAlreadyExists) {
+				if first == nil && opts.WorkflowIDConflictPolicy == IDConflictUseExisting {
+					return e.existingRun(ctx, id)
+				}
 				return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
 			}
 			return nil, fmt.Errorf("durable: Start %s: %w", name, err)
@@ -726,10 +796,14 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 				return nil, fmt.Errorf("durable: SignalWithStart %s: %w", name, err)
 			}
 		}
-		if local {
+		switch {
+		case local && delay > 0 && first == nil:
+			e.startLater(runRec, def, []store.Event{startEv}, delay)
+		case local:
 			e.startInstance(runRec, def, []store.Event{startEv}, nil, nil)
-		} else {
+		default:
 			e.pokePoller()
+			e.watchUnserved(runID, queue)
 		}
 		return &runHandle{e: e, workflowID: id, runID: runID, started: true}, nil
 	}
@@ -754,6 +828,9 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	}
 	if in.createErr != nil {
 		e.forget(in)
+		if errors.Is(in.createErr, store.ErrAlreadyExists) && opts.WorkflowIDConflictPolicy == IDConflictUseExisting {
+			return e.existingRun(ctx, id)
+		}
 		if errors.Is(in.createErr, store.ErrAlreadyExists) {
 			return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
 		}

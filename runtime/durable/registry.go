@@ -41,7 +41,14 @@ type funcDef struct {
 	paramBase int          // index of the first non-context parameter
 	// resultOnly marks handlers that return a value and no error.
 	resultOnly bool
+	// origin identifies the registered function (or receiver and method),
+	// so that registering it again under the same name is no error: a
+	// converted program with several workers registers on one engine.
+	origin string
 }
+
+// sameOrigin reports whether d and o were registered from the same code.
+func (d *funcDef) sameOrigin(o *funcDef) bool { return d.origin != "" && d.origin == o.origin }
 
 func (d *funcDef) params() []reflect.Type {
 	ps := make([]reflect.Type, 0, d.typ.NumIn()-d.paramBase)
@@ -200,9 +207,13 @@ func (r *registry) registerWorkflow(fn any, opts []RegisterOption) error {
 	if err != nil {
 		return err
 	}
+	d.origin = fmt.Sprintf("func %#x", v.Pointer())
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.workflows[name]; ok {
+	if old, ok := r.workflows[name]; ok {
+		if old.sameOrigin(d) {
+			return nil
+		}
 		return fmt.Errorf("durable: RegisterWorkflow: workflow %q is already registered", name)
 	}
 	r.workflows[name] = d
@@ -231,6 +242,7 @@ func (r *registry) registerActivity(fnOrStruct any, opts []RegisterOption) error
 		if err != nil {
 			return err
 		}
+		d.origin = fmt.Sprintf("func %#x", v.Pointer())
 		defs = append(defs, d)
 	case v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct || v.Kind() == reflect.Struct:
 		t := v.Type()
@@ -243,6 +255,9 @@ func (r *registry) registerActivity(fnOrStruct any, opts []RegisterOption) error
 			if err != nil {
 				return fmt.Errorf("%w (method %s of %s)", err, m.Name, t)
 			}
+			if v.Kind() == reflect.Pointer {
+				d.origin = fmt.Sprintf("method %#x %s.%s", v.Pointer(), t, m.Name)
+			}
 			defs = append(defs, d)
 		}
 		if len(defs) == 0 {
@@ -253,12 +268,17 @@ func (r *registry) registerActivity(fnOrStruct any, opts []RegisterOption) error
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	fresh := defs[:0:0]
 	for _, d := range defs {
-		if _, ok := r.activities[d.name]; ok {
+		if old, ok := r.activities[d.name]; ok {
+			if old.sameOrigin(d) {
+				continue
+			}
 			return fmt.Errorf("durable: RegisterActivity: activity %q is already registered", d.name)
 		}
+		fresh = append(fresh, d)
 	}
-	for _, d := range defs {
+	for _, d := range fresh {
 		r.activities[d.name] = d
 		if v.Kind() == reflect.Func && cfg.name != "" {
 			r.activityAliases[funcName(v)] = d.name

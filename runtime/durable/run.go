@@ -132,7 +132,13 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 // Query asks the open (or closed) run of a workflow ID a question its
 // query handler answers from the run's current state. Nothing is journaled.
 func (e *Engine) Query(ctx context.Context, id, name string, args ...any) (Value, error) {
-	run, err := e.store.CurrentRun(ctx, id)
+	return e.queryRun(ctx, id, "", name, args)
+}
+
+// queryRun queries run runID of workflow ID id, or its newest run when
+// runID is "".
+func (e *Engine) queryRun(ctx context.Context, id, runID, name string, args []any) (Value, error) {
+	run, err := e.runOf(ctx, id, runID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("durable: Query %s %q: %w", id, name, ErrNotFound)
@@ -186,4 +192,20 @@ func (e *Engine) queryByReplay(ctx context.Context, run *store.Run, name string,
 		return nil, in.halt
 	}
 	return in.runQuery(name, args)
+}
+
+// runOf returns run runID of workflow ID id, or the newest run of id when
+// runID is "". A run of another workflow ID is store.ErrNotFound.
+func (e *Engine) runOf(ctx context.Context, id, runID string) (*store.Run, error) {
+	if runID == "" {
+		return e.store.CurrentRun(ctx, id)
+	}
+	r, err := e.store.GetRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	if id != "" && r.WorkflowID != id {
+		return nil, fmt.Errorf("run %s is a run of workflow ID %q: %w", runID, r.WorkflowID, store.ErrNotFound)
+	}
+	return r, nil
 }
