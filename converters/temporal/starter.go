@@ -2,25 +2,41 @@ package temporal
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/dave/dst"
 )
 
-// starterRule converts the client calls that start and talk to workflows:
-// ExecuteWorkflow is Engine.Start (client.StartWorkflowOptions becomes
-// durable.StartOptions), SignalWorkflow, QueryWorkflow, CancelWorkflow,
-// TerminateWorkflow and GetWorkflow drop their run ID (which must be "") and
-// become Signal, Query, Cancel, Terminate and Run. A WorkflowRun is a
-// durable.Run: GetID is ID, GetRunID is RunID, Get keeps its meaning.
+// starterRule converts the client calls that start and talk to workflows,
+// wherever the receiver has type client.Client (a variable, a field, a
+// global): ExecuteWorkflow is Engine.Start (client.StartWorkflowOptions
+// becomes durable.StartOptions); SignalWorkflow, QueryWorkflow,
+// CancelWorkflow, TerminateWorkflow and GetWorkflow with an empty run ID
+// become Signal, Query, Cancel, Terminate and Run. With a run ID, and for
+// SignalWithStartWorkflow, UpdateWorkflow, UpdateWithStartWorkflow and
+// NewWithStartWorkflowOperation, the engine's Temporal-shaped methods of
+// the same name are called (runtime/durable/client.go), and their option
+// types, stages and handles retarget. A WorkflowRun is a durable.Run: GetID
+// is ID, GetRunID is RunID, Get keeps its meaning.
 var starterRule = rule{
 	Name: "starter",
-	Doc:  "ExecuteWorkflow, SignalWorkflow and QueryWorkflow to engine calls",
+	Doc:  "ExecuteWorkflow, SignalWorkflow, QueryWorkflow, UpdateWorkflow and the other client calls to engine calls",
 	Run: func(p *pass) {
+		p.dropFields(pkgClient, "StartWorkflowOptions", "EnableEagerStart")
 		p.convertStruct(structMap{path: pkgClient, name: "StartWorkflowOptions", to: target{DurablePath, "StartOptions"}, anchor: "options-fields",
 			fields: map[string]string{
 				"ID": "ID", "TaskQueue": "Queue", "WorkflowExecutionTimeout": "ExecutionTimeout",
-				"WorkflowRunTimeout": "RunTimeout", "RetryPolicy": "RetryPolicy",
+				"WorkflowRunTimeout": "RunTimeout", "RetryPolicy": "RetryPolicy", "StartDelay": "StartDelay",
+				"WorkflowIDReusePolicy": "WorkflowIDReusePolicy", "WorkflowIDConflictPolicy": "WorkflowIDConflictPolicy",
 			}})
+		p.convertStruct(structMap{path: pkgClient, name: "UpdateWorkflowOptions", to: target{DurablePath, "UpdateWorkflowOptions"}, anchor: "options-fields",
+			fields: map[string]string{
+				"UpdateID": "UpdateID", "WorkflowID": "WorkflowID", "RunID": "RunID", "UpdateName": "UpdateName",
+				"Args": "Args", "WaitForStage": "WaitForStage", "FirstExecutionRunID": "FirstExecutionRunID",
+			}})
+		p.convertStruct(structMap{path: pkgClient, name: "UpdateWithStartWorkflowOptions", to: target{DurablePath, "UpdateWithStartWorkflowOptions"}, anchor: "options-fields",
+			fields: map[string]string{"StartWorkflowOperation": "StartWorkflowOperation", "UpdateOptions": "UpdateOptions"}})
 		// runIDAt is the index of the run ID argument each method drops.
 		methods := map[string]struct {
 			to      string
@@ -33,26 +49,33 @@ var starterRule = rule{
 			"TerminateWorkflow": {"Terminate", 2},
 			"GetWorkflow":       {"Run", 2},
 		}
+		// shaped are the methods the engine has in Temporal's shape.
+		shaped := map[string]bool{
+			"SignalWithStartWorkflow": true, "UpdateWorkflow": true, "UpdateWithStartWorkflow": true,
+			"NewWithStartWorkflowOperation": true,
+		}
 		dst.Inspect(p.file, func(n dst.Node) bool {
 			call, recv, m := methodCall(n)
-			if call == nil || p.marked(call) || p.containsMarked(call) {
-				return true
+			if call == nil || p.marked(call) || p.astOf(call) == nil {
+				return true // none, marked, or made by a rule (c.Serve)
 			}
 			switch {
 			case temporalType(p.typeOf(recv), "Client") != "":
 				spec, ok := methods[m]
 				switch {
-				case m == "Close":
+				case m == "Close" || shaped[m]:
 					return true
 				case !ok:
 					p.todo(call, "unrecognised", "client method %s has no automatic conversion", m)
 					return true
-				case spec.runIDAt >= 0 && (len(call.Args) <= spec.runIDAt || !isEmptyString(call.Args[spec.runIDAt])):
-					p.todo(call, "external-run-id", "%s with a run ID; durable addresses the current run of a workflow ID", m)
+				case spec.runIDAt >= 0 && len(call.Args) <= spec.runIDAt:
+					p.todo(call, "unrecognised", "%s in a form the converter does not rewrite", m)
+					return true
+				case spec.runIDAt >= 0 && !isEmptyString(call.Args[spec.runIDAt]):
+					// The engine's method of Temporal's shape takes the run ID.
 					return true
 				case m == "TerminateWorkflow" && len(call.Args) > 4:
-					p.todo(call, "unrecognised", "TerminateWorkflow details are not supported")
-					return true
+					return true // the shaped TerminateWorkflow takes the details
 				}
 				if spec.runIDAt >= 0 {
 					call.Args = append(call.Args[:spec.runIDAt], call.Args[spec.runIDAt+1:]...)
@@ -78,9 +101,31 @@ var starterRule = rule{
 			}
 			return true
 		})
-		p.renameIdents(pkgClient, map[string]target{"WorkflowRun": {DurablePath, "Run"}})
+		p.renameIdents(pkgClient, map[string]target{
+			"WorkflowRun":                    {DurablePath, "Run"},
+			"WorkflowUpdateHandle":           {DurablePath, "UpdateHandle"},
+			"WithStartWorkflowOperation":     {DurablePath, "WithStartWorkflowOperation"},
+			"WorkflowUpdateStageUnspecified": {DurablePath, "UpdateStageUnspecified"},
+			"WorkflowUpdateStageAdmitted":    {DurablePath, "UpdateStageAdmitted"},
+			"WorkflowUpdateStageAccepted":    {DurablePath, "UpdateStageAccepted"},
+			"WorkflowUpdateStageCompleted":   {DurablePath, "UpdateStageCompleted"},
+		})
+		p.renameIdents(pkgEnums, map[string]target{
+			"WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED":                 {DurablePath, "IDReuseAllowDuplicate"},
+			"WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE":             {DurablePath, "IDReuseAllowDuplicate"},
+			"WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY": {DurablePath, "IDReuseAllowDuplicateFailedOnly"},
+			"WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE":            {DurablePath, "IDReuseRejectDuplicate"},
+			"WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING":        {DurablePath, "IDReuseTerminateIfRunning"},
+			"WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED":              {DurablePath, "IDConflictFail"},
+			"WORKFLOW_ID_CONFLICT_POLICY_FAIL":                     {DurablePath, "IDConflictFail"},
+			"WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING":             {DurablePath, "IDConflictUseExisting"},
+			"WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING":       {DurablePath, "IDConflictTerminateExisting"},
+		})
 	},
 }
+
+// pkgEnums holds Temporal's API enums (workflow ID policies).
+const pkgEnums = "go.temporal.io/api/enums/v1"
 
 // containsMarked reports whether n holds a node a rule marked TODO.
 func (p *pass) containsMarked(n dst.Node) bool {
@@ -95,4 +140,31 @@ func (p *pass) containsMarked(n dst.Node) bool {
 		return !found
 	})
 	return found
+}
+
+// dropFields removes the given keys from the composite literals of a
+// Temporal struct: settings that mean nothing on durable (EnableEagerStart:
+// a worker engine runs a run's first step within Start already).
+func (p *pass) dropFields(path, name string, keys ...string) {
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		lit, ok := n.(*dst.CompositeLit)
+		if !ok || p.marked(lit) || temporalType(p.typeOf(lit), name) == "" {
+			return true
+		}
+		if t := p.typeOf(lit); t == nil || !strings.HasSuffix(t.String(), path+"."+name) && !strings.HasSuffix(t.String(), pkgInternal+"."+name) {
+			return true
+		}
+		kept := lit.Elts[:0]
+		for _, el := range lit.Elts {
+			if kv, ok := el.(*dst.KeyValueExpr); ok {
+				if id, ok := kv.Key.(*dst.Ident); ok && slices.Contains(keys, id.Name) {
+					p.changed()
+					continue
+				}
+			}
+			kept = append(kept, el)
+		}
+		lit.Elts = kept
+		return true
+	})
 }

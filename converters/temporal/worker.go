@@ -1,55 +1,69 @@
 package temporal
 
 import (
+	"go/ast"
 	"go/token"
+	"go/types"
+	"strings"
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/dstutil"
 )
 
-// StoreDSNDefault is the store a converted worker opens. Review it: use
-// "postgres://..." when several processes share the work.
+// StoreDSNDefault is the store a converted program opens when
+// $DURABLE_DSN is unset (durable.DSN). Use "postgres://..." when several
+// processes share the work.
 const StoreDSNDefault = "sqlite:durable.db"
 
-// workerRule converts worker programs: client.Dial is durable.Open, the
-// worker is the engine itself (worker.New(c, ...) is c), Register*WithOptions
-// take durable.WithName, and w.Run(worker.InterruptCh()) waits for an
-// interrupt while the engine runs the workflows.
+// workerRule converts worker programs: client.Dial is
+// durable.Open(ctx, durable.DSN()), the worker is the engine itself, which
+// serves the worker's queue (worker.New(c, queue, ...) is c.Serve(queue)),
+// Register*WithOptions take durable.WithName, w.Start() goes (the engine
+// works already) and w.Run(stop) waits for stop (an interrupt for
+// worker.InterruptCh()) while the engine runs the workflows.
 var workerRule = rule{
 	Name: "worker",
 	Doc:  "client.Dial, worker.New, Register* and Run to durable.Open and Register*",
 	Run: func(p *pass) {
+		var keeps []keepUse
 		dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
 			n := c.Node()
-			if p.marked(n) || p.containsMarked(n) {
+			if p.marked(n) {
 				return true
 			}
-			if call, name := callOf(n, pkgClient); call != nil {
+			if call, name := callOf(n, pkgClient); call != nil && !p.marked(call) {
 				switch name {
 				case "Dial", "NewLazyClient", "NewClient", "DialContext":
 					ctxArg := dst.Expr(&dst.CallExpr{Fun: &dst.Ident{Path: "context", Name: "Background"}})
+					dropped := call.Args
 					if name == "DialContext" && len(call.Args) == 2 {
-						ctxArg = call.Args[0]
+						ctxArg, dropped = call.Args[0], call.Args[1:]
 					}
+					keeps = p.keepUsed(keeps, call, dropped)
 					call.Fun = durableIdent("Open")
-					call.Args = []dst.Expr{ctxArg, &dst.BasicLit{Kind: token.STRING, Value: `"` + StoreDSNDefault + `"`}}
+					call.Args = []dst.Expr{ctxArg, &dst.CallExpr{Fun: durableIdent("DSN")}}
 					p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote,
-						"client."+name+" became durable.Open(ctx, \""+StoreDSNDefault+"\"); the Temporal connection options were dropped: choose the store DSN", ""))
+						"client."+name+" became durable.Open(ctx, durable.DSN()): the store comes from $DURABLE_DSN (default "+StoreDSNDefault+"); the Temporal connection options were dropped", ""))
 					p.changed()
 				}
 				return true
 			}
 			if call, name := callOf(n, pkgWorker); call != nil && name == "New" && len(call.Args) >= 1 {
 				if len(call.Args) >= 2 {
-					p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote,
-						"worker.New became the engine itself; it serves every queue unless durable.Open gets durable.WithQueues(...)", ""))
+					// The worker is the engine, which also serves the
+					// worker's queue from now on.
+					keeps = p.keepUsed(keeps, call, call.Args[2:])
+					serve := &dst.CallExpr{Fun: &dst.SelectorExpr{X: call.Args[0], Sel: &dst.Ident{Name: "Serve"}}, Args: []dst.Expr{call.Args[1]}}
+					serve.Decs = call.Decs
+					c.Replace(serve)
+				} else {
+					c.Replace(call.Args[0])
 				}
-				c.Replace(call.Args[0])
 				p.changed()
 				return true
 			}
 			call, recv, m := methodCall(n)
-			if call == nil || temporalType(p.typeOf(recv), "Worker", "AggregatedWorker") == "" {
+			if call == nil || p.containsMarked(call) || temporalType(p.typeOf(recv), "Worker", "AggregatedWorker") == "" {
 				return true
 			}
 			switch m {
@@ -65,6 +79,9 @@ var workerRule = rule{
 			case "Stop":
 				call.Fun.(*dst.SelectorExpr).Sel.Name = "Close"
 				p.changed()
+			case "Start":
+				// The engine works from durable.Open and Register on.
+				p.pendingRuns = append(p.pendingRuns, call)
 			case "Run":
 				p.convertRun(c, call)
 			default:
@@ -73,6 +90,7 @@ var workerRule = rule{
 			return true
 		})
 		p.replaceRuns()
+		p.insertKeeps(keeps)
 		p.pointerTypes(pkgClient, map[string]string{"Client": "Engine"})
 		p.pointerTypes(pkgWorker, map[string]string{"Worker": "Engine"})
 	},
@@ -98,12 +116,12 @@ func registerName(call *dst.CallExpr) dst.Expr {
 	return nil
 }
 
-// convertRun replaces "w.Run(worker.InterruptCh())" (a statement, or the
-// right-hand side of "err = " or "err := ") with a block that waits for an
-// interrupt: the engine runs workflows from Open on.
+// convertRun records "w.Run(stop)" for its statement rewrite: the engine
+// runs workflows from Open on, so Run becomes a wait for the stop channel
+// (for worker.InterruptCh(), for an interrupt or SIGTERM).
 func (p *pass) convertRun(c *dstutil.Cursor, call *dst.CallExpr) {
-	if len(call.Args) != 1 || !isCallTo(call.Args[0], pkgWorker, "InterruptCh") {
-		p.todo(call, "worker-run", "worker Run with a custom stop channel; wait on it instead, the engine runs from durable.Open on")
+	if len(call.Args) != 1 {
+		p.todo(call, "worker-run", "worker Run without one stop channel argument")
 		return
 	}
 	p.pendingRuns = append(p.pendingRuns, call)
@@ -128,7 +146,23 @@ func waitInterrupt() *dst.BlockStmt {
 	}}
 }
 
-// replaceRuns swaps the statements holding the recorded Run calls.
+// runReplacement is what replaces a worker's Run or Start call: a wait on
+// its stop channel, or nothing (Start: the engine works already).
+func runReplacement(call *dst.CallExpr) []dst.Stmt {
+	sel := call.Fun.(*dst.SelectorExpr)
+	if sel.Sel.Name == "Start" {
+		return nil
+	}
+	if isCallTo(call.Args[0], pkgWorker, "InterruptCh") {
+		return []dst.Stmt{waitInterrupt()}
+	}
+	// Wait for the stop channel to deliver or close, as Run does.
+	return []dst.Stmt{&dst.ExprStmt{X: &dst.UnaryExpr{Op: token.ARROW, X: call.Args[0]}}}
+}
+
+// replaceRuns swaps the statements holding the recorded Run and Start
+// calls: "w.Run(ch)", "err = w.Run(ch)", "err := w.Run(ch)",
+// "if err := w.Run(ch); err != nil {...}" and "return w.Run(ch)".
 func (p *pass) replaceRuns() {
 	if len(p.pendingRuns) == 0 {
 		return
@@ -142,30 +176,210 @@ func (p *pass) replaceRuns() {
 		if !ok || c.Index() < 0 {
 			return true
 		}
-		call := getSite(stmt, func(call *dst.CallExpr) bool { return want[call] })
+		call := runSite(stmt, want)
 		if call == nil {
 			return true
 		}
 		delete(want, call)
-		block := waitInterrupt()
-		block.Decs.NodeDecs = *stmt.Decorations()
+		repl := runReplacement(call)
+		decorate := func(s dst.Stmt) dst.Stmt {
+			s.Decorations().Before = stmt.Decorations().Before
+			s.Decorations().Start = stmt.Decorations().Start
+			return s
+		}
 		switch s := stmt.(type) {
-		case *dst.ExprStmt:
-			c.Replace(block)
+		case *dst.ExprStmt, *dst.IfStmt:
+			// The if's condition tests Run's error, which is nil now.
 		case *dst.AssignStmt:
-			c.Replace(block)
 			if id, ok := s.Lhs[0].(*dst.Ident); ok && s.Tok == token.DEFINE && id.Name != "_" {
-				c.InsertBefore(varDecl(id.Name, "error"))
+				repl = append([]dst.Stmt{varDecl(id.Name, "error")}, repl...)
 			}
-		default:
-			p.todo(stmt, "worker-run", "worker Run in a form the converter does not rewrite")
+		case *dst.ReturnStmt:
+			repl = append(repl, &dst.ReturnStmt{Results: []dst.Expr{&dst.Ident{Name: "nil"}}})
+		}
+		if len(repl) == 0 {
+			if len(stmt.Decorations().Start) > 0 {
+				repl = []dst.Stmt{&dst.EmptyStmt{Implicit: true}}
+				repl[0].Decorations().Start = stmt.Decorations().Start
+			}
+			c.Delete()
+			p.changed()
 			return true
 		}
+		decorate(repl[0])
+		for i := len(repl) - 1; i > 0; i-- {
+			c.InsertAfter(repl[i])
+		}
+		c.Replace(repl[0])
 		p.changed()
 		return true
 	})
+	if len(want) > 0 {
+		// Start elsewhere (an argument): its error is nil now.
+		dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
+			if call, ok := c.Node().(*dst.CallExpr); ok && want[call] && call.Fun.(*dst.SelectorExpr).Sel.Name == "Start" {
+				delete(want, call)
+				c.Replace(&dst.CallExpr{Fun: &dst.Ident{Name: "error"}, Args: []dst.Expr{&dst.Ident{Name: "nil"}}})
+				p.changed()
+			}
+			return true
+		})
+	}
 	for r := range want {
 		p.todo(r, "worker-run", "worker Run in a form the converter does not rewrite")
 	}
 	p.pendingRuns = nil
+}
+
+// runSite returns the recorded call stmt consists of, in one of the forms
+// replaceRuns rewrites.
+func runSite(stmt dst.Stmt, want map[*dst.CallExpr]bool) *dst.CallExpr {
+	is := func(e dst.Expr) *dst.CallExpr {
+		if call, ok := e.(*dst.CallExpr); ok && want[call] {
+			return call
+		}
+		return nil
+	}
+	switch s := stmt.(type) {
+	case *dst.ExprStmt:
+		return is(s.X)
+	case *dst.AssignStmt:
+		if len(s.Lhs) == 1 && len(s.Rhs) == 1 {
+			return is(s.Rhs[0])
+		}
+	case *dst.ReturnStmt:
+		if len(s.Results) == 1 {
+			return is(s.Results[0])
+		}
+	case *dst.IfStmt:
+		a, ok := s.Init.(*dst.AssignStmt)
+		if !ok || s.Else != nil || len(a.Lhs) != 1 || len(a.Rhs) != 1 || a.Tok != token.DEFINE {
+			return nil
+		}
+		return is(a.Rhs[0])
+	}
+	return nil
+}
+
+// keepUsed keeps the local variables that only the dropped arguments of
+// call used from becoming unused: "_ = v" goes before call's statement.
+// TODO comments that rules attached inside the dropped arguments move to
+// that statement too.
+func (p *pass) keepUsed(keeps []keepUse, call *dst.CallExpr, dropped []dst.Expr) []keepUse {
+	if len(dropped) == 0 {
+		return keeps
+	}
+	var ranges [][2]token.Pos
+	for _, d := range dropped {
+		if a := p.astOf(d); a != nil {
+			ranges = append(ranges, [2]token.Pos{a.Pos(), a.End()})
+		}
+	}
+	inDropped := func(pos token.Pos) bool {
+		for _, r := range ranges {
+			if pos >= r[0] && pos < r[1] {
+				return true
+			}
+		}
+		return false
+	}
+	var vars []*types.Var
+	seen := map[*types.Var]bool{}
+	var todos []string
+	for _, d := range dropped {
+		dst.Inspect(d, func(n dst.Node) bool {
+			if p.todos[n] {
+				for _, c := range n.Decorations().Start {
+					if strings.HasPrefix(c, "// TODO(migrate)") {
+						todos = append(todos, c)
+					}
+				}
+			}
+			id, ok := n.(*dst.Ident)
+			if !ok {
+				return true
+			}
+			v, ok := p.objOf(id).(*types.Var)
+			if !ok || v.IsField() || v.Pkg() == nil || v.Parent() == v.Pkg().Scope() || seen[v] {
+				return true
+			}
+			seen[v] = true
+			vars = append(vars, v)
+			return true
+		})
+	}
+	file, _ := p.astOf(p.file).(*ast.File)
+	if file == nil {
+		return keeps
+	}
+	var keep []string
+	for _, v := range vars {
+		used := false
+		ast.Inspect(file, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && !used && p.pkg.TypesInfo.Uses[id] == v && !inDropped(id.Pos()) {
+				used = true
+			}
+			return !used
+		})
+		if !used {
+			keep = append(keep, v.Name())
+		}
+	}
+	if len(keep) == 0 && len(todos) == 0 {
+		return keeps
+	}
+	return append(keeps, keepUse{call: call, names: keep, todos: todos})
+}
+
+// keepUse is a pending insertion of keepUsed.
+type keepUse struct {
+	call  *dst.CallExpr
+	names []string
+	todos []string
+}
+
+// insertKeeps inserts the statements keepUsed planned.
+func (p *pass) insertKeeps(keeps []keepUse) {
+	if len(keeps) == 0 {
+		return
+	}
+	byCall := map[*dst.CallExpr]keepUse{}
+	for _, k := range keeps {
+		byCall[k.call] = k
+	}
+	dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
+		stmt, ok := c.Node().(dst.Stmt)
+		if !ok || c.Index() < 0 {
+			return true
+		}
+		if _, ok := stmt.(*dst.BlockStmt); ok {
+			return true
+		}
+		var found []keepUse
+		dst.Inspect(stmt, func(n dst.Node) bool {
+			if call, ok := n.(*dst.CallExpr); ok {
+				if k, ok := byCall[call]; ok {
+					found = append(found, k)
+					delete(byCall, call)
+				}
+			}
+			_, isFunc := n.(*dst.FuncLit)
+			return !isFunc
+		})
+		for _, k := range found {
+			for _, t := range k.todos {
+				stmt.Decorations().Start.Append(t)
+				if stmt.Decorations().Before == dst.None {
+					stmt.Decorations().Before = dst.NewLine
+				}
+			}
+			for _, name := range k.names {
+				keep := &dst.AssignStmt{Lhs: []dst.Expr{&dst.Ident{Name: "_"}}, Tok: token.ASSIGN, Rhs: []dst.Expr{&dst.Ident{Name: name}}}
+				keep.Decs.End.Append("// a Temporal setting durable does not use")
+				c.InsertBefore(keep)
+			}
+			p.changed()
+		}
+		return true
+	})
 }
