@@ -52,8 +52,8 @@ var workerRule = rule{
 				if len(call.Args) >= 2 {
 					// The worker is the engine, which also serves the
 					// worker's queue from now on.
-					keeps = p.keepUsed(keeps, call, call.Args[2:])
 					serve := &dst.CallExpr{Fun: &dst.SelectorExpr{X: call.Args[0], Sel: &dst.Ident{Name: "Serve"}}, Args: []dst.Expr{call.Args[1]}}
+					keeps = p.keepUsed(keeps, serve, call.Args[2:])
 					serve.Decs = call.Decs
 					c.Replace(serve)
 				} else {
