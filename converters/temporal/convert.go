@@ -391,6 +391,7 @@ func convertFile(u unit, suite []rule, uses map[string]int) (f *File, findings [
 		return nil, nil, fmt.Errorf("decorate: %w", err)
 	}
 	p := newPass(u, dec, df)
+	p.shaped = isShaped(suite)
 	p.countUses(uses)
 	for _, r := range suite {
 		p.rule = r.Name

@@ -127,6 +127,9 @@ func (p *pass) convertFutures(path string, prods map[string]producer) {
 		return true
 	})
 	p.parents = nil
+	if p.shaped {
+		return // stored futures and channels become package shaped's
+	}
 	p.convertStored(prodOf)
 }
 

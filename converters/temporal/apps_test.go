@@ -1,0 +1,77 @@
+package temporal
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestApps converts each realistic multi-package Temporal app under the
+// repository's testdata/apps (workflows, activities, worker and starter
+// mains, an HTTP API, testify suites) as a user would: the original must
+// vet and pass its tests under Temporal's testsuite, and after
+// Convert + Write the converted app must vet and pass its converted tests.
+func TestApps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests whole apps before and after conversion")
+	}
+	apps, err := filepath.Glob("../../testdata/apps/*")
+	require.NoError(t, err)
+	require.NotEmpty(t, apps)
+	for _, app := range apps {
+		t.Run(filepath.Base(app), func(t *testing.T) {
+			dir := appModule(t, app)
+			goCmd(t, dir, "vet", "./...")
+			goCmd(t, dir, "test", "-count=1", "./...")
+
+			res, err := Convert(context.Background(), Options{Dir: dir, Patterns: []string{"./..."}, Env: testEnv()})
+			require.NoError(t, err)
+			require.Empty(t, res.Errors)
+			require.NotEmpty(t, res.Files)
+			require.NoError(t, res.Write())
+			for _, f := range res.Findings {
+				t.Log(f.String())
+			}
+			goCmd(t, dir, "vet", "./...")
+			goCmd(t, dir, "test", "-count=1", "./...")
+			require.Zero(t, res.FollowUps(), "every construct of the app has a durable counterpart")
+		})
+	}
+}
+
+// appModule copies an app into a module named example.com/apps/NAME that
+// requires the Temporal SDK and this checkout of the toolkit.
+func appModule(t *testing.T, app string) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(app)))
+	repo, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	gomod, err := os.ReadFile("testdata/mod/go.mod")
+	require.NoError(t, err)
+	gomod = regexp.MustCompile(`(?m)^module .*$`).ReplaceAll(gomod, []byte("module example.com/apps/"+filepath.Base(app)))
+	gomod = append(gomod, []byte("\nrequire "+ToolkitModule+" v0.0.0\n\nreplace "+ToolkitModule+" => "+repo+"\n")...)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), gomod, 0o644))
+	var sum []byte
+	for _, p := range []string{"testdata/mod/go.sum", filepath.Join(repo, "go.sum")} {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		sum = append(sum, b...)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	return dir
+}
+
+// goCmd runs the go command in dir and fails the test with its output.
+func goCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir, cmd.Env = dir, testEnv()
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go %v:\n%s", args, out)
+}
