@@ -44,6 +44,10 @@ var testsuiteRule = rule{
 			return true
 		})
 		p.dropSuiteValues(converted)
+		p.envMethods()
+		p.encodedValues()
+		p.devServer()
+		p.replayers()
 		p.updateCallbacks()
 		p.renameIdents(pkgTestsuite, map[string]target{
 			"TestWorkflowEnvironment": {DurableTestPath, "Env"},
@@ -157,7 +161,8 @@ func (p *pass) updateCallbacks() {
 			if len(first.Names) > 1 {
 				continue
 			}
-			if len(first.Names) == 1 && first.Names[0].Name != "_" && usesName(fn.Body, first.Names[0].Name) {
+			if len(first.Names) == 1 && first.Names[0].Name != "_" && usesName(fn.Body, first.Names[0].Name) &&
+				!decodeAssertions(fn.Body, first.Names[0].Name) {
 				p.todo(kv, "testsuite", "OnComplete receives a durable.Value: decode the update's result with %s.Get(&v)", first.Names[0].Name)
 			}
 			first.Type = durableIdent("Value")
@@ -165,6 +170,57 @@ func (p *pass) updateCallbacks() {
 		}
 		return true
 	})
+}
+
+// decodeAssertions rewrites the type assertions on name in body, when they
+// are its only uses, to decoding: "name.(T)" becomes durabletest.As[T](name)
+// and "v, ok := name.(T)" durabletest.AsOK[T](name). It reports whether it
+// did.
+func decodeAssertions(body *dst.BlockStmt, name string) bool {
+	isName := func(e dst.Expr) bool { id, ok := e.(*dst.Ident); return ok && id.Path == "" && id.Name == name }
+	asserts, uses := 0, 0
+	dst.Inspect(body, func(n dst.Node) bool {
+		switch n := n.(type) {
+		case *dst.TypeAssertExpr:
+			if isName(n.X) && n.Type != nil {
+				asserts++
+				return false
+			}
+		case *dst.Ident:
+			if isName(n) {
+				uses++
+			}
+		}
+		return true
+	})
+	if asserts == 0 || uses > 0 {
+		return false
+	}
+	call := func(fn string, ta *dst.TypeAssertExpr) *dst.CallExpr {
+		return &dst.CallExpr{Fun: &dst.IndexExpr{X: &dst.Ident{Path: DurableTestPath, Name: fn}, Index: ta.Type}, Args: []dst.Expr{ta.X}}
+	}
+	dstutil.Apply(body, func(c *dstutil.Cursor) bool {
+		switch n := c.Node().(type) {
+		case *dst.AssignStmt:
+			if len(n.Lhs) == 2 && len(n.Rhs) == 1 {
+				if ta, ok := n.Rhs[0].(*dst.TypeAssertExpr); ok && isName(ta.X) {
+					n.Rhs[0] = call("AsOK", ta)
+				}
+			}
+		case *dst.ValueSpec:
+			if len(n.Names) == 2 && len(n.Values) == 1 {
+				if ta, ok := n.Values[0].(*dst.TypeAssertExpr); ok && isName(ta.X) {
+					n.Values[0] = call("AsOK", ta)
+				}
+			}
+		case *dst.TypeAssertExpr:
+			if isName(n.X) && n.Type != nil {
+				c.Replace(call("As", n))
+			}
+		}
+		return true
+	}, nil)
+	return true
 }
 
 // usesName reports whether an unqualified identifier called name occurs in n.

@@ -11,6 +11,10 @@ import (
 // server's host and port, its CLI, client options) have no counterpart: the
 // engine runs in the test's process.
 type DevServerOptions struct {
+	// ClientOptions is accepted and ignored (Temporal's client.Options:
+	// the server's address and the client's settings).
+	ClientOptions any
+
 	// EngineOptions are passed to durable.Open.
 	EngineOptions []durable.Option
 }

@@ -326,6 +326,11 @@ func (e *Env) OnActivity(activity any, args ...any) *MockCall {
 				e.tb.Fatalf("durabletest: OnActivity: %v", err)
 				return nil
 			}
+			if d := e.activity(name); d != nil {
+				e.mu.Lock()
+				d.auto = true
+				e.mu.Unlock()
+			}
 		}
 	}
 	at := "?"

@@ -25,6 +25,7 @@ type activityDef struct {
 	fn     reflect.Value
 	typ    reflect.Type
 	hasCtx bool
+	auto   bool // registered by OnActivity, not by RegisterActivity
 }
 
 // RegisterActivity registers an activity function, or every exported method
@@ -69,7 +70,8 @@ func (e *Env) registerActivity(a any, opts []durable.RegisterOption) error {
 			}
 		}
 		return nil
-	case v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct || v.Kind() == reflect.Struct:
+	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct || v.Kind() == reflect.Struct:
+		// A nil struct pointer registers its methods too, as in Temporal.
 		t := v.Type()
 		n := 0
 		for i := range t.NumMethod() {
@@ -111,8 +113,17 @@ func (e *Env) addActivity(name string, fn reflect.Value, opts []durable.Register
 		return fmt.Errorf("RegisterActivity %s: must return error or (R, error), got %s", name, t)
 	}
 	e.mu.Lock()
-	if _, ok := e.activities[name]; ok {
+	if old, ok := e.activities[name]; ok {
 		e.mu.Unlock()
+		if old.typ == t && (old.auto || old.fn.Pointer() == fn.Pointer()) {
+			// Registered already, by OnActivity say: Temporal lets a test
+			// register an activity after mocking it. The registered
+			// function is the one that runs unmocked.
+			e.mu.Lock()
+			old.fn, old.auto = fn, false
+			e.mu.Unlock()
+			return nil
+		}
 		return fmt.Errorf("RegisterActivity: activity %q is already registered", name)
 	}
 	e.activities[name] = d

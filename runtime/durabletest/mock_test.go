@@ -268,6 +268,19 @@ func TestOnActivity(t *testing.T) {
 		require.NoError(t, env.GetWorkflowError())
 		require.Equal(t, []string{"Greet(Ed)", "Ed"}, got)
 	})
+
+	t.Run("RegisterAfterOnActivityAndNilStructPointer", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewEnv(t)
+		env.OnActivity(Greet, mock.Anything, "Gus").Return("mocked", nil)
+		env.RegisterActivity(Greet) // as Temporal allows
+		var o *Orders
+		env.RegisterActivity(o) // methods of a nil pointer, as Temporal allows
+		env.ExecuteWorkflow(GreetLater, "Gus")
+		var got string
+		require.NoError(t, env.GetWorkflowResult(&got))
+		require.Equal(t, "mocked (a day later)", got)
+	})
 }
 
 func NoContext() (string, error) { return "real", nil }

@@ -1,6 +1,7 @@
 package durabletest
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -110,6 +111,10 @@ func (e *Env) UpdateWorkflowByID(workflowID, name, updateID string, uc UpdateCal
 		return err
 	}
 	if !accepted() {
+		if errors.Is(updErr, durable.ErrUpdateRejected) && errors.Unwrap(updErr) != nil {
+			// The validator's error itself, as Temporal passes it.
+			updErr = errors.Unwrap(updErr)
+		}
 		uc.Reject(updErr)
 		return nil
 	}
