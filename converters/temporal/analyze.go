@@ -147,7 +147,7 @@ func inventoryFile(u unit, add func(kind, name string)) {
 		case *ast.FuncDecl:
 			if obj, ok := info.Defs[n.Name].(*types.Func); ok {
 				sig := obj.Type().(*types.Signature)
-				if sig.Params().Len() > 0 && temporalType(sig.Params().At(0).Type(), "Context") != "" {
+				if isWorkflowSignature(sig) {
 					add("workflow", n.Name.Name)
 				}
 			}
@@ -156,7 +156,9 @@ func inventoryFile(u unit, add func(kind, name string)) {
 			if path == pkgWorkflow && len(n.Args) >= 2 {
 				switch name {
 				case "ExecuteActivity", "ExecuteLocalActivity":
-					add("activity", str(n.Args[1]))
+					for _, a := range activityNames(info, n.Args[1], str) {
+						add("activity", a)
+					}
 				case "ExecuteChildWorkflow":
 					add("child", str(n.Args[1]))
 				case "GetSignalChannel":
@@ -171,10 +173,60 @@ func inventoryFile(u unit, add func(kind, name string)) {
 			}
 			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && len(n.Args) >= 1 && strings.HasPrefix(sel.Sel.Name, "RegisterActivity") {
 				if t := info.TypeOf(sel.X); t != nil && strings.Contains(t.String(), temporalPrefix) {
-					add("activity", str(n.Args[0]))
+					for _, a := range activityNames(info, n.Args[0], str) {
+						add("activity", a)
+					}
 				}
 			}
 		}
 		return true
 	})
+}
+
+// isWorkflowSignature reports whether sig has a workflow's shape: a
+// workflow.Context first and an error last (helpers that take the context
+// but return something else are not counted).
+func isWorkflowSignature(sig *types.Signature) bool {
+	if sig.Params().Len() == 0 || temporalType(sig.Params().At(0).Type(), "Context") == "" {
+		return false
+	}
+	res := sig.Results()
+	return res.Len() >= 1 && res.Len() <= 2 && types.Identical(res.At(res.Len()-1).Type(), types.Universe.Lookup("error").Type())
+}
+
+// activityNames returns the names Temporal registers or calls an activity
+// by: a function's name, a method value's method name, every exported
+// method of a registered struct, or a string's value.
+func activityNames(info *types.Info, e ast.Expr, str func(ast.Expr) string) []string {
+	if tv, ok := info.Types[e]; ok && tv.Value != nil {
+		return []string{str(e)}
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		if fn, ok := info.Uses[x].(*types.Func); ok {
+			return []string{fn.Name()}
+		}
+	case *ast.SelectorExpr:
+		if fn, ok := info.Uses[x.Sel].(*types.Func); ok {
+			return []string{fn.Name()}
+		}
+	}
+	t := info.TypeOf(e)
+	if t == nil {
+		return []string{str(e)}
+	}
+	if _, ok := t.Underlying().(*types.Signature); ok {
+		return []string{str(e)}
+	}
+	var names []string
+	ms := types.NewMethodSet(t)
+	for i := 0; i < ms.Len(); i++ {
+		if m := ms.At(i).Obj(); m.Exported() {
+			names = append(names, m.Name())
+		}
+	}
+	if len(names) == 0 {
+		return []string{str(e)}
+	}
+	return names
 }
