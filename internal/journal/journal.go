@@ -50,6 +50,9 @@ const (
 	TimerCanceled           Kind = "TimerCanceled"
 	SideEffectRecorded      Kind = "SideEffect"
 	VersionMarker           Kind = "Version"
+	// AttributesUpserted records an upsert of the run's memo or search
+	// attributes (Temporal's UpsertMemo, UpsertSearchAttributes).
+	AttributesUpserted      Kind = "AttributesUpserted"
 	ChildStarted            Kind = "ChildStarted"
 	ChildCancelRequested    Kind = "ChildCancelRequested"
 	ExternalSignaled        Kind = "ExternalSignaled"
@@ -168,6 +171,13 @@ type VersionData struct {
 	Version  int    `json:"version"`
 }
 
+// AttributesData is the payload of AttributesUpserted: the memo fields
+// and search attributes set, each JSON-encoded; a null value removes one.
+type AttributesData struct {
+	Memo             map[string]json.RawMessage `json:"memo,omitempty"`
+	SearchAttributes map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+}
+
 // ChildStartedData is the payload of ChildStarted.
 type ChildStartedData struct {
 	ID         int64           `json:"id"`
@@ -229,6 +239,8 @@ func Decode(kind Kind, data []byte) (any, error) {
 		v = new(SideEffectData)
 	case VersionMarker:
 		v = new(VersionData)
+	case AttributesUpserted:
+		v = new(AttributesData)
 	case ChildStarted:
 		v = new(ChildStartedData)
 	case UpdateAccepted:

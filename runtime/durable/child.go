@@ -41,6 +41,9 @@ type ChildOptions struct {
 	// WaitForCancellation is accepted for Temporal compatibility: a
 	// cancelled child call returns at once; the child is asked to cancel.
 	WaitForCancellation bool
+	// Memo and SearchAttributes are the child's initial memo and search
+	// attributes, as StartOptions'.
+	Memo, SearchAttributes map[string]any
 }
 
 // WithChildOptions returns a context whose child workflows use o.
@@ -170,7 +173,10 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 		}
 	} else {
 		data.RunID = newID()
-		if run, err := in.e.store.CurrentRun(in.e.ctx, childID); err == nil && run.Status.Open() {
+		childOpts, err := encodeStartOptions(StartOptions{Memo: opts.Memo, SearchAttributes: opts.SearchAttributes})
+		if err != nil {
+			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: %v", name, err), "ArgumentError", nil))
+		} else if run, err := in.e.store.CurrentRun(in.e.ctx, childID); err == nil && run.Status.Open() {
 			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: workflow ID %q is already running", name, childID), "ChildWorkflowExecutionAlreadyStarted", nil))
 		}
 		in.command(journal.ChildStarted, data, "Child "+name)
@@ -183,6 +189,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 				Workflow: name, Args: raw, Queue: queue, WorkflowID: childID,
 				ParentID: in.workflowID, ParentRun: in.runID, ParentSeq: id, Attempt: attempt,
 			}
+			started.Options = childOpts
 			p := &store.CreateRunParams{
 				Run: &store.Run{
 					RunID: data.RunID, WorkflowID: childID, Workflow: name, Queue: queue, Status: store.StatusRunning,

@@ -44,7 +44,7 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 		Workflow: can.Workflow, Args: can.args, Queue: in.queue, WorkflowID: in.workflowID,
 		ParentID: in.started.ParentID, ParentRun: in.started.ParentRun, ParentSeq: in.started.ParentSeq,
 		Continued: in.runID, Chain: in.started.Chain + 1,
-		Deadline: in.started.Deadline, RunTimeout: in.started.RunTimeout, Options: in.started.Options,
+		Deadline: in.started.Deadline, RunTimeout: in.started.RunTimeout, Options: withAttributes(in.started.Options, in.attributes()),
 	}
 	p := &store.CreateRunParams{
 		Run: &store.Run{

@@ -720,6 +720,9 @@ type StartOptions struct {
 	// WorkflowIDConflictPolicy says what Start does when the workflow ID
 	// has an open run. Zero: IDConflictFail (ErrAlreadyStarted).
 	WorkflowIDConflictPolicy IDConflictPolicy
+	// Memo and SearchAttributes are the run's initial memo and search
+	// attributes (JSON-encoded values; see attributes.go).
+	Memo, SearchAttributes map[string]any
 }
 
 // Start starts a workflow and returns its run. workflow is a function or a
@@ -765,12 +768,8 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	if opts.ExecutionTimeout > 0 {
 		started.Deadline = eventTime(now.Add(opts.ExecutionTimeout))
 	}
-	if opts.RetryPolicy != nil {
-		o, err := json.Marshal(&startedOptions{RetryPolicy: opts.RetryPolicy})
-		if err != nil {
-			return nil, fmt.Errorf("durable: Start %s: StartOptions.RetryPolicy: %w", name, err)
-		}
-		started.Options = o
+	if started.Options, err = encodeStartOptions(opts); err != nil { // attributes.go
+		return nil, fmt.Errorf("durable: Start %s: %w", name, err)
 	}
 	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(now)}
 	// WakeAt is the Started event's time, which inMemoryWake keeps while

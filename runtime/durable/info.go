@@ -2,6 +2,8 @@ package durable
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"time"
 )
 
@@ -28,6 +30,25 @@ type Info struct {
 	// counts the runs before this one in its continue-as-new chain.
 	ContinuedRunID string
 	ChainPosition  int
+	// Execution is WorkflowID and RunID together; ParentExecution is
+	// ParentWorkflowID and ParentRunID, nil for a run without a parent
+	// (Temporal's WorkflowExecution and ParentWorkflowExecution).
+	Execution       Execution
+	ParentExecution *Execution
+	// ExecutionTimeout bounds the continue-as-new chain, RunTimeout this
+	// run, as set at start. Zero: none.
+	ExecutionTimeout, RunTimeout time.Duration
+	// Memo and SearchAttributes are the run's current memo and search
+	// attributes, each value JSON-encoded (decode it with json.Unmarshal).
+	// They change with UpsertMemo and UpsertSearchAttributes.
+	Memo             map[string]json.RawMessage
+	SearchAttributes map[string]json.RawMessage
+}
+
+// Execution identifies a run: its workflow ID and run ID.
+type Execution struct {
+	ID    string
+	RunID string
 }
 
 // GetInfo returns what is known about the run ctx belongs to.
@@ -40,5 +61,12 @@ func GetInfo(ctx context.Context) *Info {
 	}
 	info.ContinueAsNewSuggested = info.JournalLen >= ContinueAsNewSuggestedLen
 	info.ChainPosition = in.started.Chain
+	info.Execution = Execution{ID: info.WorkflowID, RunID: info.RunID}
+	if info.ParentWorkflowID != "" {
+		info.ParentExecution = &Execution{ID: info.ParentWorkflowID, RunID: info.ParentRunID}
+	}
+	info.ExecutionTimeout, info.RunTimeout = in.executionTimeout(), in.started.RunTimeout
+	a := in.attributes()
+	info.Memo, info.SearchAttributes = maps.Clone(a.memo), maps.Clone(a.search)
 	return &info
 }

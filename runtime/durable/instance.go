@@ -90,6 +90,7 @@ type instanceExtra struct {
 	runningUpdates int
 	updateReplies  map[string]chan updateReply
 	promotions     []chan *store.Task // onActivityPromote replies not sent yet
+	attrs          *attributes        // memo and search attributes (attributes.go)
 }
 
 type cancelWatch struct {
