@@ -10,7 +10,9 @@ import (
 
 // infoRule converts workflow.GetInfo to durable.GetInfo and the fields read
 // from it (WorkflowExecution.ID is WorkflowID, WorkflowType.Name is
-// Workflow, TaskQueueName is Queue), and workflow.IsReplaying.
+// Workflow, TaskQueueName is Queue, WorkflowExecution is Execution,
+// GetCurrentHistoryLength() is int(JournalLen), Memo.Fields is Memo: JSON
+// values by key), and workflow.IsReplaying.
 var infoRule = rule{
 	Name: "info",
 	Doc:  "workflow info to durable.GetInfo",
@@ -20,6 +22,10 @@ var infoRule = rule{
 			"TaskQueueName": "Queue", "Attempt": "Attempt", "WorkflowStartTime": "StartTime",
 			"ParentWorkflowExecution.ID": "ParentWorkflowID", "ParentWorkflowExecution.RunID": "ParentRunID",
 			"ContinuedExecutionRunID": "ContinuedRunID", "GetContinueAsNewSuggested": "ContinueAsNewSuggested",
+			"WorkflowExecution": "Execution", "ParentWorkflowExecution": "ParentExecution",
+			"WorkflowExecutionTimeout": "ExecutionTimeout", "WorkflowRunTimeout": "RunTimeout",
+			"GetCurrentHistoryLength": "JournalLen",
+			"Memo.Fields": "Memo", "SearchAttributes.IndexedFields": "SearchAttributes",
 		})
 		p.renameIdents(pkgWorkflow, map[string]target{
 			"GetInfo":     {DurablePath, "GetInfo"},
@@ -68,6 +74,10 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 			// A getter method (GetContinueAsNewSuggested()) becomes a field;
 			// the call is unwrapped by the parent pass below.
 			repl.Decs.End.Append("/*migrate:unwrap*/")
+			if key == "GetCurrentHistoryLength" {
+				// Temporal's length is an int, durable's an int64.
+				repl.Decs.End.Append("/*migrate:int*/")
+			}
 		}
 		c.Replace(repl)
 		p.changed()
@@ -77,8 +87,15 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 		if !ok || len(call.Args) != 0 {
 			return true
 		}
-		if sel, ok := call.Fun.(*dst.SelectorExpr); ok && len(sel.Decs.End) == 1 && sel.Decs.End[0] == "/*migrate:unwrap*/" {
-			sel.Decs.End = nil
+		sel, ok := call.Fun.(*dst.SelectorExpr)
+		if !ok || len(sel.Decs.End) == 0 || sel.Decs.End[0] != "/*migrate:unwrap*/" {
+			return true
+		}
+		toInt := len(sel.Decs.End) == 2 && sel.Decs.End[1] == "/*migrate:int*/"
+		sel.Decs.End = nil
+		if toInt {
+			c.Replace(&dst.CallExpr{Fun: &dst.Ident{Name: "int"}, Args: []dst.Expr{sel}})
+		} else {
 			c.Replace(sel)
 		}
 		return true
