@@ -17,6 +17,7 @@ var infoRule = rule{
 	Name: "info",
 	Doc:  "workflow info to durable.GetInfo",
 	Run: func(p *pass) {
+		p.convertAttributes() // searchattributes.go
 		p.convertInfo("WorkflowInfo", map[string]string{
 			"WorkflowExecution.ID": "WorkflowID", "WorkflowExecution.RunID": "RunID", "WorkflowType.Name": "Workflow",
 			"TaskQueueName": "Queue", "Attempt": "Attempt", "WorkflowStartTime": "StartTime",
