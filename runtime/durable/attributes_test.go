@@ -3,6 +3,7 @@ package durable_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -44,6 +45,9 @@ func TestAttributesStartUpsertReplayContinue(t *testing.T) {
 		}
 		if info.ParentExecution != nil || info.Execution.ID != "attrs" {
 			return "", fmt.Errorf("execution %+v parent %+v", info.Execution, info.ParentExecution)
+		}
+		if durable.HasLastCompletionResult(ctx) || !errors.Is(durable.GetLastCompletionResult(ctx, new(string)), durable.ErrNoLastCompletionResult) {
+			return "", errors.New("no cron schedules: no last completion result")
 		}
 		if memo(ctx, "owner") != "ann" || n != 41 {
 			return "", fmt.Errorf("at start: memo=%s count=%d", memo(ctx, "owner"), n)
