@@ -24,6 +24,8 @@ const (
 	pkgTestsuite   = "go.temporal.io/sdk/testsuite"
 	pkgLog         = "go.temporal.io/sdk/log"
 	pkgInternal    = "go.temporal.io/sdk/internal"
+	// pkgEnums holds Temporal's API enums (ID policies, parent close policies).
+	pkgEnums = "go.temporal.io/api/enums/v1"
 )
 
 // rule is one conversion: a Temporal concept and the code that rewrites it.

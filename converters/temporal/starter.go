@@ -124,8 +124,6 @@ var starterRule = rule{
 	},
 }
 
-// pkgEnums holds Temporal's API enums (workflow ID policies).
-const pkgEnums = "go.temporal.io/api/enums/v1"
 
 // containsMarked reports whether n holds a node a rule marked TODO.
 func (p *pass) containsMarked(n dst.Node) bool {
