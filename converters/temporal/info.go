@@ -26,7 +26,7 @@ var infoRule = rule{
 			"WorkflowExecution": "Execution", "ParentWorkflowExecution": "ParentExecution",
 			"WorkflowExecutionTimeout": "ExecutionTimeout", "WorkflowRunTimeout": "RunTimeout",
 			"GetCurrentHistoryLength": "JournalLen",
-			"Memo.Fields": "Memo", "SearchAttributes.IndexedFields": "SearchAttributes",
+			"Memo.Fields":             "Memo", "SearchAttributes.IndexedFields": "SearchAttributes",
 		})
 		p.renameIdents(pkgWorkflow, map[string]target{
 			"GetInfo":     {DurablePath, "GetInfo"},
