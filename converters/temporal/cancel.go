@@ -4,7 +4,8 @@ import "github.com/dave/dst"
 
 // cancelRule converts cancellation scopes and external cancellation:
 // workflow.WithCancel is context.WithCancel, workflow.NewDisconnectedContext
-// is context.WithCancel(context.WithoutCancel(ctx)), and
+// is context.WithCancel(context.WithoutCancel(ctx)) (context.WithoutCancel
+// when its cancel is discarded), and
 // RequestCancelExternalWorkflow(ctx, id, "").Get(ctx, nil) is
 // durable.CancelExternal(ctx, id).
 var cancelRule = rule{
@@ -25,6 +26,23 @@ var cancelRule = rule{
 				return "external-future: the future of RequestCancelExternalWorkflow is kept; call durable.CancelExternal where it is awaited"
 			},
 		}})
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			// ctx2, _ := workflow.NewDisconnectedContext(ctx): with its
+			// cancel discarded (go vet's lostcancel) it is
+			// context.WithoutCancel(ctx).
+			as, ok := n.(*dst.AssignStmt)
+			if !ok || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+				return true
+			}
+			call, name := callOf(as.Rhs[0], pkgWorkflow)
+			if blank, ok := as.Lhs[1].(*dst.Ident); !ok || blank.Name != "_" || call == nil || name != "NewDisconnectedContext" || p.marked(call) {
+				return true
+			}
+			call.Fun = &dst.Ident{Path: "context", Name: "WithoutCancel"}
+			as.Lhs = as.Lhs[:1]
+			p.changed()
+			return true
+		})
 		dst.Inspect(p.file, func(n dst.Node) bool {
 			call, name := callOf(n, pkgWorkflow)
 			if call == nil || name != "NewDisconnectedContext" || p.marked(call) {
