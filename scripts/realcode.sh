@@ -14,12 +14,19 @@ toolkit=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work"; work=$(cd "$work" && pwd)
 module=$(cd "$src" && go list -m)
 
+ms_since() { # start (date +%s%N): milliseconds elapsed
+  local now; now=$(date +%s%N)
+  echo $(( (now - $1) / 1000000 ))
+}
+
 measure() { # dir label
   local dir=$1 out=$work/$2
   mkdir -p "$out"
   (cd "$dir" && go list -e -f '{{.ImportPath}}' ./... > "$out/pkgs" 2>/dev/null || true)
   (cd "$dir" && go build ./... > "$out/build.log" 2>&1 || true)
+  local t0=$(date +%s%N)
   (cd "$dir" && go vet ./... > "$out/vet.log" 2>&1 || true)
+  ms_since "$t0" > "$out/vet.ms"
   (cd "$dir" && go test -count=1 -timeout 120s ./... > "$out/test.log" 2>&1 || true)
   # A package fails build/vet when the go command prints "# pkg" (or "# pkg [pkg.test]") for it.
   grep '^# ' "$out/build.log" | sed 's/^# //; s/ .*//' | sort -u > "$out/build.fail" || true
@@ -39,9 +46,12 @@ rm -rf "$work/conv"
 cp -r "$src" "$work/conv"
 (cd "$work/conv" && go mod edit -replace "github.com/durablego/toolkit=$toolkit" && go mod edit -require "github.com/durablego/toolkit@v0.0.0")
 (cd "$toolkit" && go build -o "$work/migrate" ./cmd/migrate)
-start=$(date +%s)
+# Convert a fresh copy, as vet ran on one: the go command's caches hold the
+# dependencies for both, and neither has results for these packages yet.
+start=$(date +%s%N)
 (cd "$work/conv" && "$work/migrate" convert -w --json ./... > "$work/convert.json" 2> "$work/convert.err"; echo $? > "$work/convert.rc") || true
-echo "convert: exit $(cat "$work/convert.rc") in $(( $(date +%s) - start )) s"
+ms_since "$start" > "$work/convert.ms"
+echo "convert: exit $(cat "$work/convert.rc") in $(cat "$work/convert.ms") ms; go vet of the original: $(cat "$work/before/vet.ms" 2>/dev/null) ms"
 (cd "$work/conv" && go mod tidy -e > "$work/tidy.log" 2>&1 || true)
 measure "$work/conv" after
 
