@@ -398,6 +398,7 @@ func convertFile(u unit, suite []rule, uses map[string]int) (f *File, findings [
 		p.parents = nil
 		r.Run(p)
 	}
+	p.keepUnread()
 	findings = p.findings
 	if !p.dirty {
 		return nil, findings, nil

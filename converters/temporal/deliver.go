@@ -96,6 +96,7 @@ func (p *pass) planDeliver(c cursor, old *dst.CallExpr, sh shape, ptr dst.Expr, 
 		return nil
 	}
 	val := valueTarget(ptr)
+	p.noteUnread(ptr)
 	second := "error"
 	if sh == shapeValBool {
 		second = "bool"
@@ -401,4 +402,86 @@ func (p *pass) canHoist(name string, ifStmt *dst.IfStmt) hoist {
 		return hoistNo
 	}
 	return hoistVar
+}
+
+// noteUnread records the variable x of a result pointer &x when the code
+// never reads x otherwise: once the value is assigned instead of passed by
+// pointer, the compiler would report x as declared and not used, so
+// keepUnread marks it used where it is declared.
+func (p *pass) noteUnread(ptr dst.Expr) {
+	u, ok := ptr.(*dst.UnaryExpr)
+	if !ok || u.Op != token.AND {
+		return
+	}
+	id, ok := u.X.(*dst.Ident)
+	if !ok || id.Path != "" {
+		return
+	}
+	v, ok := p.objOf(id).(*types.Var)
+	if !ok || v.IsField() || v.Parent() == nil || v.Parent() == p.pkg.Types.Scope() {
+		return
+	}
+	for use, obj := range p.pkg.TypesInfo.Uses {
+		if obj != v {
+			continue
+		}
+		if !p.addressTaken(use) {
+			return
+		}
+	}
+	if p.unread == nil {
+		p.unread = map[types.Object]bool{}
+	}
+	p.unread[v] = true
+}
+
+// addressTaken reports whether the identifier use is the operand of &.
+func (p *pass) addressTaken(use *ast.Ident) bool {
+	found := false
+	for _, f := range p.pkg.Syntax {
+		if f.Pos() <= use.Pos() && use.Pos() < f.End() {
+			ast.Inspect(f, func(n ast.Node) bool {
+				if found || n == nil || n.Pos() > use.Pos() || n.End() <= use.Pos() {
+					return false
+				}
+				if u, ok := n.(*ast.UnaryExpr); ok && u.Op == token.AND && u.X == use {
+					found = true
+				}
+				return true
+			})
+		}
+	}
+	return found
+}
+
+// keepUnread adds "_ = x" after the var declaration of each variable
+// noteUnread recorded.
+func (p *pass) keepUnread() {
+	if len(p.unread) == 0 {
+		return
+	}
+	dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
+		ds, ok := c.Node().(*dst.DeclStmt)
+		if !ok || c.Index() < 0 {
+			return true
+		}
+		gd, ok := ds.Decl.(*dst.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			return true
+		}
+		for _, spec := range gd.Specs {
+			vs, ok := spec.(*dst.ValueSpec)
+			if !ok {
+				continue
+			}
+			for _, name := range vs.Names {
+				if obj := p.objOf(name); obj != nil && p.unread[obj] {
+					c.InsertAfter(&dst.AssignStmt{Lhs: []dst.Expr{blank()}, Tok: token.ASSIGN, Rhs: []dst.Expr{&dst.Ident{Name: name.Name}}})
+					delete(p.unread, obj)
+					p.changed()
+				}
+			}
+		}
+		return true
+	})
 }

@@ -61,6 +61,9 @@ type pass struct {
 	// rules convert only calls read where they are made ("X(...).Get(ctx,
 	// &r)"), and what they leave is shapedRule's, not a TODO.
 	shaped bool
+	// unread are result variables a rewrite turned from pointer targets
+	// into assignment targets, with no other reads (see noteUnread).
+	unread map[types.Object]bool
 }
 
 func newPass(u unit, dec *decorator.Decorator, f *dst.File) *pass {
