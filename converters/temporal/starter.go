@@ -124,7 +124,6 @@ var starterRule = rule{
 	},
 }
 
-
 // containsMarked reports whether n holds a node a rule marked TODO.
 func (p *pass) containsMarked(n dst.Node) bool {
 	if n == nil || reflect.ValueOf(n).IsNil() {
