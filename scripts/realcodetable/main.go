@@ -16,11 +16,19 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: realcodetable WORK MODULE")
+	if len(os.Args) != 3 && len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: realcodetable WORK MODULE [HARDFILE]")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2]); err != nil {
+	hard := map[string]string{}
+	if len(os.Args) == 4 {
+		var err error
+		if hard, err = loadHard(os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "realcodetable:", err)
+			os.Exit(1)
+		}
+	}
+	if err := run(os.Args[1], os.Args[2], hard); err != nil {
 		fmt.Fprintln(os.Stderr, "realcodetable:", err)
 		os.Exit(1)
 	}
@@ -63,6 +71,24 @@ func load(dir string) (*state, error) {
 	return s, nil
 }
 
+// loadHard reads "sample reason..." lines (# comments) naming the samples
+// built on features with no durable counterpart.
+func loadHard(path string) (map[string]string, error) {
+	ls, err := lines(path)
+	if err != nil {
+		return nil, err
+	}
+	hard := map[string]string{}
+	for _, l := range ls {
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		name, reason, _ := strings.Cut(l, " ")
+		hard[name] = reason
+	}
+	return hard, nil
+}
+
 func lines(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -86,7 +112,7 @@ type row struct {
 	lost                                      []string
 }
 
-func run(work, module string) error {
+func run(work, module string, hard map[string]string) error {
 	before, err := load(filepath.Join(work, "before"))
 	if err != nil {
 		return err
@@ -161,27 +187,38 @@ func run(work, module string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var t row
-	fmt.Println("| sample | packages | vet before | vet after | tests pass before | tests pass after | TODO(migrate) |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	var t, rest row
+	fmt.Println("| sample | packages | vet before | vet after | tests pass before | tests pass after | TODO(migrate) | no counterpart |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, n := range names {
 		r := rows[n]
-		fmt.Printf("| %s | %d | %d | %d | %d | %d | %d |\n", r.sample, r.pkgs, r.vetBefore, r.vetAfter, r.testsBefore, r.testsAfter, r.todos)
-		t.pkgs += r.pkgs
-		t.vetBefore += r.vetBefore
-		t.vetAfter += r.vetAfter
-		t.testsBefore += r.testsBefore
-		t.testsAfter += r.testsAfter
-		t.todos += r.todos
-		t.lost = append(t.lost, r.lost...)
+		fmt.Printf("| %s | %d | %d | %d | %d | %d | %d | %s |\n", r.sample, r.pkgs, r.vetBefore, r.vetAfter, r.testsBefore, r.testsAfter, r.todos, hard[n])
+		for _, acc := range []*row{&t, &rest} {
+			if acc == &rest && hard[n] != "" {
+				continue
+			}
+			acc.pkgs += r.pkgs
+			acc.vetBefore += r.vetBefore
+			acc.vetAfter += r.vetAfter
+			acc.testsBefore += r.testsBefore
+			acc.testsAfter += r.testsAfter
+			acc.todos += r.todos
+			acc.lost = append(acc.lost, r.lost...)
+		}
 	}
-	fmt.Printf("| **total** | %d | %d | %d (%.0f%%) | %d | %d (%.0f%%) | %d |\n", t.pkgs, t.vetBefore, t.vetAfter,
-		pct(t.vetAfter, t.vetBefore), t.testsBefore, t.testsAfter, pct(t.testsAfter, t.testsBefore), t.todos)
-	if len(t.lost) > 0 {
+	total := func(name string, r row) {
+		fmt.Printf("| **%s** | %d | %d | %d (%.0f%%) | %d | %d (%.0f%%) | %d | |\n", name, r.pkgs, r.vetBefore, r.vetAfter,
+			pct(r.vetAfter, r.vetBefore), r.testsBefore, r.testsAfter, pct(r.testsAfter, r.testsBefore), r.todos)
+	}
+	total("total", t)
+	if len(hard) > 0 {
+		total("total without the samples with no counterpart", rest)
+	}
+	if len(rest.lost) > 0 {
 		fmt.Println()
-		fmt.Println("Packages that vetted or passed before and do not after:")
+		fmt.Println("Packages (of samples with a counterpart) that vetted or passed before and do not after:")
 		fmt.Println()
-		for _, l := range t.lost {
+		for _, l := range rest.lost {
 			fmt.Println("- " + l)
 		}
 	}
