@@ -58,6 +58,11 @@ var droppedOptions = map[string]map[string]string{
 	"LocalActivityOptions": {
 		"Summary": "durable has no UI metadata",
 	},
+	"StartWorkflowOptions": {
+		"WorkflowTaskTimeout": "durable has no workflow tasks",
+		"StaticSummary":       "durable has no UI metadata",
+		"StaticDetails":       "durable has no UI metadata",
+	},
 }
 
 // dropOptions removes the droppedOptions fields of option literals and
@@ -68,7 +73,7 @@ func (p *pass) dropOptions() {
 		if !ok || p.marked(lit) {
 			return true
 		}
-		name := temporalType(p.typeOf(lit), "ChildWorkflowOptions", "ActivityOptions", "LocalActivityOptions")
+		name := temporalType(p.typeOf(lit), "ChildWorkflowOptions", "ActivityOptions", "LocalActivityOptions", "StartWorkflowOptions")
 		drop := droppedOptions[name]
 		if drop == nil {
 			return true
