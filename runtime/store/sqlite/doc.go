@@ -45,17 +45,39 @@
 // Times are stored as integer Unix nanoseconds (0 for the zero time); the
 // store's clock is the local clock.
 //
-// # One process per file
+// # One working process, any number of clients
 //
-// Open takes an exclusive lock (flock) on PATH.lock for as long as the store
-// is open, so a second Open of the same file, in this process or another,
-// fails with ErrLocked. The kernel drops the lock when the process dies, so
-// a crash leaves no stale lock. Store therefore implements store.Exclusive:
-// an engine on a freshly opened store may release every lease at once
-// (ReleaseLeases("")) instead of waiting for its dead predecessor's leases
-// to expire. Other programs that open the file directly (a backup, the
-// sqlite3 shell) are not locked out; while they hold SQLite's write lock,
-// calls wait (busy_timeout, then retries with back-off) rather than fail.
+// Open takes an exclusive lock (flock; LockFileEx on Windows) on PATH.lock
+// for as long as the store is open and writes its process ID into that
+// file, so a second Open of the same file, in this process or another,
+// fails with ErrLocked naming the holder:
+//
+//	sqlite: database in use by another store: /srv/durable.db.lock is locked by pid 4242 (worker) on host1 since 2026-12-03T11:41:27Z; only one process may work an SQLite store: ...
+//
+// The kernel drops the lock when the process dies, so a crash leaves no
+// stale lock. Store therefore implements store.Exclusive: an engine on a
+// freshly opened store may release every lease at once (ReleaseLeases(""))
+// instead of waiting for its dead predecessor's leases to expire.
+//
+// Open(..., WithClientOnly(true)) opens the file beside the process that
+// works it: it takes no lock, so any number of client-only stores (a
+// starter, an HTTP API, a CLI) open the file whether or not a worker has it
+// open. A client-only store creates runs, delivers to inboxes, sets run
+// statuses and reads everything, with the same transactions as the worker;
+// it refuses (ErrClientOnly) to claim runs or tasks, to create a leased run
+// and to release every lease. It is not Exclusive.
+//
+// The working process hears of the clients' commits within about
+// watchInterval (2 ms): Store implements store.Notifier, and while someone
+// is subscribed the writer reads PRAGMA data_version on its connection, a
+// number SQLite changes only when another connection committed. The
+// store's own calls announce the work they make claimable to its
+// subscribers as well, as PostgreSQL's NOTIFY does.
+//
+// Each process has its own writer connection; SQLite serializes their
+// transactions. A call that finds the file's write lock held by another
+// process (the worker, a client, a backup, the sqlite3 shell) waits
+// (busy_timeout, then retries with back-off) rather than fails.
 //
 // # Schema and incompatible files
 //

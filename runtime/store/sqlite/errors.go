@@ -18,6 +18,10 @@ var (
 	ErrLocked = errors.New("sqlite: database in use by another store")
 	// ErrClosed is returned by calls on a closed Store.
 	ErrClosed = errors.New("sqlite: store closed")
+	// ErrClientOnly is returned by the calls that work runs (claims,
+	// creating a leased run, releasing every lease) on a store opened
+	// WithClientOnly: only the process holding the file's lock works it.
+	ErrClientOnly = errors.New("sqlite: store opened client-only works no runs")
 )
 
 // sqliteCode returns the extended result code of a driver error, or 0.
@@ -60,7 +64,7 @@ func translate(err error) error {
 	}
 	for _, sentinel := range []error{
 		store.ErrNotFound, store.ErrAlreadyExists, store.ErrLeaseLost, store.ErrConflict,
-		store.ErrIncompatible, ErrLocked, ErrClosed, context.Canceled, context.DeadlineExceeded,
+		store.ErrIncompatible, ErrLocked, ErrClosed, ErrClientOnly, context.Canceled, context.DeadlineExceeded,
 	} {
 		if errors.Is(err, sentinel) {
 			return err

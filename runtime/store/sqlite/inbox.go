@@ -37,6 +37,7 @@ func (tx *wtx) deliver(p *store.DeliverParams) (*store.InboxItem, error) {
 	if err != nil {
 		return nil, err
 	}
+	tx.announceRun(item.RunID)
 	return item, nil
 }
 

@@ -195,6 +195,9 @@ func (tx *wtx) createTasks(runID string, tasks []*store.Task) error {
 			t.Data, t.Details, tx.now, t.Owner, lease); err != nil {
 			return fmt.Errorf("create task %s: %w", id, translate(err))
 		}
+		if t.Owner == "" {
+			tx.announce("task", t.Queue)
+		}
 	}
 	return nil
 }

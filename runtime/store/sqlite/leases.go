@@ -24,6 +24,9 @@ func claimLimit(limit int) int64 { return int64(max(limit, 1)) }
 // ClaimRuns implements store.Store. Empty Queues claims from every queue; a
 // Limit below 1 claims at most one run.
 func (s *Store) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.Run, error) {
+	if s.clientOnly {
+		return nil, fmt.Errorf("claim runs: %w", ErrClientOnly)
+	}
 	queues := jsonList(p.Queues)
 	var runs []*store.Run
 	err := s.write(ctx, func(tx *wtx) error {
@@ -49,6 +52,9 @@ func (s *Store) ReleaseRun(ctx context.Context, p *store.ReleaseRunParams) error
 		res, err := tx.exec(tx.releaseRun, p.RunID, p.Owner, toNanos(p.WakeAt), tx.now)
 		if err := leaseOutcome(res, err, tx.runExists(p.RunID)); err != nil {
 			return fmt.Errorf("release run %s by %q: %w", p.RunID, p.Owner, err)
+		}
+		if toNanos(p.WakeAt) <= tx.now {
+			tx.announceRun(p.RunID)
 		}
 		return nil
 	})
@@ -141,6 +147,10 @@ func renewed(res sql.Result, err error) (lost bool, _ error) {
 
 // ReleaseLeases implements store.Store.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
+	if s.clientOnly && owner == "" {
+		// The working process holds leases this store cannot see die.
+		return fmt.Errorf("release every lease: %w", ErrClientOnly)
+	}
 	return s.write(ctx, func(tx *wtx) error {
 		var err error
 		if owner == "" {
@@ -152,6 +162,8 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
 				_, err = tx.exec(tx.releaseTasksOf, owner)
 			}
 		}
+		tx.announce("run", "")
+		tx.announce("task", "")
 		return err
 	})
 }

@@ -18,6 +18,9 @@ type fileLock struct{ f *os.File }
 
 const lockSupported = true
 
+// lockInfoOffset is where the holder describes itself in the lock file.
+const lockInfoOffset = 0
+
 func lockFile(path string) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -29,6 +32,7 @@ func lockFile(path string) (*fileLock, error) {
 	for wait := 5 * time.Millisecond; ; wait *= 2 {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
+			writeLockHolder(f)
 			return &fileLock{f: f}, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) || wait > lockRetryMax {
@@ -38,7 +42,7 @@ func lockFile(path string) (*fileLock, error) {
 	}
 	f.Close()
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return nil, fmt.Errorf("%w: %s is locked", ErrLocked, path)
+		return nil, lockedError(path)
 	}
 	return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 }

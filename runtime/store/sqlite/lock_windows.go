@@ -16,6 +16,10 @@ type fileLock struct{ f *os.File }
 
 const lockSupported = true
 
+// lockInfoOffset is where the holder describes itself in the lock file:
+// after byte 0, which the lock covers (other processes cannot read it).
+const lockInfoOffset = 1
+
 func lockFile(path string) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -26,10 +30,11 @@ func lockFile(path string) (*fileLock, error) {
 	if err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, ol); err != nil {
 		f.Close()
 		if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
-			return nil, fmt.Errorf("%w: %s is locked", ErrLocked, path)
+			return nil, lockedError(path)
 		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 	}
+	writeLockHolder(f)
 	return &fileLock{f: f}, nil
 }
 

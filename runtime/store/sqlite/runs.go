@@ -25,7 +25,41 @@ func (s *Store) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
 	if err := checkCreate(p); err != nil {
 		return err
 	}
+	if s.clientOnly && p.Owner != "" {
+		return fmt.Errorf("create run %s leased by %q: %w", p.Run.RunID, p.Owner, ErrClientOnly)
+	}
 	return s.write(ctx, func(tx *wtx) error { return tx.createRun(p) })
+}
+
+// SettledRuns returns those of runIDs whose run is no longer running
+// (closed or stuck), in one read. A client-only engine's Run.Get calls
+// wait on it (runtime/durable's close watcher).
+func (s *Store) SettledRuns(ctx context.Context, runIDs []string) ([]*store.Run, error) {
+	ids := jsonList(runIDs)
+	if ids == nil {
+		return nil, nil
+	}
+	var runs []*store.Run
+	err := s.read(ctx, func() error {
+		runs = runs[:0]
+		rows, err := s.rst.settledRuns.QueryContext(ctx, ids)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settled runs: %w", err)
+	}
+	return runs, nil
 }
 
 func checkCreate(p *store.CreateRunParams) error {
@@ -63,6 +97,9 @@ func (tx *wtx) createRun(p *store.CreateRunParams) error {
 	}
 	if err := tx.appendEvents(row, r.RunID, 0, p.Events); err != nil {
 		return err
+	}
+	if owner == "" && status == store.StatusRunning {
+		tx.announce("run", r.Queue)
 	}
 	return tx.createTasks(r.RunID, p.Tasks)
 }
@@ -155,6 +192,9 @@ func (s *Store) SetRunStatus(ctx context.Context, p *store.SetRunStatusParams) e
 			return err
 		} else if n == 0 {
 			return fmt.Errorf("set status of run %s: no open run: %w", p.RunID, store.ErrNotFound)
+		}
+		if p.Status == store.StatusRunning {
+			tx.announceRun(p.RunID)
 		}
 		return nil
 	})

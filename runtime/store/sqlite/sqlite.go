@@ -26,6 +26,7 @@ import (
 var (
 	_ store.Store     = (*Store)(nil)
 	_ store.Exclusive = (*Store)(nil)
+	_ store.Notifier  = (*Store)(nil)
 )
 
 // Defaults of the options.
@@ -51,6 +52,7 @@ type config struct {
 	busyTimeout time.Duration
 	maxBatch    int
 	readers     int
+	clientOnly  bool
 }
 
 // WithFsync makes every commit survive power loss (PRAGMA synchronous=FULL)
@@ -62,6 +64,14 @@ func WithFsync(on bool) Option { return optionFunc(func(c *config) { c.fsync = o
 func WithBusyTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.busyTimeout = d })
 }
+
+// WithClientOnly opens the store as a client of the process that works it:
+// it takes no lock, so it opens beside that process (and beside any number
+// of other clients), and it refuses to claim runs or tasks, to create runs
+// already leased and to release other owners' leases. Everything a client
+// does (create runs, deliver to inboxes, set a run's status, read) works as
+// in the working process; see the package documentation.
+func WithClientOnly(on bool) Option { return optionFunc(func(c *config) { c.clientOnly = on }) }
 
 // WithMaxBatch bounds how many calls one group transaction takes
 // (MaxBatchDefault).
@@ -86,16 +96,18 @@ func newConfig(opts []Option) config {
 // Store is a store.Store in one SQLite file (or in memory). It is safe for
 // concurrent use; see the package documentation for its design.
 type Store struct {
-	path      string // as given to Open; "memory:NAME" for memory stores
-	exclusive bool
-	lock      *fileLock
-	wdb, rdb  *sql.DB
-	cdb       *sql.DB // checkpoints; nil for memory stores
-	cp        *checkpointer
-	wconn     *sql.Conn
-	w         *writer
-	wst       stmts
-	rst       readStmts
+	path       string // as given to Open; "memory:NAME" for memory stores
+	exclusive  bool
+	clientOnly bool
+	lock       *fileLock
+	watch      *watcher
+	wdb, rdb   *sql.DB
+	cdb        *sql.DB // checkpoints; nil for memory stores
+	cp         *checkpointer
+	wconn      *sql.Conn
+	w          *writer
+	wst        stmts
+	rst        readStmts
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -106,8 +118,10 @@ type Store struct {
 var sqliteMagic = []byte("SQLite format 3\x00")
 
 // Open opens (creating if needed) the store in the SQLite file at path. The
-// file belongs to this Store until Close: a second Open of the same path, in
-// this process or another, fails with ErrLocked. A file that is not a durable
+// file is worked by this Store until Close: a second Open of the same path,
+// in this process or another, fails with ErrLocked naming the process that
+// has it, unless one of the two is opened WithClientOnly: any number of
+// client-only stores open beside the one that works the file. A file that is not a durable
 // store (not SQLite, corrupt, another application's database) or that has a
 // newer schema fails with an error wrapping store.ErrIncompatible that names
 // the path; such a file is never modified.
@@ -120,9 +134,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	lock, err := lockFile(abs + ".lock")
-	if err != nil {
-		return nil, err
+	var lock *fileLock
+	if !cfg.clientOnly {
+		if lock, err = lockFile(abs + ".lock"); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkHeader(abs); err != nil {
 		lock.unlock()
@@ -154,7 +170,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.lock = lock
-	s.exclusive = lockSupported
+	s.exclusive = lockSupported && !cfg.clientOnly
+	s.clientOnly = cfg.clientOnly
 	return s, nil
 }
 
@@ -272,7 +289,8 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 		s.cdb.SetMaxOpenConns(1)
 		s.cp = newCheckpointer(s.cdb)
 	}
-	if s.w, err = newWriter(ctx, s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout); err != nil {
+	s.watch = newWatcher(wal)
+	if s.w, err = newWriter(ctx, s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout, s.watch); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -281,9 +299,14 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 // Path returns the path the store was opened with.
 func (s *Store) Path() string { return s.path }
 
-// Exclusive reports whether this process alone can open the store, so that
-// an engine may release every lease at start-up (store.Exclusive).
+// Exclusive reports whether this process alone works the store, so that an
+// engine may release every lease at start-up (store.Exclusive). Client-only
+// stores are not exclusive: they open beside the process that works the
+// file.
 func (s *Store) Exclusive() bool { return s.exclusive }
+
+// ClientOnly reports whether the store was opened WithClientOnly.
+func (s *Store) ClientOnly() bool { return s.clientOnly }
 
 // Close waits for queued calls to finish and releases the database and its
 // lock. Calls after Close return ErrClosed.
@@ -292,6 +315,9 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		if s.w != nil {
 			s.w.close()
+		}
+		if s.watch != nil {
+			s.watch.close()
 		}
 		if s.cp != nil {
 			s.cp.close()

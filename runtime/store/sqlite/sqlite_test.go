@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -477,6 +478,18 @@ func TestMain(m *testing.M) {
 			}
 			fmt.Println(n + 1)
 		}
+	case "client":
+		clientHelper(os.Args[len(os.Args)-1])
+	case "work":
+		// Work the store until stdin closes.
+		s, err := sqlite.Open(context.Background(), os.Args[len(os.Args)-1])
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("opened")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		s.Close()
 	case "hold":
 		path, d := os.Args[len(os.Args)-2], os.Args[len(os.Args)-1]
 		hold, err := time.ParseDuration(d)

@@ -25,6 +25,11 @@ type stmts struct {
 	savepoint  *wstmt
 	rollbackTo *wstmt
 	release    *wstmt
+	// dataVersion changes when another connection committed (notify.go).
+	dataVersion *wstmt
+	// runQueue and taskQueue name the queue of work a call announces.
+	runQueue  *wstmt
+	taskQueue *wstmt
 
 	insertRun   *wstmt
 	insertEvent *wstmt
@@ -75,6 +80,7 @@ type readStmts struct {
 	loadJournal        *sql.Stmt
 	listInbox          *sql.Stmt
 	listTasks          *sql.Stmt
+	settledRuns        *sql.Stmt
 }
 
 // defs pairs each statement of stmts with its SQL.
@@ -86,6 +92,9 @@ func (s *stmts) defs() []wdef {
 		{&s.savepoint, `SAVEPOINT call`},
 		{&s.rollbackTo, `ROLLBACK TO call`},
 		{&s.release, `RELEASE call`},
+		{&s.dataVersion, `PRAGMA data_version`},
+		{&s.runQueue, `SELECT queue FROM runs WHERE run_id = ?1`},
+		{&s.taskQueue, `SELECT queue FROM tasks WHERE id = ?1`},
 		{&s.insertRun, `INSERT INTO runs (run_id, workflow_id, workflow, queue, status, input, result, error, meta, parent_run_id, prev_run_id, next_run_id, journal_len, wake_at, owner, lease_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)`},
 		{&s.insertEvent, `INSERT INTO events (run, seq, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5)`},
 		{&s.insertEvents2, `INSERT INTO events (run, seq, kind, data, at) VALUES (?1, ?2, ?3, ?4, ?5), (?1, ?6, ?7, ?8, ?9)`},
@@ -124,6 +133,7 @@ func (s *readStmts) defs() []stmtDef {
 		{&s.loadJournal, `SELECT seq, kind, data, at FROM events WHERE run = (SELECT id FROM runs WHERE run_id = ?1) AND seq > ?2 ORDER BY seq`},
 		{&s.listInbox, `SELECT id, run_id, kind, name, data, at FROM inbox WHERE run_id = ?1 ORDER BY id`},
 		{&s.listTasks, `SELECT ` + taskColumns + ` FROM tasks WHERE run_id = ?1 ORDER BY id`},
+		{&s.settledRuns, `SELECT ` + runColumns + ` FROM runs WHERE run_id IN (SELECT value FROM json_each(?1)) AND status <> 'running'`},
 	}
 }
 

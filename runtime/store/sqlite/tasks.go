@@ -12,6 +12,9 @@ import (
 // ClaimTasks implements store.Store. Empty Kinds or Queues do not filter; a
 // Limit below 1 claims at most one task. Tasks come out by due time.
 func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*store.Task, error) {
+	if s.clientOnly {
+		return nil, fmt.Errorf("claim tasks: %w", ErrClientOnly)
+	}
 	kinds, queues := jsonList(p.Kinds), jsonList(p.Queues)
 	var tasks []*store.Task
 	err := s.write(ctx, func(tx *wtx) error {
@@ -38,6 +41,9 @@ func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error
 			toNanos(p.DueAt), int64(p.Attempt))
 		if err := leaseOutcome(res, err, tx.taskExists(p.ID)); err != nil {
 			return fmt.Errorf("update task %s by %q: %w", p.ID, p.Owner, err)
+		}
+		if p.Release {
+			tx.announceTask(p.ID)
 		}
 		return nil
 	})

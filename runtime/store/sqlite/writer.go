@@ -10,6 +10,8 @@ import (
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/durablego/toolkit/runtime/store"
 )
 
 // The writer owns the only connection that writes. Every write call (Commit,
@@ -29,7 +31,8 @@ const (
 
 type request struct {
 	fn      func(tx *wtx) error
-	isolate bool // may fail after writing: run inside a SAVEPOINT
+	isolate bool                 // may fail after writing: run inside a SAVEPOINT
+	notes   []store.Notification // work the call made, announced once committed
 	state   atomic.Int32
 	err     error
 	done    chan struct{}
@@ -44,11 +47,22 @@ type wtx struct {
 	now    int64 // unix ns
 	dirty  bool  // a write of this call succeeded
 	broken bool  // SQLite failed in a way that may have ended the transaction
+	// listened: somebody subscribed, so calls collect in notes the work
+	// they make claimable (notify.go).
+	listened bool
+	notes    []store.Notification
 }
 
 func (tx *wtx) reset() {
 	tx.now = time.Now().UnixNano()
 	tx.dirty, tx.broken = false, false
+	tx.notes = tx.notes[:0]
+}
+
+// keep hands the call's notes to its request, to be announced if the
+// transaction commits.
+func (tx *wtx) keep(r *request) {
+	r.notes = append(r.notes[:0], tx.notes...)
 }
 
 // note records the outcome of a statement of the call. A constraint
@@ -106,6 +120,8 @@ type writer struct {
 	maxBatch    int
 	busyTimeout time.Duration
 
+	watch versionWatch // PRAGMA data_version while subscribed (notify.go)
+
 	mu     sync.RWMutex // held for reading while sending on reqs
 	closed bool
 	quit   chan struct{}
@@ -118,9 +134,10 @@ type writer struct {
 
 // newWriter starts the committer on conn. The committer holds conn's driver
 // connection for its whole life (sql.Conn.Raw) and prepares st on it.
-func newWriter(ctx context.Context, conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duration) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duration, watch *watcher) (*writer, error) {
 	w := &writer{
 		st:          st,
+		watch:       versionWatch{w: watch},
 		reqs:        make(chan *request, maxBatch),
 		maxBatch:    maxBatch,
 		busyTimeout: busyTimeout,
@@ -161,6 +178,7 @@ func (w *writer) do(ctx context.Context, isolate bool, fn func(tx *wtx) error) e
 	r := requestPool.Get().(*request)
 	r.fn, r.isolate = fn, isolate
 	r.err = nil
+	r.notes = r.notes[:0]
 	r.state.Store(reqPending)
 
 	w.mu.RLock()
@@ -211,10 +229,16 @@ func (w *writer) close() {
 
 func (w *writer) loop() {
 	batch := make([]*request, 0, w.maxBatch)
+	defer w.watch.stop()
 	for {
 		var first *request
 		select {
 		case first = <-w.reqs:
+		case <-w.watch.kick():
+			continue // a subscriber: tick() starts the watch
+		case <-w.watch.tick():
+			w.watch.check(w.st)
+			continue
 		case <-w.quit:
 			// No sender is left (close holds the lock); run what is queued.
 			for {
@@ -259,6 +283,9 @@ func (w *writer) run(batch []*request) {
 		w.runSolo(live)
 	}
 	for _, r := range live {
+		if r.err == nil && len(r.notes) > 0 {
+			w.watch.w.announce(r.notes)
+		}
 		r.done <- struct{}{}
 	}
 }
@@ -281,7 +308,7 @@ func (w *writer) runGroup(live []*request) bool {
 		return true
 	}
 	single := len(live) == 1
-	tx := &wtx{stmts: w.st}
+	tx := &wtx{stmts: w.st, listened: w.watch.listened()}
 	for _, r := range live {
 		tx.reset()
 		sp := r.isolate && !single
@@ -292,6 +319,7 @@ func (w *writer) runGroup(live []*request) bool {
 			}
 		}
 		r.err = call(r.fn, tx)
+		tx.keep(r)
 		switch {
 		case tx.broken:
 			w.rollback()
@@ -335,7 +363,7 @@ func (w *writer) runGroup(live []*request) bool {
 // runSolo runs each call in a transaction of its own: the slow path after a
 // group failed.
 func (w *writer) runSolo(live []*request) {
-	tx := &wtx{stmts: w.st}
+	tx := &wtx{stmts: w.st, listened: w.watch.listened()}
 	for _, r := range live {
 		if err := w.retryBusy(w.st.begin); err != nil {
 			r.err = fmt.Errorf("sqlite: begin: %w", translate(err))
@@ -343,6 +371,7 @@ func (w *writer) runSolo(live []*request) {
 		}
 		tx.reset()
 		r.err = call(r.fn, tx)
+		tx.keep(r)
 		if r.err != nil || tx.broken {
 			if r.err == nil {
 				r.err = errors.New("sqlite: transaction failed")

@@ -1,0 +1,253 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// Store implements store.Notifier. Subscribers hear of two things:
+//
+//   - Work this Store's own calls make claimable (a run created without an
+//     owner or given inbox items, a task created without an owner or
+//     released, ...), with its queue, once the call's transaction commits,
+//     as PostgreSQL's NOTIFY does.
+//   - Commits of other processes on the same file (client-only stores:
+//     starters, API servers, a CLI), as {Kind: "run", Queue: ""}. The
+//     writer learns of them from PRAGMA data_version on its own connection:
+//     SQLite changes that number when another connection, in any process,
+//     has committed since the connection last looked, and never for the
+//     connection's own commits. So the writer's group commits, most of the
+//     traffic, wake nobody, and every foreign commit does within
+//     watchInterval.
+
+// watchInterval is how often the writer reads PRAGMA data_version while
+// somebody is subscribed: the delay before a worker hears of a client's
+// commit, at about 2 µs of CPU a read.
+const watchInterval = 2 * time.Millisecond
+
+// watcher fans "another process committed" out to the subscribers of
+// Store.Subscribe. The writer goroutine does the watching (watching is
+// enabled while there are subscribers) and calls fire.
+type watcher struct {
+	enabled bool          // file stores; a memory store has no other process
+	kick    chan struct{} // wakes the writer when the first subscriber arrives
+
+	mu     sync.Mutex
+	closed bool
+	subs   map[chan store.Notification]struct{}
+	n      int // len(subs), read by the writer without the lock through active
+	fired  int64
+}
+
+func newWatcher(enabled bool) *watcher {
+	return &watcher{enabled: enabled, kick: make(chan struct{}, 1), subs: map[chan store.Notification]struct{}{}}
+}
+
+// active reports whether anybody listens.
+func (w *watcher) active() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n > 0
+}
+
+// fire tells every subscriber that other processes may have made work: a
+// run created, a signal, cancellation or update delivered, a stuck run
+// resumed. Clients make runs and inbox items, never tasks, so the
+// notification is of kind "run". A subscriber whose buffer is full has a
+// wake-up pending already.
+func (w *watcher) fire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fired++
+	for ch := range w.subs {
+		select {
+		case ch <- store.Notification{Kind: "run"}:
+		default:
+		}
+	}
+}
+
+func (w *watcher) subscribe(ctx context.Context) (<-chan store.Notification, error) {
+	ch := make(chan store.Notification, 8)
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil, ErrClosed
+	}
+	w.subs[ch] = struct{}{}
+	w.n++
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+	go func() {
+		<-ctx.Done()
+		w.unsubscribe(ch)
+	}()
+	return ch, nil
+}
+
+func (w *watcher) unsubscribe(ch chan store.Notification) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.subs[ch]; ok {
+		delete(w.subs, ch)
+		w.n--
+		close(ch)
+	}
+}
+
+// close ends every subscription.
+func (w *watcher) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	for ch := range w.subs {
+		delete(w.subs, ch)
+		close(ch)
+	}
+	w.n = 0
+}
+
+// Subscribe implements store.Notifier: the channel hears of the work this
+// store's calls make claimable, with its queue, and, within a few
+// milliseconds, of every commit another process (a client-only store, or
+// any other program writing the file) makes, as a "run" notification with
+// an empty queue: poll every queue. It is closed when ctx is done or the
+// store closes. Notifications are hints: when the channel is full, more
+// are dropped.
+func (s *Store) Subscribe(ctx context.Context) (<-chan store.Notification, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if s.watch == nil {
+		return nil, errors.New("sqlite: subscribe: store not open")
+	}
+	return s.watch.subscribe(ctx)
+}
+
+// Wakeups returns how many times the store has told its subscribers of
+// another process's commits since Open.
+func (s *Store) Wakeups() int64 {
+	s.watch.mu.Lock()
+	defer s.watch.mu.Unlock()
+	return s.watch.fired
+}
+
+// versionWatch is the writer's side: it reads PRAGMA data_version every
+// watchInterval while the watcher is active.
+type versionWatch struct {
+	w      *watcher
+	ticker *time.Ticker
+	last   int64
+	known  bool
+}
+
+// tick returns the channel to wait on: nil (never ready) while nobody
+// listens, so that an idle store without subscribers does no work.
+func (v *versionWatch) tick() <-chan time.Time {
+	if v.w == nil || !v.w.enabled {
+		return nil
+	}
+	if !v.w.active() {
+		if v.ticker != nil {
+			v.ticker.Stop()
+			v.ticker = nil
+			v.known = false
+		}
+		return nil
+	}
+	if v.ticker == nil {
+		v.ticker = time.NewTicker(watchInterval)
+	}
+	return v.ticker.C
+}
+
+// kick is ready when a subscriber arrived: the writer starts watching.
+func (v *versionWatch) kick() <-chan struct{} {
+	if v.w == nil || !v.w.enabled {
+		return nil
+	}
+	return v.w.kick
+}
+
+// check reads data_version and fires on a change. The first read after
+// watching starts only sets the baseline: the subscriber polls once when
+// it starts anyway.
+func (v *versionWatch) check(st *stmts) {
+	var n int64
+	if err := st.dataVersion.queryRow(nil, &n); err != nil {
+		return // busy (recovery of the WAL index): read again next tick
+	}
+	if v.known && n != v.last {
+		v.w.fire()
+	}
+	v.last, v.known = n, true
+}
+
+func (v *versionWatch) stop() {
+	if v.ticker != nil {
+		v.ticker.Stop()
+	}
+}
+
+// listened reports whether calls should collect notes: somebody is
+// subscribed.
+func (v *versionWatch) listened() bool { return v.w != nil && v.w.active() }
+
+// announce tells every subscriber of work this store's own calls made
+// claimable, once their transaction committed.
+func (w *watcher) announce(notes []store.Notification) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.subs {
+		for _, n := range notes {
+			select {
+			case ch <- n:
+			default:
+			}
+		}
+	}
+}
+
+// announce records that the call made work of kind ("run" or "task") in
+// queue claimable: a run created without an owner or given inbox items, a
+// task created without an owner or released. Work created already leased
+// is not announced: nobody else could claim it.
+func (tx *wtx) announce(kind, queue string) {
+	if !tx.listened {
+		return
+	}
+	n := store.Notification{Kind: kind, Queue: queue}
+	for _, m := range tx.notes {
+		if m == n {
+			return
+		}
+	}
+	tx.notes = append(tx.notes, n)
+}
+
+// announceRun announces run work in the queue of run runID.
+func (tx *wtx) announceRun(runID string) {
+	if !tx.listened {
+		return
+	}
+	var queue string
+	_ = tx.runQueue.queryRow([]any{runID}, &queue) // unknown: "" (any queue)
+	tx.announce("run", queue)
+}
+
+// announceTask announces task work in the queue of task id.
+func (tx *wtx) announceTask(id string) {
+	if !tx.listened {
+		return
+	}
+	var queue string
+	_ = tx.taskQueue.queryRow([]any{id}, &queue)
+	tx.announce("task", queue)
+}
