@@ -77,6 +77,7 @@ type Engine struct {
 // Open opens the store named by dsn and returns an engine on it:
 //
 //	sqlite:PATH          an SQLite file (created if missing); one process
+//	                     works it, any number open it WithClientOnly
 //	memory:              a fresh in-memory store, for tests
 //	postgres://...       PostgreSQL, shared by any number of processes
 //
@@ -98,7 +99,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
 		if path == "" {
 			return nil, fmt.Errorf("durable: open %q: empty SQLite path", dsn)
 		}
-		st, err = sqlite.Open(ctx, path, sqlite.WithFsync(cfg.fsync))
+		st, err = sqlite.Open(ctx, path, sqlite.WithFsync(cfg.fsync), sqlite.WithClientOnly(cfg.clientOnly))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		st, err = postgres.Open(ctx, dsn)
 	default:
