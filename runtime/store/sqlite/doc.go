@@ -67,10 +67,11 @@
 // it refuses (ErrClientOnly) to claim runs or tasks, to create a leased run
 // and to release every lease. It is not Exclusive.
 //
-// The working process hears of the clients' commits within about
-// watchInterval (2 ms): Store implements store.Notifier, and while someone
-// is subscribed the writer reads PRAGMA data_version on its connection, a
-// number SQLite changes only when another connection committed. The
+// The working process hears of the clients' commits within 2 ms while it
+// is busy and 32 ms when idle: Store implements store.Notifier, and while
+// someone is subscribed the writer reads PRAGMA data_version on its
+// connection, a number SQLite changes only when another connection
+// committed, backing off from every 2 to every 32 ms while nothing happens. The
 // store's own calls announce the work they make claimable to its
 // subscribers as well, as PostgreSQL's NOTIFY does.
 //

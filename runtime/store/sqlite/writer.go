@@ -262,6 +262,7 @@ func (w *writer) loop() {
 		}
 		w.run(batch)
 		clear(batch)
+		w.watch.hurry()
 	}
 }
 
