@@ -115,6 +115,18 @@ func TestTwoProcessesOneSQLiteFile(t *testing.T) {
 	t.Logf("Start to Get in the client, the worker polling every %v: %v", twoProcessPoll, took)
 	require.Less(t, took, twoProcessPoll/4, "the worker heard of the client's run from the store, not from its poll")
 
+	// Again with the worker idle for a while (the sleep makes it idle; it
+	// waits for nothing): its store watches the file less often then.
+	time.Sleep(300 * time.Millisecond)
+	began = time.Now()
+	run, err = c.Start(ctx, durable.StartOptions{ID: "greet-2", Queue: "hello"}, "Greeting", "again")
+	require.NoError(t, err)
+	require.NoError(t, run.Get(ctx, &got))
+	took = time.Since(began)
+	require.Equal(t, "hello again", got)
+	t.Logf("the same with the worker idle: %v", took)
+	require.Less(t, took, twoProcessPoll/4)
+
 	info, err := c.Describe(ctx, "greet-1")
 	require.NoError(t, err)
 	require.Equal(t, "completed", info.Status)
