@@ -42,22 +42,30 @@ type watcher struct {
 	enabled bool          // file stores; a memory store has no other process
 	kick    chan struct{} // wakes the writer when the first subscriber arrives
 
-	mu     sync.Mutex
-	closed bool
-	subs   map[chan store.Notification]struct{}
-	n      int // len(subs), read by the writer without the lock through active
-	fired  int64
+	mu      sync.Mutex
+	closed  bool
+	subs    map[chan store.Notification]struct{}
+	commits map[chan struct{}]struct{} // WatchCommits
+	fired   int64
 }
 
 func newWatcher(enabled bool) *watcher {
-	return &watcher{enabled: enabled, kick: make(chan struct{}, 1), subs: map[chan store.Notification]struct{}{}}
+	return &watcher{enabled: enabled, kick: make(chan struct{}, 1),
+		subs: map[chan store.Notification]struct{}{}, commits: map[chan struct{}]struct{}{}}
 }
 
-// active reports whether anybody listens.
+// active reports whether anybody listens for other processes' commits.
 func (w *watcher) active() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.n > 0
+	return len(w.subs) > 0 || len(w.commits) > 0
+}
+
+// notified reports whether anybody listens for notifications.
+func (w *watcher) notified() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.subs) > 0
 }
 
 // fire tells every subscriber that other processes may have made work: a
@@ -75,6 +83,12 @@ func (w *watcher) fire() {
 		default:
 		}
 	}
+	for ch := range w.commits {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (w *watcher) subscribe(ctx context.Context) (<-chan store.Notification, error) {
@@ -85,7 +99,6 @@ func (w *watcher) subscribe(ctx context.Context) (<-chan store.Notification, err
 		return nil, ErrClosed
 	}
 	w.subs[ch] = struct{}{}
-	w.n++
 	w.mu.Unlock()
 	select {
 	case w.kick <- struct{}{}:
@@ -103,7 +116,6 @@ func (w *watcher) unsubscribe(ch chan store.Notification) {
 	defer w.mu.Unlock()
 	if _, ok := w.subs[ch]; ok {
 		delete(w.subs, ch)
-		w.n--
 		close(ch)
 	}
 }
@@ -117,7 +129,36 @@ func (w *watcher) close() {
 		delete(w.subs, ch)
 		close(ch)
 	}
-	w.n = 0
+	for ch := range w.commits {
+		delete(w.commits, ch)
+		close(ch)
+	}
+}
+
+// watchCommits subscribes to other processes' commits only.
+func (w *watcher) watchCommits(ctx context.Context) (<-chan struct{}, error) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil, ErrClosed
+	}
+	w.commits[ch] = struct{}{}
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+	go func() {
+		<-ctx.Done()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if _, ok := w.commits[ch]; ok {
+			delete(w.commits, ch)
+			close(ch)
+		}
+	}()
+	return ch, nil
 }
 
 // Subscribe implements store.Notifier: the channel hears of the work this
@@ -135,6 +176,19 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan store.Notification, error
 		return nil, errors.New("sqlite: subscribe: store not open")
 	}
 	return s.watch.subscribe(ctx)
+}
+
+// WatchCommits returns a channel that receives a value within watchMax
+// (32 ms) of commits other processes make to the file (never for this
+// store's own), until ctx is done or the store closes. A client-only
+// engine's Run.Get calls use it to read the runs they wait for as soon as
+// the worker may have closed them, rather than at their poll interval.
+// A memory store's channel stays silent.
+func (s *Store) WatchCommits(ctx context.Context) (<-chan struct{}, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return s.watch.watchCommits(ctx)
 }
 
 // Wakeups returns how many times the store has told its subscribers of
@@ -223,7 +277,7 @@ func (v *versionWatch) stop() {
 
 // listened reports whether calls should collect notes: somebody is
 // subscribed.
-func (v *versionWatch) listened() bool { return v.w != nil && v.w.active() }
+func (v *versionWatch) listened() bool { return v.w != nil && v.w.notified() }
 
 // announce tells every subscriber of work this store's own calls made
 // claimable, once their transaction committed.
