@@ -18,6 +18,15 @@ type runStatuser interface {
 	SettledRuns(ctx context.Context, runIDs []string) ([]*store.Run, error)
 }
 
+// commitWatcher is implemented by stores that tell when other processes
+// committed (runtime/store/sqlite, through PRAGMA data_version). A
+// client-only engine's close watcher reads the awaited runs after each
+// such commit instead of backing off to the poll interval, so Run.Get
+// returns within milliseconds of the worker closing the run.
+type commitWatcher interface {
+	WatchCommits(ctx context.Context) (<-chan struct{}, error)
+}
+
 // Bounds of the close watcher's interval between two reads: it reads again
 // after closeWatchMin while runs keep closing and backs off to the poll
 // interval while none does.
@@ -61,6 +70,19 @@ func (e *Engine) watchClose(runID, workflowID string) (stop func()) {
 		w.kick = make(chan struct{}, 1)
 		w.runs = map[string]*closeWaiter{}
 		go e.closeWatchLoop(st)
+		if cw, ok := e.store.(commitWatcher); ok {
+			if ch, err := cw.WatchCommits(e.ctx); err == nil {
+				kick := w.kick
+				go func() {
+					for range ch {
+						select {
+						case kick <- struct{}{}:
+						default:
+						}
+					}
+				}()
+			}
+		}
 	}
 	cw := w.runs[runID]
 	if cw == nil {
