@@ -101,7 +101,7 @@ func TestTwoProcessesOneSQLiteFile(t *testing.T) {
 	require.ErrorContains(t, err, "WithClientOnly")
 
 	// What a converted starter does.
-	c, err := durable.Open(ctx, dsn, durable.WithClientOnly(), durable.WithPollInterval(50*time.Millisecond))
+	c, err := durable.Open(ctx, dsn, durable.WithClientOnly()) // default poll interval (500 ms)
 	require.NoError(t, err, "a second process opens the SQLite file of a running worker")
 	defer c.Close()
 
@@ -186,6 +186,33 @@ func TestTwoProcessesOneSQLiteFile(t *testing.T) {
 		// Run(id) follows the workflow ID from any process.
 		require.NoError(t, c.Run("sum-1").Get(ctx, &total))
 		require.Equal(t, 5, total)
+	})
+
+	t.Run("GetHearsOfTheWorkersCommits", func(t *testing.T) {
+		// A Get that has waited long enough for the client's close
+		// watcher to back off to the poll interval (500 ms) still returns
+		// within milliseconds of the worker closing the run: the client's
+		// store tells it when the worker commits.
+		r, err := c.Start(ctx, durable.StartOptions{ID: "sum-5", Queue: "hello"}, "ClientsWorkflow")
+		require.NoError(t, err)
+		type outcome struct {
+			at  time.Time
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			var total int
+			err := r.Get(ctx, &total)
+			done <- outcome{time.Now(), err}
+		}()
+		time.Sleep(time.Second) // lets the close watcher back off; waits for nothing
+		signaled := time.Now()
+		require.NoError(t, c.Signal(ctx, "sum-5", "add", -1))
+		o := <-done
+		require.NoError(t, o.err)
+		took := o.at.Sub(signaled)
+		t.Logf("Signal to Get returning, Get waiting for 1s before: %v", took)
+		require.Less(t, took, 250*time.Millisecond)
 	})
 
 	t.Run("QueryNeedsTheWorkflowInTheClient", func(t *testing.T) {
