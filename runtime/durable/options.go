@@ -83,7 +83,10 @@ func WithQueues(names ...string) Option {
 func WithAllQueues() Option { return optionFunc(func(c *config) { c.allQueues = true }) }
 
 // WithClientOnly makes an engine that starts, signals, queries, updates and
-// cancels runs but works none: other processes on the same store do.
+// cancels runs but works none: other processes on the same store do. On
+// SQLite it is how a starter, an API server or a CLI opens the file beside
+// the one process that works it (docs/store-sqlite.md); it must register
+// the workflows it queries or updates, whose state it rebuilds by replay.
 func WithClientOnly() Option { return optionFunc(func(c *config) { c.clientOnly = true }) }
 
 // WithLeaseTimeout sets how long a worker holds a run or activity attempt
