@@ -44,6 +44,10 @@ type ChildOptions struct {
 	// Memo and SearchAttributes are the child's initial memo and search
 	// attributes, as StartOptions'.
 	Memo, SearchAttributes map[string]any
+	// CronSchedule runs the child on a cron schedule, as StartOptions': its
+	// future resolves only when the schedule ends (the child is cancelled
+	// or terminated). With a schedule, RunTimeout bounds each run.
+	CronSchedule string
 }
 
 // WithChildOptions returns a context whose child workflows use o.
@@ -73,7 +77,7 @@ func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R]
 		return failedFuture[R](in, err)
 	}
 	opts := childOptionsOf(ctx)
-	if opts.ExecutionTimeout <= 0 {
+	if opts.ExecutionTimeout <= 0 && opts.CronSchedule == "" {
 		opts.ExecutionTimeout = opts.RunTimeout
 	}
 	what := "result of child " + name
@@ -174,6 +178,14 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 	} else {
 		data.RunID = newID()
 		childOpts, err := encodeStartOptions(StartOptions{Memo: opts.Memo, SearchAttributes: opts.SearchAttributes})
+		now := in.e.cfg.clock.Now()
+		if err == nil && opts.CronSchedule != "" {
+			var delay time.Duration
+			if delay, err = in.e.cronFirstDelay(opts.CronSchedule, 0, now); err == nil { // cron.go
+				now = now.Add(delay)
+				childOpts = withCron(childOpts, cronOptions{CronSchedule: opts.CronSchedule})
+			}
+		}
 		if err != nil {
 			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: %v", name, err), "ArgumentError", nil))
 		} else if run, err := in.e.store.CurrentRun(in.e.ctx, childID); err == nil && run.Status.Open() {
@@ -189,13 +201,16 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 				Workflow: name, Args: raw, Queue: queue, WorkflowID: childID,
 				ParentID: in.workflowID, ParentRun: in.runID, ParentSeq: id, Attempt: attempt,
 			}
+			if opts.CronSchedule != "" {
+				started.RunTimeout = max(opts.RunTimeout, 0)
+			}
 			started.Options = childOpts
 			p := &store.CreateRunParams{
 				Run: &store.Run{
 					RunID: data.RunID, WorkflowID: childID, Workflow: name, Queue: queue, Status: store.StatusRunning,
-					Input: raw, ParentRunID: in.runID, WakeAt: in.e.cfg.clock.Now(),
+					Input: raw, ParentRunID: in.runID, WakeAt: eventTime(now),
 				},
-				Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: eventTime(in.e.cfg.clock.Now())}},
+				Events: []store.Event{{Kind: journal.Started, Data: journal.Encode(started), At: eventTime(now)}},
 			}
 			if in.e.serves(queue) && in.e.reg.workflow(name) != nil {
 				p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
@@ -255,6 +270,7 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 	if in.readonly {
 		return
 	}
+	chained := in.scheduleCron(u) // cron.go: the schedule's next run
 	for _, c := range in.extra.children {
 		if c.done {
 			continue
@@ -266,7 +282,7 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 	}
-	if in.started.ParentRun == "" || u.Status == store.StatusContinued {
+	if in.started.ParentRun == "" || u.Status == store.StatusContinued || chained {
 		return
 	}
 	rd := &journal.ResultData{ID: in.started.ParentSeq}

@@ -724,6 +724,11 @@ type StartOptions struct {
 	// Memo and SearchAttributes are the run's initial memo and search
 	// attributes (JSON-encoded values; see attributes.go).
 	Memo, SearchAttributes map[string]any
+	// CronSchedule runs the workflow on a cron schedule, as Temporal's
+	// CronSchedule: the first run starts at the schedule's first time, and
+	// each run's close creates the next, due at the schedule's next time
+	// (see cron.go). "": no schedule. Not with StartDelay.
+	CronSchedule string
 }
 
 // Start starts a workflow and returns its run. workflow is a function or a
@@ -759,6 +764,11 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	runID := newID()
 	now := e.cfg.clock.Now()
 	delay := max(opts.StartDelay, 0)
+	if opts.CronSchedule != "" {
+		if delay, err = e.cronFirstDelay(opts.CronSchedule, delay, now); err != nil { // cron.go
+			return nil, fmt.Errorf("durable: Start %s: %w", name, err)
+		}
+	}
 	if first != nil {
 		delay = 0 // SignalWithStart starts the run at once
 	}
@@ -771,6 +781,9 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	}
 	if started.Options, err = encodeStartOptions(opts); err != nil { // attributes.go
 		return nil, fmt.Errorf("durable: Start %s: %w", name, err)
+	}
+	if opts.CronSchedule != "" {
+		started.Options = withCron(started.Options, cronOptions{CronSchedule: opts.CronSchedule})
 	}
 	startEv := store.Event{Seq: 1, Kind: journal.Started, Data: journal.Encode(&started), At: eventTime(now)}
 	// WakeAt is the Started event's time, which inMemoryWake keeps while

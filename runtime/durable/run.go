@@ -90,6 +90,10 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 		}
 		switch run.Status {
 		case store.StatusCompleted:
+			if run.NextRunID != "" { // the next run of a cron schedule
+				runID = run.NextRunID
+				continue
+			}
 			return decodeInto("result of workflow "+r.workflowID, run.Result, valuePtr)
 		case store.StatusContinued:
 			if run.NextRunID != "" {
