@@ -137,39 +137,108 @@ func (p *pass) dropSuiteValues(converted map[types.Object]int) {
 	})
 }
 
-// updateCallbacks retypes the OnComplete callback of testsuite.TestUpdateCallback
-// literals: durabletest passes the update's result as a durable.Value to
-// decode where Temporal passes the value itself. A callback that ignores the
-// value only changes its parameter's type; one that reads it is marked TODO,
-// since the read must become a Get into a variable of the handler's type.
+// updateCallbacks adapts the reading of update results in tests:
+// durabletest's UpdateCallbacks have Temporal's method set, but Complete
+// gets the result as a durable.Value to decode where Temporal passes the
+// value itself. In the OnComplete functions of testsuite.TestUpdateCallback
+// literals, type assertions on the value become durabletest.As / AsOK; an
+// OnComplete that reads the value otherwise is marked TODO. A test's own
+// callbacks type (methods Accept, Reject and Complete(interface{}, error))
+// compiles unchanged; the assertions on the value in its Complete method,
+// and in the func(interface{}, error) fields of its literals, are
+// rewritten the same way.
 func (p *pass) updateCallbacks() {
 	dst.Inspect(p.file, func(n dst.Node) bool {
-		lit, ok := n.(*dst.CompositeLit)
-		if !ok || !isIdent(lit.Type, pkgTestsuite, "TestUpdateCallback") {
-			return true
-		}
-		for _, e := range lit.Elts {
-			kv, ok := e.(*dst.KeyValueExpr)
-			if !ok || !isIdent(kv.Key, "", "OnComplete") {
-				continue
+		switch n := n.(type) {
+		case *dst.CompositeLit:
+			temporal := isIdent(n.Type, pkgTestsuite, "TestUpdateCallback")
+			if !temporal && !p.isUpdateCallbacks(p.typeOf(n)) {
+				return true
 			}
-			fn, ok := kv.Value.(*dst.FuncLit)
-			if !ok || len(fn.Type.Params.List) == 0 || p.marked(fn) {
-				continue
+			for _, e := range n.Elts {
+				kv, ok := e.(*dst.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				fn, ok := kv.Value.(*dst.FuncLit)
+				if !ok || p.marked(fn) || (temporal && !isIdent(kv.Key, "", "OnComplete")) || (!temporal && !completeShaped(p.typeOf(fn))) {
+					continue
+				}
+				if name := firstParam(fn.Type); name != "" && !decodeAssertions(fn.Body, name) && usesName(fn.Body, name) && temporal {
+					p.todo(kv, "testsuite", "OnComplete receives the update's result as a durable.Value: read it with durabletest.As[T](%s)", name)
+				}
 			}
-			first := fn.Type.Params.List[0]
-			if len(first.Names) > 1 {
-				continue
+		case *dst.FuncDecl:
+			if n.Recv == nil || n.Name.Name != "Complete" || n.Body == nil || len(n.Recv.List) != 1 {
+				return true
 			}
-			if len(first.Names) == 1 && first.Names[0].Name != "_" && usesName(fn.Body, first.Names[0].Name) &&
-				!decodeAssertions(fn.Body, first.Names[0].Name) {
-				p.todo(kv, "testsuite", "OnComplete receives a durable.Value: decode the update's result with %s.Get(&v)", first.Names[0].Name)
+			if obj := p.objOf(n.Name); obj == nil || !completeShaped(obj.Type()) || !p.isUpdateCallbacks(obj.(*types.Func).Type().(*types.Signature).Recv().Type()) {
+				return true
 			}
-			first.Type = durableIdent("Value")
-			p.changed()
+			if name := firstParam(n.Type); name != "" {
+				decodeAssertions(n.Body, name)
+			}
 		}
 		return true
 	})
+}
+
+// isUpdateCallbacks reports whether t, or a pointer to it, has the methods
+// of Temporal's UpdateCallbacks: Accept(), Reject(error) and
+// Complete(interface{}, error).
+func (p *pass) isUpdateCallbacks(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	if _, ok := t.(*types.Named); !ok {
+		return false
+	}
+	ms := types.NewMethodSet(types.NewPointer(t))
+	method := func(name string) *types.Signature {
+		if sel := ms.Lookup(nil, name); sel != nil {
+			sig, _ := sel.Type().(*types.Signature)
+			return sig
+		}
+		for i := range ms.Len() {
+			if ms.At(i).Obj().Name() == name {
+				sig, _ := ms.At(i).Type().(*types.Signature)
+				return sig
+			}
+		}
+		return nil
+	}
+	accept, reject, complete := method("Accept"), method("Reject"), method("Complete")
+	return accept != nil && accept.Params().Len() == 0 &&
+		reject != nil && reject.Params().Len() == 1 && isErrorType(reject.Params().At(0).Type()) &&
+		complete != nil && completeShaped(complete)
+}
+
+// completeShaped reports whether t is a func(interface{}, error) without
+// results (a method's receiver aside).
+func completeShaped(t types.Type) bool {
+	sig, ok := t.(*types.Signature)
+	if !ok || sig.Params().Len() != 2 || sig.Results().Len() != 0 {
+		return false
+	}
+	iface, ok := sig.Params().At(0).Type().Underlying().(*types.Interface)
+	return ok && iface.Empty() && isErrorType(sig.Params().At(1).Type())
+}
+
+func isErrorType(t types.Type) bool { return types.Identical(t, types.Universe.Lookup("error").Type()) }
+
+// firstParam returns the name of a function's first parameter ("" when it
+// has none, or it is unnamed or _).
+func firstParam(ft *dst.FuncType) string {
+	if ft.Params == nil || len(ft.Params.List) == 0 || len(ft.Params.List[0].Names) == 0 {
+		return ""
+	}
+	if name := ft.Params.List[0].Names[0].Name; name != "_" {
+		return name
+	}
+	return ""
 }
 
 // decodeAssertions rewrites the type assertions on name in body, when they

@@ -10,19 +10,23 @@ import (
 
 // UpdateCallbacks receive an update's outcome, as Temporal's do: Reject
 // when the validator refuses it, else Accept and then Complete with the
-// handler's result (a durable.Value to decode) or error.
+// handler's result or error. The method set is Temporal's, so a test's own
+// callbacks type compiles unchanged; success is a durable.Value holding
+// the result as the journal does (JSON), where Temporal passes the value
+// itself: As and AsOK read it as a value of the handler's type.
 type UpdateCallbacks interface {
 	Accept()
 	Reject(err error)
-	Complete(result durable.Value, err error)
+	Complete(success any, err error)
 }
 
 // TestUpdateCallback is an UpdateCallbacks of optional functions
-// (Temporal's TestUpdateCallback).
+// (Temporal's TestUpdateCallback). OnComplete's first argument is a
+// durable.Value (nil when the handler failed): read it with As or AsOK.
 type TestUpdateCallback struct {
 	OnAccept   func()
 	OnReject   func(error)
-	OnComplete func(durable.Value, error)
+	OnComplete func(success any, err error)
 }
 
 // Accept calls OnAccept if set.
@@ -40,9 +44,9 @@ func (c *TestUpdateCallback) Reject(err error) {
 }
 
 // Complete calls OnComplete if set.
-func (c *TestUpdateCallback) Complete(result durable.Value, err error) {
+func (c *TestUpdateCallback) Complete(success any, err error) {
 	if c.OnComplete != nil {
-		c.OnComplete(result, err)
+		c.OnComplete(success, err)
 	}
 }
 
@@ -118,7 +122,12 @@ func (e *Env) UpdateWorkflowByID(workflowID, name, updateID string, uc UpdateCal
 		uc.Reject(updErr)
 		return nil
 	}
-	uc.Complete(v, updErr)
+	if updErr != nil {
+		// Temporal passes no value with the handler's error.
+		uc.Complete(nil, updErr)
+		return nil
+	}
+	uc.Complete(v, nil)
 	return nil
 }
 
@@ -146,29 +155,33 @@ func (e *Env) acceptedUpdates(workflowID, name string) (int, error) {
 	return n, nil
 }
 
-// As decodes an update's (or a query's) result into a value of type T, for
-// code written against Temporal's TestUpdateCallback, whose OnComplete gets
+// As reads an update's (or a query's) result as a value of type T, for
+// code written against Temporal's update callbacks, whose Complete gets
 // the handler's value itself: "v.(*Cart)" becomes "durabletest.As[*Cart](v)".
-// It panics when the value cannot be decoded into a T, as the type
-// assertion panics when the value is not a T.
-func As[T any](v durable.Value) T {
+// v is a durable.Value, decoded into a T, or a T itself. It panics when
+// the value is neither, as the type assertion panics when the value is not
+// a T.
+func As[T any](v any) T {
 	t, ok := AsOK[T](v)
 	if !ok {
 		var zero T
-		panic(fmt.Sprintf("durabletest.As: the value does not decode into %T", zero))
+		panic(fmt.Sprintf("durabletest.As: the value (%T) does not decode into %T", v, zero))
 	}
 	return t
 }
 
 // AsOK is As for "t, ok := v.(*Cart)": ok is false when there is no value
-// (the update failed) or it does not decode into a T.
-func AsOK[T any](v durable.Value) (T, bool) {
+// (the update failed) or it is neither a T nor decodes into one.
+func AsOK[T any](v any) (T, bool) {
 	var t T
-	if v == nil {
-		return t, false
+	switch v := v.(type) {
+	case T:
+		return v, true
+	case durable.Value:
+		if v == nil || v.Get(&t) != nil {
+			return t, false
+		}
+		return t, true
 	}
-	if err := v.Get(&t); err != nil {
-		return t, false
-	}
-	return t, true
+	return t, false
 }

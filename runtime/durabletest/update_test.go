@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -48,11 +49,9 @@ func TestUpdateWorkflow(t *testing.T) {
 	callbacks := &durabletest.TestUpdateCallback{
 		OnAccept: func() { record("accepted") },
 		OnReject: func(err error) { record("rejected: " + err.Error()) },
-		OnComplete: func(v durable.Value, err error) {
+		OnComplete: func(v any, err error) {
 			require.NoError(t, err)
-			var total int
-			require.NoError(t, v.Get(&total))
-			record("completed with " + itoa(total))
+			record("completed with " + itoa(durabletest.As[int](v)))
 		},
 	}
 	env.RegisterDelayedCallback(func() { env.UpdateWorkflow("add", "", callbacks, -5) }, time.Hour)
@@ -70,6 +69,36 @@ func TestUpdateWorkflow(t *testing.T) {
 	}, events)
 }
 
+// userCallbacks is a test's own update callbacks type, with the method set
+// of Temporal's UpdateCallbacks.
+type userCallbacks struct {
+	events []string
+}
+
+func (c *userCallbacks) Accept()          { c.events = append(c.events, "accepted") }
+func (c *userCallbacks) Reject(err error) { c.events = append(c.events, "rejected: "+err.Error()) }
+func (c *userCallbacks) Complete(success interface{}, err error) {
+	if err != nil {
+		c.events = append(c.events, "failed: "+err.Error())
+		return
+	}
+	total, ok := durabletest.AsOK[int](success)
+	c.events = append(c.events, "completed with "+itoa(total)+" "+strconv.FormatBool(ok))
+}
+
+var _ durabletest.UpdateCallbacks = (*userCallbacks)(nil)
+
+func TestUpdateWorkflowUserCallbacks(t *testing.T) {
+	t.Parallel()
+	env := durabletest.NewEnv(t)
+	uc := &userCallbacks{}
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow("add", "1", uc, 0) }, time.Hour)
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow("add", "2", uc, 12) }, 2*time.Hour)
+	env.ExecuteWorkflow(CounterWorkflow)
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, []string{"rejected: only positive amounts", "accepted", "completed with 12 true"}, uc.events)
+}
+
 func TestAs(t *testing.T) {
 	t.Parallel()
 	type cart struct{ Items map[string]int }
@@ -83,6 +112,10 @@ func TestAs(t *testing.T) {
 	_, ok = durabletest.AsOK[*cart](nil)
 	require.False(t, ok)
 	require.Panics(t, func() { durabletest.As[string](v) })
+	// A value of the type itself is returned as it is.
+	require.Equal(t, 7, durabletest.As[int](7))
+	_, ok = durabletest.AsOK[string](7)
+	require.False(t, ok)
 }
 
 type rawValue string
