@@ -25,15 +25,42 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 		}
 		return nil
 	}
+	handled := false
 	if !in.e.openRun(workflowID) {
-		data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("signal %q to workflow %s: no open run", signal, workflowID), "ExternalWorkflowNotFound", nil))
+		var err error
+		if h := in.e.cfg.unknownSignal; h != nil {
+			handled, err = h(ctx, workflowID, signal, arg)
+		}
+		switch {
+		case !handled:
+			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("signal %q to workflow %s: no open run", signal, workflowID), "ExternalWorkflowNotFound", nil))
+		case err != nil:
+			data.Error = toFailure(err)
+		}
 	}
 	in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}
+	if handled {
+		return nil
+	}
 	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
 	return nil
+}
+
+// UnknownSignalTarget answers a SignalExternal to a workflow ID with no
+// open run: handled reports whether it took the signal, and err is then
+// the signal's outcome, journaled as the engine's own answer would be (a
+// replay does not call it again). Unhandled, the signal fails with the
+// engine's "no open run" error.
+type UnknownSignalTarget func(ctx context.Context, workflowID, signal string, arg any) (handled bool, err error)
+
+// WithUnknownSignalTarget sets the function that answers signals to
+// workflow IDs with no open run, for test environments that mock the
+// workflows a run signals (durabletest's OnSignalExternalWorkflow).
+func WithUnknownSignalTarget(f UnknownSignalTarget) Option {
+	return optionFunc(func(c *config) { c.unknownSignal = f })
 }
 
 // CancelExternal asks the open run of another workflow ID to cancel

@@ -37,6 +37,7 @@ type config struct {
 	maxActivities int
 	clock         Clock
 	taskRows      bool
+	unknownSignal UnknownSignalTarget
 }
 
 func defaultConfig() config {
