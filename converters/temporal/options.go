@@ -26,6 +26,7 @@ var optionsRule = rule{
 				"WorkflowID": "ID", "TaskQueue": "Queue", "WorkflowExecutionTimeout": "ExecutionTimeout",
 				"WorkflowRunTimeout": "RunTimeout", "RetryPolicy": "RetryPolicy", "WaitForCancellation": "WaitForCancellation",
 				"ParentClosePolicy": "ParentClosePolicy", "Memo": "Memo", "SearchAttributes": "SearchAttributes",
+				"CronSchedule": "CronSchedule",
 			}})
 		p.renameIdents(pkgEnums, map[string]target{
 			"PARENT_CLOSE_POLICY_UNSPECIFIED":    {DurablePath, "ParentCloseTerminate"},

@@ -29,6 +29,7 @@ var starterRule = rule{
 				"ID": "ID", "TaskQueue": "Queue", "WorkflowExecutionTimeout": "ExecutionTimeout",
 				"WorkflowRunTimeout": "RunTimeout", "RetryPolicy": "RetryPolicy", "StartDelay": "StartDelay",
 				"WorkflowIDReusePolicy": "WorkflowIDReusePolicy", "WorkflowIDConflictPolicy": "WorkflowIDConflictPolicy",
+				"CronSchedule": "CronSchedule",
 			}})
 		p.convertStruct(structMap{path: pkgClient, name: "UpdateWorkflowOptions", to: target{DurablePath, "UpdateWorkflowOptions"}, anchor: "options-fields",
 			fields: map[string]string{
