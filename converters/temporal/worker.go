@@ -42,8 +42,15 @@ var workerRule = rule{
 					keeps = p.keepUsed(keeps, call, dropped)
 					call.Fun = durableIdent("Open")
 					call.Args = []dst.Expr{ctxArg, &dst.CallExpr{Fun: durableIdent("DSN")}}
+					how := ""
+					if !p.hasWorker() {
+						// A program without a worker only acts as a client: it
+						// opens the store beside the worker process.
+						call.Args = append(call.Args, &dst.CallExpr{Fun: durableIdent("WithClientOnly")})
+						how = ", client-only (the package makes no worker)"
+					}
 					p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote,
-						"client."+name+" became durable.Open(ctx, durable.DSN()): the store comes from $DURABLE_DSN (default "+StoreDSNDefault+"); the Temporal connection options were dropped", ""))
+						"client."+name+" became durable.Open(ctx, durable.DSN()"+how+"): the store comes from $DURABLE_DSN (default "+StoreDSNDefault+"); the Temporal connection options were dropped", ""))
 					p.changed()
 				}
 				return true
@@ -382,4 +389,22 @@ func (p *pass) insertKeeps(keeps []keepUse) {
 		}
 		return true
 	})
+}
+
+// hasWorker reports whether the package makes a Temporal worker
+// (worker.New) or a test server that runs workflows, so that its client is
+// the engine that works the runs rather than a client beside it.
+func (p *pass) hasWorker() bool {
+	for id, obj := range p.pkg.TypesInfo.Uses {
+		if obj.Pkg() == nil {
+			continue
+		}
+		switch {
+		case obj.Pkg().Path() == pkgWorker && obj.Name() == "New",
+			obj.Pkg().Path() == pkgTestsuite && obj.Name() == "StartDevServer":
+			_ = id
+			return true
+		}
+	}
+	return false
 }
