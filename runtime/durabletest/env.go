@@ -54,26 +54,28 @@ type Env struct {
 	eng *durable.Engine
 	ctx context.Context
 
-	mu         sync.Mutex
-	closed     bool
-	activities map[string]*activityDef // by registered name
-	aliases    map[string]string       // a function's own name -> its registered name
-	workflows  map[string]bool         // own names of registered workflow functions
-	mocked     map[string]bool         // activity names with OnActivity expectations
-	wfMocked   map[string]bool         // workflow names with OnWorkflow expectations
-	wfAliases  map[string]string       // a workflow function's own name -> its registered name
-	callbacks  []*delayedCallback
-	listener   func(info *durable.ActivityInfo, ctx context.Context, args Values)
-	heartbeats func(info *durable.ActivityInfo, details Values)
-	running    map[string]durable.ActivityInfo // attempts under way, by task ID
-	background context.Context                 // WorkerOptions.BackgroundActivityContext
-	runTimeout time.Duration                   // default RunTimeout of ExecuteWorkflow
-	startOpts  durable.StartOptions
-	executed   bool
-	workflowID string
-	completed  bool
-	result     json.RawMessage
-	err        error
+	mu           sync.Mutex
+	closed       bool
+	activities   map[string]*activityDef // by registered name
+	aliases      map[string]string       // a function's own name -> its registered name
+	workflows    map[string]bool         // own names of registered workflow functions
+	mocked       map[string]bool         // activity names with OnActivity expectations
+	wfMocked     map[string]bool         // workflow names with OnWorkflow expectations
+	wfAliases    map[string]string       // a workflow function's own name -> its registered name
+	signalMocked bool                    // OnSignalExternalWorkflow was called
+	callbacks    []*delayedCallback
+	listener     func(info *durable.ActivityInfo, ctx context.Context, args Values)
+	heartbeats   func(info *durable.ActivityInfo, details Values)
+	childStarted func(info *durable.Info, ctx context.Context, args Values)
+	running      map[string]durable.ActivityInfo // attempts under way, by task ID
+	background   context.Context                 // WorkerOptions.BackgroundActivityContext
+	runTimeout   time.Duration                   // default RunTimeout of ExecuteWorkflow
+	startOpts    durable.StartOptions
+	executed     bool
+	workflowID   string
+	completed    bool
+	result       json.RawMessage
+	err          error
 
 	mock mocker
 
@@ -132,6 +134,9 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		// on the test clock.
 		durable.WithActivityTaskRows(true),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
+		// Signals to workflows that do not run here go to the mocks
+		// (OnSignalExternalWorkflow).
+		durable.WithUnknownSignalTarget(e.signalUnknown),
 	}
 	eng, err := durable.New(e.ctx, e.st, append(engineOpts, e.cfg.engineOpts...)...)
 	if err != nil {
