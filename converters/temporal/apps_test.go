@@ -1,12 +1,14 @@
 package temporal
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -40,8 +42,59 @@ func TestApps(t *testing.T) {
 			goCmd(t, dir, "vet", "./...")
 			goCmd(t, dir, "test", "-count=1", "./...")
 			require.Zero(t, res.FollowUps(), "every construct of the app has a durable counterpart")
+			if exists(filepath.Join(dir, "worker")) && exists(filepath.Join(dir, "starter")) {
+				t.Run("WorkerAndStarterProcesses", func(t *testing.T) { runWorkerAndStarter(t, dir) })
+			}
 		})
 	}
+}
+
+// runWorkerAndStarter builds the converted worker and starter mains and runs
+// them as two processes on one SQLite file, as a user would after the
+// conversion: the starter's run goes to the worker's named queue, and the
+// starter prints the outcome the worker computed.
+func runWorkerAndStarter(t *testing.T, dir string) {
+	bin := t.TempDir()
+	goCmd(t, dir, "build", "-o", bin, "./worker", "./starter")
+	db := filepath.Join(t.TempDir(), "app.db")
+	env := append(testEnv(), "DURABLE_DSN=sqlite:"+db)
+
+	worker := exec.Command(filepath.Join(bin, "worker"))
+	worker.Env = env
+	var workerOut bytes.Buffer
+	worker.Stdout, worker.Stderr = &workerOut, &workerOut
+	require.NoError(t, worker.Start())
+	t.Cleanup(func() {
+		_ = worker.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = worker.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = worker.Process.Kill()
+			<-done
+		}
+	})
+	// The worker creates the store when it opens it.
+	deadline := time.Now().Add(30 * time.Second)
+	for !exists(db) {
+		require.True(t, time.Now().Before(deadline), "the worker did not open %s:\n%s", db, workerOut.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	starter := exec.CommandContext(ctx, filepath.Join(bin, "starter"))
+	starter.Env = env
+	out, err := starter.CombinedOutput()
+	require.NoError(t, err, "starter:\n%s\nworker:\n%s", out, workerOut.String())
+	require.Contains(t, string(out), "shipped", "the starter prints the outcome the worker computed")
+	t.Logf("starter: %s", bytes.TrimSpace(out))
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // appModule copies an app into a module named example.com/apps/NAME that

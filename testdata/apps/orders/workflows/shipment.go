@@ -10,7 +10,7 @@ import (
 // ShipmentWorkflow packs the parcels one by one and returns a tracking code.
 func ShipmentWorkflow(ctx workflow.Context, orderID string, parcels int) (string, error) {
 	for i := 0; i < parcels; i++ {
-		if err := workflow.Sleep(ctx, time.Hour); err != nil {
+		if err := workflow.Sleep(ctx, time.Second); err != nil {
 			return "", err
 		}
 	}
