@@ -5,7 +5,10 @@ import "github.com/dave/dst"
 // errorsRule converts Temporal's error constructors and types:
 // temporal.NewApplicationError, NewNonRetryableApplicationError,
 // *temporal.ApplicationError, *temporal.TimeoutError, *temporal.CanceledError
-// and temporal.IsCanceledError (errors.Is(err, context.Canceled)).
+// and temporal.IsCanceledError (errors.Is(err, context.Canceled)); the
+// client's *serviceerror.NotFound and *serviceerror.WorkflowExecutionAlreadyStarted
+// are *durable.NotFoundError and *durable.AlreadyStartedError, the types of
+// durable.ErrNotFound and ErrAlreadyStarted, so errors.As checks keep working.
 var errorsRule = rule{
 	Name: "errors",
 	Doc:  "application errors and error checks to durable and errors.Is",
@@ -29,5 +32,12 @@ var errorsRule = rule{
 			"PanicError":                      {DurablePath, "PanicError"},
 			"TerminatedError":                 {DurablePath, "TerminatedError"},
 		})
+		p.renameIdents(pkgServiceError, map[string]target{
+			"NotFound":                        {DurablePath, "NotFoundError"},
+			"WorkflowExecutionAlreadyStarted": {DurablePath, "AlreadyStartedError"},
+		})
 	},
 }
+
+// pkgServiceError holds the Temporal service's error types.
+const pkgServiceError = "go.temporal.io/api/serviceerror"

@@ -10,12 +10,25 @@ import (
 	"github.com/durablego/toolkit/internal/journal"
 )
 
-// ErrNotFound is returned for a workflow ID with no run.
-var ErrNotFound = errors.New("durable: run not found")
+// ErrNotFound is returned for a workflow ID with no run. It is a
+// *NotFoundError, so errors.As finds it too (Temporal's
+// *serviceerror.NotFound checks convert to that).
+var ErrNotFound error = &NotFoundError{}
 
 // ErrAlreadyStarted is returned by Start for a workflow ID that already has
-// an open run.
-var ErrAlreadyStarted = errors.New("durable: workflow already started")
+// an open run. It is an *AlreadyStartedError, so errors.As finds it too
+// (Temporal's *serviceerror.WorkflowExecutionAlreadyStarted).
+var ErrAlreadyStarted error = &AlreadyStartedError{}
+
+// NotFoundError is the type of ErrNotFound.
+type NotFoundError struct{}
+
+func (*NotFoundError) Error() string { return "durable: run not found" }
+
+// AlreadyStartedError is the type of ErrAlreadyStarted.
+type AlreadyStartedError struct{}
+
+func (*AlreadyStartedError) Error() string { return "durable: workflow already started" }
 
 // ApplicationError is an error as it crossed the journal: an activity's or
 // child's failure, or one made with NewApplicationError. Its Type is the
