@@ -55,11 +55,17 @@ func (e *Env) registerWorkflow(wf any, opts []durable.RegisterOption) error {
 func (e *Env) dispatchWorkflow(name string, fn reflect.Value, args []reflect.Value) []reflect.Value {
 	e.mu.Lock()
 	mocked := e.wfMocked[name]
+	childStarted := e.childStarted
 	e.mu.Unlock()
+	ctx, _ := args[0].Interface().(context.Context)
+	if childStarted != nil && ctx != nil && !durable.IsReplaying(ctx) {
+		if info := durable.GetInfo(ctx); info.ParentWorkflowID != "" {
+			childStarted(info, ctx, Values(valuesOf(args[1:])))
+		}
+	}
 	if !mocked {
 		return fn.Call(args)
 	}
-	ctx := args[0].Interface().(context.Context)
 	margs := append([]any{mockContext{ctx}}, valuesOf(args[1:])...)
 	ret, err := e.mock.called("workflow", name, margs, func(d time.Duration) { _ = durable.Sleep(ctx, d) })
 	if err != nil {
@@ -128,4 +134,15 @@ func (e *Env) OnWorkflow(workflow any, args ...any) *MockCall {
 	e.mu.Unlock()
 	e.mock.add(x)
 	return &MockCall{e: e, x: x}
+}
+
+// SetOnChildWorkflowStartedListener sets a function called as each child
+// run of a workflow registered through the Env starts (mocked or not),
+// with its info, context and arguments, as Temporal's is. It is not called
+// again when the replay check replays the run.
+func (e *Env) SetOnChildWorkflowStartedListener(listener func(info *durable.Info, ctx context.Context, args Values)) *Env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.childStarted = listener
+	return e
 }
