@@ -31,6 +31,7 @@ var starterRule = rule{
 				"WorkflowIDReusePolicy": "WorkflowIDReusePolicy", "WorkflowIDConflictPolicy": "WorkflowIDConflictPolicy",
 				"CronSchedule": "CronSchedule",
 			}})
+		p.existingRunSemantics()
 		p.convertStruct(structMap{path: pkgClient, name: "UpdateWorkflowOptions", to: target{DurablePath, "UpdateWorkflowOptions"}, anchor: "options-fields",
 			fields: map[string]string{
 				"UpdateID": "UpdateID", "WorkflowID": "WorkflowID", "RunID": "RunID", "UpdateName": "UpdateName",
@@ -163,6 +164,53 @@ func (p *pass) dropFields(path, name string, keys ...string) {
 			kept = append(kept, el)
 		}
 		lit.Elts = kept
+		return true
+	})
+}
+
+// existingRunSemantics keeps what Temporal's client does when a workflow ID
+// already has an open run: ExecuteWorkflow returns that run rather than an
+// error unless WorkflowExecutionErrorWhenAlreadyStarted is true. A converted
+// start options literal without its own conflict policy gets
+// WorkflowIDConflictPolicy: durable.IDConflictUseExisting; with
+// WorkflowExecutionErrorWhenAlreadyStarted: true it keeps durable's default
+// (ErrAlreadyStarted), and the field goes.
+func (p *pass) existingRunSemantics() {
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		lit, ok := n.(*dst.CompositeLit)
+		if !ok || p.marked(lit) || !isIdent(lit.Type, DurablePath, "StartOptions") || temporalType(p.typeOf(lit), "StartWorkflowOptions") == "" {
+			return true
+		}
+		useExisting := true
+		var keep []dst.Expr
+		for _, el := range lit.Elts {
+			kv, ok := el.(*dst.KeyValueExpr)
+			if !ok {
+				return true // positional fields: leave the literal alone
+			}
+			switch key, _ := kv.Key.(*dst.Ident); {
+			case key == nil:
+			case key.Name == "WorkflowIDConflictPolicy":
+				useExisting = false
+			case key.Name == "WorkflowExecutionErrorWhenAlreadyStarted":
+				v, ok := kv.Value.(*dst.Ident)
+				if !ok || (v.Name != "true" && v.Name != "false") {
+					return true // not a constant: the options rule marks it
+				}
+				useExisting = useExisting && v.Name == "false"
+				continue
+			}
+			keep = append(keep, el)
+		}
+		if useExisting {
+			kv := &dst.KeyValueExpr{Key: &dst.Ident{Name: "WorkflowIDConflictPolicy"}, Value: durableIdent("IDConflictUseExisting")}
+			if len(keep) > 0 && keep[0].Decorations().Before == dst.NewLine {
+				kv.Decs.Before, kv.Decs.After = dst.NewLine, dst.NewLine
+			}
+			keep = append(keep, kv)
+		}
+		lit.Elts = keep
+		p.changed()
 		return true
 	})
 }
