@@ -1,6 +1,11 @@
 package temporal
 
-import "github.com/dave/dst"
+import (
+	"fmt"
+	"go/types"
+
+	"github.com/dave/dst"
+)
 
 // activityRule converts activity calls and their futures.
 //
@@ -14,6 +19,7 @@ var activityRule = rule{
 	Name: "activity",
 	Doc:  "activity calls and futures to durable.Call, Exec and Async",
 	Run: func(p *pass) {
+		p.dropExtraArgs()
 		p.convertFutures(pkgWorkflow, map[string]producer{
 			"ExecuteActivity":      callProducer("Exec", "Call", "Async"),
 			"ExecuteLocalActivity": callProducer("ExecLocal", "CallLocal", "AsyncLocal"),
@@ -39,5 +45,67 @@ func callProducer(exec, call, async string) producer {
 			setFun(c, async, t)
 			return ""
 		},
+	}
+}
+
+// dropExtraArgs removes the arguments an activity call passes beyond the
+// activity function's parameters: Temporal decodes only as many arguments
+// as the function takes and ignores the rest, while the durable runtime
+// rejects such a call. Each removal is noted.
+func (p *pass) dropExtraArgs() {
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		call, name := callOf(n, pkgWorkflow)
+		if call == nil || (name != "ExecuteActivity" && name != "ExecuteLocalActivity") || len(call.Args) < 2 || p.marked(call) {
+			return true
+		}
+		sig, ok := p.typeOf(call.Args[1]).(*types.Signature)
+		if !ok || sig.Variadic() {
+			return true
+		}
+		params := sig.Params().Len()
+		if params > 0 && isContextType(sig.Params().At(0).Type()) {
+			params--
+		}
+		if extra := len(call.Args) - 2 - params; extra > 0 {
+			msg := fmt.Sprintf("%d argument(s) beyond the activity's parameters dropped: Temporal ignores them, durable rejects the call", extra)
+			p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote, msg, ""))
+			for _, a := range call.Args[2+params:] {
+				p.noteOnlyUse(a)
+			}
+			call.Args = call.Args[:2+params]
+			p.changed()
+		}
+		return true
+	})
+}
+
+// isContextType reports whether t is context.Context.
+func isContextType(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "Context"
+}
+
+// noteOnlyUse records a local variable whose only use is e, which a rewrite
+// drops, so that keepUnread keeps it used where it is declared.
+func (p *pass) noteOnlyUse(e dst.Expr) {
+	id, ok := e.(*dst.Ident)
+	if !ok || id.Path != "" {
+		return
+	}
+	v, ok := p.objOf(id).(*types.Var)
+	if !ok || v.IsField() || v.Parent() == nil || v.Parent() == p.pkg.Types.Scope() {
+		return
+	}
+	uses := 0
+	for _, obj := range p.pkg.TypesInfo.Uses {
+		if obj == v {
+			uses++
+		}
+	}
+	if uses == 1 {
+		if p.unread == nil {
+			p.unread = map[types.Object]bool{}
+		}
+		p.unread[v] = true
 	}
 }
