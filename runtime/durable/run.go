@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -31,9 +32,29 @@ type Value interface{ Get(valuePtr any) error }
 type rawValue struct {
 	raw  json.RawMessage
 	what string
+	// typ is the Go type the value was made from (an update handler's
+	// result type) when this process ran the handler, else nil.
+	typ reflect.Type
 }
 
 func (v rawValue) Get(ptr any) error { return decodeInto(v.what, v.raw, ptr) }
+
+// Decoded returns the value v holds as a value of the type its producer
+// returned (an update handler's result type) when that is known, which is
+// when the handler ran in this process. Test code written against
+// Temporal's update callbacks, which get the handler's value itself, uses
+// it; other code decodes with Get into a variable of the type it expects.
+func Decoded(v Value) (any, bool) {
+	rv, ok := v.(rawValue)
+	if !ok || rv.typ == nil {
+		return nil, false
+	}
+	ptr := reflect.New(rv.typ)
+	if err := rv.Get(ptr.Interface()); err != nil {
+		return nil, false
+	}
+	return ptr.Elem().Interface(), true
+}
 
 type runHandle struct {
 	e          *Engine

@@ -88,6 +88,7 @@ type updateRequest struct {
 
 type updateReply struct {
 	value json.RawMessage
+	typ   reflect.Type // the handler's result type, nil when it has none
 	err   error
 }
 
@@ -129,7 +130,11 @@ func (in *instance) onUpdateAccepted(d *journal.UpdateData) {
 		in.command(journal.UpdateCompleted, data, "complete update "+d.Name)
 		if reply := in.extra.updateReplies[d.Update]; reply != nil {
 			delete(in.extra.updateReplies, d.Update)
-			in.afterCommit = append(in.afterCommit, func() { reply <- updateReply{value: result, err: err} })
+			var typ reflect.Type
+			if u != nil {
+				typ = u.handler.result
+			}
+			in.afterCommit = append(in.afterCommit, func() { reply <- updateReply{value: result, typ: typ, err: err} })
 		}
 	}
 	in.extra.runningUpdates++
@@ -176,7 +181,7 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 					if r.err != nil {
 						return nil, r.err
 					}
-					return rawValue{raw: r.value, what: what}, nil
+					return rawValue{raw: r.value, what: what, typ: r.typ}, nil
 				}
 			case <-ctx.Done():
 				return nil, ctx.Err()
