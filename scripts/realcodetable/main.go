@@ -107,7 +107,7 @@ func lines(path string) ([]string, error) {
 
 type row struct {
 	sample                                    string
-	pkgs, vetBefore, vetAfter                 int
+	pkgs, vetBefore, vetAfter, buildAfter     int
 	testsBefore, testsAfter, todos, buildFail int
 	lost                                      []string
 }
@@ -140,6 +140,8 @@ func run(work, module string, hard map[string]string) error {
 		vetA := !after.buildFail[p] && !after.vetFail[p]
 		if after.buildFail[p] {
 			r.buildFail++
+		} else {
+			r.buildAfter++
 		}
 		if vetB {
 			r.vetBefore++
@@ -188,11 +190,11 @@ func run(work, module string, hard map[string]string) error {
 	}
 	sort.Strings(names)
 	var t, rest row
-	fmt.Println("| sample | packages | vet before | vet after | tests pass before | tests pass after | TODO(migrate) | no counterpart |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| sample | packages | vet before | builds after | vet after | tests pass before | tests pass after | TODO(migrate) | no counterpart |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, n := range names {
 		r := rows[n]
-		fmt.Printf("| %s | %d | %d | %d | %d | %d | %d | %s |\n", r.sample, r.pkgs, r.vetBefore, r.vetAfter, r.testsBefore, r.testsAfter, r.todos, hard[n])
+		fmt.Printf("| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n", r.sample, r.pkgs, r.vetBefore, r.buildAfter, r.vetAfter, r.testsBefore, r.testsAfter, r.todos, hard[n])
 		for _, acc := range []*row{&t, &rest} {
 			if acc == &rest && hard[n] != "" {
 				continue
@@ -200,6 +202,7 @@ func run(work, module string, hard map[string]string) error {
 			acc.pkgs += r.pkgs
 			acc.vetBefore += r.vetBefore
 			acc.vetAfter += r.vetAfter
+			acc.buildAfter += r.buildAfter
 			acc.testsBefore += r.testsBefore
 			acc.testsAfter += r.testsAfter
 			acc.todos += r.todos
@@ -207,7 +210,7 @@ func run(work, module string, hard map[string]string) error {
 		}
 	}
 	total := func(name string, r row) {
-		fmt.Printf("| **%s** | %d | %d | %d (%.0f%%) | %d | %d (%.0f%%) | %d | |\n", name, r.pkgs, r.vetBefore, r.vetAfter,
+		fmt.Printf("| **%s** | %d | %d | %d | %d (%.0f%%) | %d | %d (%.0f%%) | %d | |\n", name, r.pkgs, r.vetBefore, r.buildAfter, r.vetAfter,
 			pct(r.vetAfter, r.vetBefore), r.testsBefore, r.testsAfter, pct(r.testsAfter, r.testsBefore), r.todos)
 	}
 	total("total", t)
