@@ -34,12 +34,13 @@ var coroutineRule = rule{
 			}},
 		})
 		p.renameIdents(pkgWorkflow, map[string]target{
-			"Go":               {DurablePath, "Go"},
-			"Await":            {DurablePath, "Await"},
-			"AwaitWithTimeout": {DurablePath, "AwaitWithTimeout"},
-			"NewWaitGroup":     {DurablePath, "NewWaitGroup"},
-			"NewMutex":         {DurablePath, "NewMutex"},
-			"NewSemaphore":     {DurablePath, "NewSemaphore"},
+			"Go":                {DurablePath, "Go"},
+			"DeterministicKeys": {DurablePath, "DeterministicKeys"},
+			"Await":             {DurablePath, "Await"},
+			"AwaitWithTimeout":  {DurablePath, "AwaitWithTimeout"},
+			"NewWaitGroup":      {DurablePath, "NewWaitGroup"},
+			"NewMutex":          {DurablePath, "NewMutex"},
+			"NewSemaphore":      {DurablePath, "NewSemaphore"},
 		})
 		p.pointerTypes(pkgWorkflow, map[string]string{"WaitGroup": "WaitGroup", "Mutex": "Mutex", "Semaphore": "Semaphore"})
 	},

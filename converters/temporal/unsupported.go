@@ -117,8 +117,24 @@ var unrecognisedRule = rule{
 				return true
 			}
 			seen[key] = true
+			if id.Path == pkgClient && connectionOptions[id.Name] {
+				// Settings of the Temporal connection durable.Open no longer
+				// reads: a note, not a follow-up.
+				p.findings = append(p.findings, newFinding(p.pos(id), p.rule, SeverityNote,
+					name+" configures the Temporal connection, which the converted code no longer opens: delete it when Temporal is gone", ""))
+				return true
+			}
 			p.todo(id, "unrecognised", "%s has no automatic conversion", name)
 			return true
 		})
 	},
+}
+
+// connectionOptions are the client package's settings of the connection to
+// Temporal's service, which a converted program (durable.Open) does not
+// read any more.
+var connectionOptions = map[string]bool{
+	"Options": true, "ConnectionOptions": true, "DefaultHostPort": true, "DefaultNamespace": true,
+	"NewAPIKeyStaticCredentials": true, "NewAPIKeyDynamicCredentials": true, "NewMTLSCredentials": true,
+	"Credentials": true,
 }
