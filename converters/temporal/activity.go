@@ -88,12 +88,8 @@ func isContextType(t types.Type) bool {
 // noteOnlyUse records a local variable whose only use is e, which a rewrite
 // drops, so that keepUnread keeps it used where it is declared.
 func (p *pass) noteOnlyUse(e dst.Expr) {
-	id, ok := e.(*dst.Ident)
-	if !ok || id.Path != "" {
-		return
-	}
-	v, ok := p.objOf(id).(*types.Var)
-	if !ok || v.IsField() || v.Parent() == nil || v.Parent() == p.pkg.Types.Scope() {
+	v := p.localVar(e)
+	if v == nil {
 		return
 	}
 	uses := 0
@@ -103,9 +99,6 @@ func (p *pass) noteOnlyUse(e dst.Expr) {
 		}
 	}
 	if uses == 1 {
-		if p.unread == nil {
-			p.unread = map[types.Object]bool{}
-		}
-		p.unread[v] = true
+		p.markUnread(v)
 	}
 }

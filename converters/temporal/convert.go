@@ -260,7 +260,7 @@ type unit struct {
 	pkg      *packages.Package
 	file     *ast.File
 	filename string
-	dec      **decorator.Decorator // shared by the files of one package
+	dec      **decorator.Decorator // shared by the files of one package in one conversion
 }
 
 type loaded struct {
@@ -327,7 +327,6 @@ func load(ctx context.Context, opts Options) (*loaded, error) {
 				l.errors = append(l.errors, f)
 			}
 		}
-		dec := new(*decorator.Decorator)
 		for i, af := range p.Syntax {
 			if i >= len(p.CompiledGoFiles) {
 				break
@@ -338,7 +337,7 @@ func load(ctx context.Context, opts Options) (*loaded, error) {
 			}
 			claimed[name] = true
 			l.allFiles = append(l.allFiles, name)
-			l.units = append(l.units, unit{pkg: p, file: af, filename: name, dec: dec})
+			l.units = append(l.units, unit{pkg: p, file: af, filename: name})
 		}
 	}
 	sort.Strings(l.allFiles)

@@ -413,22 +413,33 @@ func (p *pass) noteUnread(ptr dst.Expr) {
 	if !ok || u.Op != token.AND {
 		return
 	}
-	id, ok := u.X.(*dst.Ident)
-	if !ok || id.Path != "" {
-		return
-	}
-	v, ok := p.objOf(id).(*types.Var)
-	if !ok || v.IsField() || v.Parent() == nil || v.Parent() == p.pkg.Types.Scope() {
+	v := p.localVar(u.X)
+	if v == nil {
 		return
 	}
 	for use, obj := range p.pkg.TypesInfo.Uses {
-		if obj != v {
-			continue
-		}
-		if !p.addressTaken(use) {
+		if obj == v && !p.addressTaken(use) {
 			return
 		}
 	}
+	p.markUnread(v)
+}
+
+// localVar returns the function-local variable an identifier names, or nil.
+func (p *pass) localVar(e dst.Expr) *types.Var {
+	id, ok := e.(*dst.Ident)
+	if !ok || id.Path != "" {
+		return nil
+	}
+	v, ok := p.objOf(id).(*types.Var)
+	if !ok || v.IsField() || v.Parent() == nil || v.Parent() == p.pkg.Types.Scope() {
+		return nil
+	}
+	return v
+}
+
+// markUnread records v for keepUnread.
+func (p *pass) markUnread(v *types.Var) {
 	if p.unread == nil {
 		p.unread = map[types.Object]bool{}
 	}

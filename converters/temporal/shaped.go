@@ -12,8 +12,9 @@ const ShapedPath = "github.com/durablego/toolkit/runtime/durable/shaped"
 // child workflows and external signals to runtime/durable/shaped, which has
 // Temporal's shape on a context.Context: the code keeps its form
 // ("f := shaped.ExecuteActivity(ctx, A, x)"; "f.Get(ctx, &r)") and every
-// wait stays a durable yield point. It replaces the typed rules for a
-// package where they cannot convert every use (see [Convert]).
+// wait stays a durable yield point. In a package where the typed rules
+// cannot convert every use (see convertPackage), it takes over what they
+// leave: stored futures and channels, and every selector.
 var shapedRule = rule{
 	Name: "shaped",
 	Doc:  "futures, channels and selectors to durable/shaped where types are not proven locally",
@@ -37,19 +38,6 @@ var shapedRule = rule{
 		table["Execution"] = target{ShapedPath, "WorkflowExecution"}
 		p.renameIdents(pkgWorkflow, table)
 		p.renameIdents("go.temporal.io/sdk/converter", map[string]target{"EncodedValue": {ShapedPath, "EncodedValue"}})
-		p.renameIdents(pkgWorkflow, map[string]target{
-			"Sleep": {DurablePath, "Sleep"},
-			"Now":   {DurablePath, "Now"},
-		})
-		p.renameIdents(pkgWorkflow, map[string]target{
-			"Go":               {DurablePath, "Go"},
-			"Await":            {DurablePath, "Await"},
-			"AwaitWithTimeout": {DurablePath, "AwaitWithTimeout"},
-			"NewWaitGroup":     {DurablePath, "NewWaitGroup"},
-			"NewMutex":         {DurablePath, "NewMutex"},
-			"NewSemaphore":     {DurablePath, "NewSemaphore"},
-		})
-		p.pointerTypes(pkgWorkflow, map[string]string{"WaitGroup": "WaitGroup", "Mutex": "Mutex", "Semaphore": "Semaphore"})
 	},
 }
 
