@@ -31,6 +31,8 @@ var errorsRule = rule{
 			"CanceledError":                   {DurablePath, "CanceledError"},
 			"PanicError":                      {DurablePath, "PanicError"},
 			"TerminatedError":                 {DurablePath, "TerminatedError"},
+			"NewCanceledError":                {DurablePath, "NewCanceledError"},
+			"ErrNoData":                       {DurablePath, "ErrNoData"},
 		})
 		p.renameIdents(pkgServiceError, map[string]target{
 			"NotFound":                        {DurablePath, "NotFoundError"},

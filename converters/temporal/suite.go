@@ -23,6 +23,7 @@ var Suite = []rule{
 	loggerRule,
 	infoRule,
 	activityHelpersRule,
+	mocksRule,
 	workerRule,
 	starterRule,
 	testsuiteRule,

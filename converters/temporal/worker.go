@@ -2,8 +2,12 @@ package temporal
 
 import (
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/dave/dst"
@@ -56,7 +60,15 @@ var workerRule = rule{
 				return true
 			}
 			if call, name := callOf(n, pkgWorker); call != nil && name == "New" && len(call.Args) >= 1 {
-				if len(call.Args) >= 2 {
+				if len(call.Args) >= 2 && p.toOwnInterface(c) {
+					// The worker goes behind the program's own interface,
+					// which the engine's methods do not fit: a worker of
+					// Temporal's shape on the engine.
+					nw := &dst.CallExpr{Fun: &dst.Ident{Path: ShapedPath, Name: "NewWorker"}, Args: []dst.Expr{call.Args[0], call.Args[1]}}
+					keeps = p.keepUsed(keeps, nw, call.Args[2:])
+					nw.Decs = call.Decs
+					c.Replace(nw)
+				} else if len(call.Args) >= 2 {
 					// The worker is the engine, which also serves the
 					// worker's queue from now on.
 					serve := &dst.CallExpr{Fun: &dst.SelectorExpr{X: call.Args[0], Sel: &dst.Ident{Name: "Serve"}}, Args: []dst.Expr{call.Args[1]}}
@@ -406,5 +418,99 @@ func (p *pass) hasWorker() bool {
 			return true
 		}
 	}
+	// A package of the same module that the program imports may make the
+	// worker (a library with NewRequester that starts one on its queue).
+	if mod := p.pkg.Module; mod != nil && mod.Dir != "" {
+		seen := map[string]bool{}
+		for path := range p.pkg.Imports {
+			if moduleImportsWorker(mod.Path, mod.Dir, path, seen) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+// moduleImportsWorker reports whether the package path of module modPath
+// (in modDir), or a package of the module it imports, imports Temporal's
+// worker package in a non-test file. It reads only import declarations.
+func moduleImportsWorker(modPath, modDir, path string, seen map[string]bool) bool {
+	if seen[path] || (path != modPath && !strings.HasPrefix(path, modPath+"/")) {
+		return false
+	}
+	seen[path] = true
+	dir := filepath.Join(modDir, filepath.FromSlash(strings.TrimPrefix(path, modPath)))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	fset := token.NewFileSet()
+	var next []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ImportsOnly)
+		if err != nil {
+			continue
+		}
+		for _, imp := range f.Imports {
+			ip, _ := strconv.Unquote(imp.Path.Value)
+			if ip == pkgWorker {
+				return true
+			}
+			next = append(next, ip)
+		}
+	}
+	for _, ip := range next {
+		if moduleImportsWorker(modPath, modDir, ip, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// toOwnInterface reports whether the value at c (a worker.New call) is
+// stored as, or passed as, an interface type of the program's own rather
+// than worker.Worker: a variable or field assigned, a call argument, a
+// field of a composite literal.
+func (p *pass) toOwnInterface(c *dstutil.Cursor) bool {
+	var dest types.Type
+	switch parent := c.Parent().(type) {
+	case *dst.AssignStmt:
+		if parent.Tok == token.DEFINE || c.Name() != "Rhs" || len(parent.Lhs) != len(parent.Rhs) {
+			return false
+		}
+		dest = p.typeOf(parent.Lhs[c.Index()])
+	case *dst.ValueSpec:
+		if parent.Type != nil {
+			dest = p.typeOf(parent.Type)
+		}
+	case *dst.KeyValueExpr:
+		if key, ok := p.astOf(parent.Key).(*ast.Ident); ok {
+			if obj := p.pkg.TypesInfo.ObjectOf(key); obj != nil {
+				dest = obj.Type()
+			}
+		}
+	case *dst.CallExpr:
+		sig, ok := types.Unalias(p.typeOf(parent.Fun)).(*types.Signature)
+		if !ok || c.Name() != "Args" || c.Index() < 0 {
+			return false
+		}
+		i := c.Index()
+		switch {
+		case sig.Variadic() && i >= sig.Params().Len()-1:
+			if sl, ok := sig.Params().At(sig.Params().Len() - 1).Type().(*types.Slice); ok {
+				dest = sl.Elem()
+			}
+		case i < sig.Params().Len():
+			dest = sig.Params().At(i).Type()
+		}
+	}
+	if dest == nil || temporalType(dest, "Worker") != "" {
+		return false
+	}
+	_, isInterface := dest.Underlying().(*types.Interface)
+	return isInterface && !types.Identical(dest.Underlying(), types.NewInterfaceType(nil, nil))
 }
