@@ -3,12 +3,8 @@ package compat
 import (
 	"context"
 
-	commonpb "go.temporal.io/api/common/v1"
-	enumspb "go.temporal.io/api/enums/v1"
-	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/durablego/toolkit/runtime/durable"
 )
@@ -66,37 +62,11 @@ func (h *updateHandle) Get(ctx context.Context, valuePtr any) error {
 	return h.value.Get(valuePtr)
 }
 
-// DescribeWorkflowExecution describes an execution where it runs; for
-// the durable side the response carries the execution, type, status,
-// task queue, start and close times and the journal length as history
-// length.
+// DescribeWorkflowExecution describes an execution where it runs; for the
+// durable side, see the function DescribeWorkflowExecution.
 func (c *Client) DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
 	if c.sideOf(ctx, workflowID) != Durable {
 		return c.Client.DescribeWorkflowExecution(ctx, workflowID, runID)
 	}
-	info, err := c.engine.Describe(ctx, workflowID)
-	if err != nil {
-		return nil, err
-	}
-	status := map[string]enumspb.WorkflowExecutionStatus{
-		"running":    enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-		"stuck":      enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-		"completed":  enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
-		"failed":     enumspb.WORKFLOW_EXECUTION_STATUS_FAILED,
-		"canceled":   enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED,
-		"terminated": enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED,
-		"continued":  enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
-	}[info.Status]
-	wi := &workflowpb.WorkflowExecutionInfo{
-		Execution:     &commonpb.WorkflowExecution{WorkflowId: info.WorkflowID, RunId: info.RunID},
-		Type:          &commonpb.WorkflowType{Name: info.Workflow},
-		StartTime:     timestamppb.New(info.CreatedAt),
-		Status:        status,
-		HistoryLength: info.JournalLen,
-		TaskQueue:     info.Queue,
-	}
-	if info.Status != "running" && info.Status != "stuck" {
-		wi.CloseTime = timestamppb.New(info.UpdatedAt)
-	}
-	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: wi}, nil
+	return DescribeWorkflowExecution(ctx, c.engine, workflowID, runID)
 }

@@ -36,6 +36,14 @@ var infoRule = rule{
 	},
 }
 
+// CompatPath is the import path of the package that bridges durable values
+// to Temporal's types for code that keeps them.
+const CompatPath = "github.com/durablego/toolkit/compat"
+
+// infoBridged are the workflow info fields read as a whole that convert to
+// a compat function building Temporal's type from durable's value.
+var infoBridged = map[string]string{"Memo": "Memo", "SearchAttributes": "SearchAttributes"}
+
 // convertInfo renames the fields read from a Temporal info struct. A field
 // path without a durable counterpart is marked TODO.
 func (p *pass) convertInfo(typeName string, fields map[string]string) {
@@ -49,10 +57,21 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 		var key string
 		if inner, ok := sel.X.(*dst.SelectorExpr); ok && isInfo(inner.X) {
 			base, key = inner.X, inner.Sel.Name+"."+sel.Sel.Name
+			if _, known := fields[key]; !known && typeName == "WorkflowInfo" && infoBridged[inner.Sel.Name] != "" {
+				return true // info.Memo.GetFields(): the bridge below converts info.Memo
+			}
 		} else if isInfo(sel.X) {
 			base, key = sel.X, sel.Sel.Name
 		} else {
 			return true
+		}
+		if bridge := infoBridged[key]; bridge != "" && typeName == "WorkflowInfo" {
+			// The whole memo or search attributes, in Temporal's type, for
+			// code that keeps handling Temporal's payloads.
+			c.Replace(&dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: bridge},
+				Args: []dst.Expr{&dst.SelectorExpr{X: base, Sel: &dst.Ident{Name: key}}}})
+			p.changed()
+			return false
 		}
 		to, ok := fields[key]
 		if !ok {

@@ -29,7 +29,7 @@ var starterRule = rule{
 				"ID": "ID", "TaskQueue": "Queue", "WorkflowExecutionTimeout": "ExecutionTimeout",
 				"WorkflowRunTimeout": "RunTimeout", "RetryPolicy": "RetryPolicy", "StartDelay": "StartDelay",
 				"WorkflowIDReusePolicy": "WorkflowIDReusePolicy", "WorkflowIDConflictPolicy": "WorkflowIDConflictPolicy",
-				"CronSchedule": "CronSchedule",
+				"CronSchedule": "CronSchedule", "Memo": "Memo", "SearchAttributes": "SearchAttributes",
 			}})
 		p.existingRunSemantics()
 		p.convertStruct(structMap{path: pkgClient, name: "UpdateWorkflowOptions", to: target{DurablePath, "UpdateWorkflowOptions"}, anchor: "options-fields",
@@ -69,6 +69,13 @@ var starterRule = rule{
 				spec, ok := methods[m]
 				switch {
 				case m == "Close" || shaped[m]:
+					return true
+				case compatCalls[m]:
+					// compat.M(ctx, c, args...): durable's answer in
+					// Temporal's types.
+					call.Args = append([]dst.Expr{call.Args[0], recv}, call.Args[1:]...)
+					call.Fun = &dst.Ident{Path: CompatPath, Name: m}
+					p.changed()
 					return true
 				case !ok:
 					p.todo(call, "unrecognised", "client method %s has no automatic conversion", m)
@@ -128,6 +135,10 @@ var starterRule = rule{
 		})
 	},
 }
+
+// compatCalls are the client methods whose results are Temporal's service
+// types; package compat answers them from the durable store.
+var compatCalls = map[string]bool{"DescribeWorkflowExecution": true}
 
 // containsMarked reports whether n holds a node a rule marked TODO.
 func (p *pass) containsMarked(n dst.Node) bool {

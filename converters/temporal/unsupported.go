@@ -1,6 +1,7 @@
 package temporal
 
 import (
+	"go/types"
 	"strings"
 
 	"github.com/dave/dst"
@@ -124,10 +125,35 @@ var unrecognisedRule = rule{
 					name+" configures the Temporal connection, which the converted code no longer opens: delete it when Temporal is gone", ""))
 				return true
 			}
+			if p.isAPIData(id) {
+				return true
+			}
 			p.todo(id, "unrecognised", "%s has no automatic conversion", name)
 			return true
 		})
 	},
+}
+
+// isAPIData reports whether id names a type or constant of Temporal's API
+// packages (go.temporal.io/api/.../v1: protobuf messages and enums), which
+// are plain data: code may keep them for its own use, and durable bridges
+// fill them where the converted calls return them (compat.Memo,
+// compat.DescribeWorkflowExecution). A call that needs Temporal's service
+// is marked where it is made.
+func (p *pass) isAPIData(id *dst.Ident) bool {
+	if id.Path == "go.temporal.io/sdk/converter" && id.Name == "GetDefaultDataConverter" {
+		// Temporal's JSON data converter runs in the process; code that
+		// reads Temporal payloads (compat.Memo's) with it keeps working.
+		return true
+	}
+	if !strings.HasPrefix(id.Path, "go.temporal.io/api/") || id.Path == pkgServiceError {
+		return false
+	}
+	switch p.objOf(id).(type) {
+	case *types.TypeName, *types.Const:
+		return true
+	}
+	return false
 }
 
 // connectionOptions are the client package's settings of the connection to

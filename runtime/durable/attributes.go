@@ -155,6 +155,7 @@ func UpsertMemo(ctx context.Context, memo map[string]any) error {
 	if len(m) == 0 {
 		return nil
 	}
+	in.observeUpsert(ctx, memo, nil)
 	in.upsertAttributes(&journal.AttributesData{Memo: m})
 	return nil
 }
@@ -170,6 +171,7 @@ func UpsertSearchAttributes(ctx context.Context, attrs map[string]any) error {
 	if len(m) == 0 {
 		return nil
 	}
+	in.observeUpsert(ctx, nil, attrs)
 	in.upsertAttributes(&journal.AttributesData{SearchAttributes: m})
 	return nil
 }

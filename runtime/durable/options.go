@@ -38,6 +38,8 @@ type config struct {
 	clock         Clock
 	taskRows      bool
 	unknownSignal UnknownSignalTarget
+	// upsertObserver is told of upserts (WithUpsertObserver).
+	upsertObserver UpsertObserver
 }
 
 func defaultConfig() config {

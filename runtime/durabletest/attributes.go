@@ -1,11 +1,14 @@
 package durabletest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
+	"runtime"
 	"strings"
+	"time"
 )
 
 // SetSearchAttributesOnStart sets the search attributes the workflow under
@@ -73,4 +76,61 @@ func isDefaultConverter(dc any) bool {
 		t = t.Elem()
 	}
 	return strings.HasPrefix(t.PkgPath(), "go.temporal.io/sdk/converter")
+}
+
+// OnUpsertMemo sets up an expectation of an upsert of the workflow's memo
+// with memo (matched as OnActivity matches arguments), as Temporal's does.
+// Once the memo has an expectation, every upsert of it must meet one; any
+// other fails the test. Return(nil) is the only answer: an upsert cannot
+// fail on the durable engine.
+func (e *Env) OnUpsertMemo(memo any) *MockCall {
+	e.tb.Helper()
+	return e.onUpsert("UpsertMemo", memo)
+}
+
+// OnUpsertSearchAttributes sets up an expectation of an upsert of the
+// workflow's search attributes with attrs (a map[string]any; a removed
+// attribute is nil), as OnUpsertMemo does for the memo.
+func (e *Env) OnUpsertSearchAttributes(attrs any) *MockCall {
+	e.tb.Helper()
+	return e.onUpsert("UpsertSearchAttributes", attrs)
+}
+
+func (e *Env) onUpsert(name string, arg any) *MockCall {
+	at := "?"
+	if _, file, line, ok := runtime.Caller(2); ok {
+		at = fmt.Sprintf("%s:%d", file[strings.LastIndexByte(file, '/')+1:], line)
+	}
+	x := &expectation{e: e, kind: "upsert", name: name, args: []any{arg}, at: at}
+	e.mu.Lock()
+	e.mocked["upsert:"+name] = true
+	e.mu.Unlock()
+	e.mock.add(x)
+	return &MockCall{e: e, x: x}
+}
+
+// upserted is the engine's UpsertObserver: it checks an upsert against
+// the expectations set for it, if any.
+func (e *Env) upserted(ctx context.Context, memo, search map[string]any) {
+	check := func(name string, values map[string]any) {
+		if values == nil {
+			return
+		}
+		e.mu.Lock()
+		mocked := e.mocked["upsert:"+name]
+		e.mu.Unlock()
+		if !mocked {
+			return
+		}
+		ret, err := e.mock.called("upsert", name, []any{values}, func(time.Duration) {})
+		if err != nil {
+			e.tb.Errorf("durabletest: %v", err)
+			return
+		}
+		if len(ret) > 0 && ret[0] != nil {
+			e.tb.Errorf("durabletest: the mock of %s returns %v: an upsert cannot fail on the durable engine; return nil", name, ret[0])
+		}
+	}
+	check("UpsertMemo", memo)
+	check("UpsertSearchAttributes", search)
 }

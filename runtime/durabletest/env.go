@@ -137,6 +137,9 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		// Signals to workflows that do not run here go to the mocks
 		// (OnSignalExternalWorkflow).
 		durable.WithUnknownSignalTarget(e.signalUnknown),
+		// Upserts are checked against OnUpsertMemo and
+		// OnUpsertSearchAttributes expectations.
+		durable.WithUpsertObserver(e.upserted),
 	}
 	eng, err := durable.New(e.ctx, e.st, append(engineOpts, e.cfg.engineOpts...)...)
 	if err != nil {
