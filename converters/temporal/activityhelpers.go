@@ -12,6 +12,7 @@ var activityHelpersRule = rule{
 			"WorkflowExecution.ID": "WorkflowID", "WorkflowExecution.RunID": "RunID", "WorkflowType.Name": "Workflow",
 			"TaskQueue": "Queue", "ScheduledTime": "ScheduledTime", "StartedTime": "StartedTime",
 			"Deadline": "Deadline", "HeartbeatTimeout": "HeartbeatTimeout",
+			"WorkflowNamespace": namespaceField, "Namespace": namespaceField,
 		})
 		p.renameIdents(pkgActivity, map[string]target{
 			"GetInfo":             {DurablePath, "GetActivityInfo"},
@@ -19,6 +20,7 @@ var activityHelpersRule = rule{
 			"RecordHeartbeat":     {DurablePath, "RecordHeartbeat"},
 			"HasHeartbeatDetails": {DurablePath, "HasHeartbeatDetails"},
 			"GetHeartbeatDetails": {DurablePath, "HeartbeatDetails"},
+			"GetClient":           {DurablePath, "ActivityClient"},
 		})
 	},
 }

@@ -27,6 +27,7 @@ var infoRule = rule{
 			"WorkflowExecutionTimeout": "ExecutionTimeout", "WorkflowRunTimeout": "RunTimeout",
 			"GetCurrentHistoryLength": "JournalLen",
 			"Memo.Fields":             "Memo", "SearchAttributes.IndexedFields": "SearchAttributes",
+			"Namespace": namespaceField,
 		})
 		p.renameIdents(pkgWorkflow, map[string]target{
 			"GetInfo":     {DurablePath, "GetInfo"},
@@ -39,6 +40,10 @@ var infoRule = rule{
 // CompatPath is the import path of the package that bridges durable values
 // to Temporal's types for code that keeps them.
 const CompatPath = "github.com/durablego/toolkit/compat"
+
+// namespaceField marks an info field that reads the namespace, which
+// becomes the info's Namespace method (durable.Namespace).
+const namespaceField = "=namespace"
 
 // infoBridged are the workflow info fields read as a whole that convert to
 // a compat function building Temporal's type from durable's value.
@@ -74,6 +79,13 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 			return false
 		}
 		to, ok := fields[key]
+		if to == namespaceField {
+			// A durable store is one namespace: the info's Namespace
+			// method names it.
+			c.Replace(&dst.CallExpr{Fun: &dst.SelectorExpr{X: base, Sel: &dst.Ident{Name: "Namespace"}}})
+			p.changed()
+			return false
+		}
 		if !ok {
 			if _, nested := fields[key+".ID"]; nested {
 				p.todo(sel, "info-fields", "%s.%s is read as a whole; read its fields instead", typeName, key)

@@ -48,6 +48,7 @@ func (p *pass) convertAttributes() {
 	p.renameIdents(pkgTemporal, map[string]target{
 		"SearchAttributes":      {DurablePath, "SearchAttributes"},
 		"SearchAttributeUpdate": {DurablePath, "SearchAttributeUpdate"},
+		"NewSearchAttributes":   {DurablePath, "NewSearchAttributes"},
 	})
 	p.renameIdents(pkgWorkflow, map[string]target{
 		"GetTypedSearchAttributes":    {DurablePath, "GetSearchAttributes"},

@@ -30,6 +30,7 @@ var starterRule = rule{
 				"WorkflowRunTimeout": "RunTimeout", "RetryPolicy": "RetryPolicy", "StartDelay": "StartDelay",
 				"WorkflowIDReusePolicy": "WorkflowIDReusePolicy", "WorkflowIDConflictPolicy": "WorkflowIDConflictPolicy",
 				"CronSchedule": "CronSchedule", "Memo": "Memo", "SearchAttributes": "SearchAttributes",
+				"TypedSearchAttributes": "TypedSearchAttributes",
 			}})
 		p.existingRunSemantics()
 		p.convertStruct(structMap{path: pkgClient, name: "UpdateWorkflowOptions", to: target{DurablePath, "UpdateWorkflowOptions"}, anchor: "options-fields",
@@ -138,7 +139,7 @@ var starterRule = rule{
 
 // compatCalls are the client methods whose results are Temporal's service
 // types; package compat answers them from the durable store.
-var compatCalls = map[string]bool{"DescribeWorkflowExecution": true}
+var compatCalls = map[string]bool{"DescribeWorkflowExecution": true, "ListWorkflow": true, "CountWorkflow": true}
 
 // containsMarked reports whether n holds a node a rule marked TODO.
 func (p *pass) containsMarked(n dst.Node) bool {

@@ -89,3 +89,18 @@ func HeartbeatDetails(ctx context.Context, ptrs ...any) error {
 	}
 	return nil
 }
+
+// ActivityClient returns the engine that runs the activity ctx belongs to,
+// for activities that start or talk to runs (Temporal's
+// activity.GetClient). It panics when ctx is not an activity's context.
+func ActivityClient(ctx context.Context) *Engine {
+	st := activityStateOf(ctx)
+	if st == nil {
+		panic("durable.ActivityClient: ctx is not an activity context")
+	}
+	return st.e
+}
+
+// Namespace returns the namespace of the activity's run: Namespace, the
+// one every durable store has (Temporal's ActivityInfo.WorkflowNamespace).
+func (ActivityInfo) Namespace() string { return Namespace }

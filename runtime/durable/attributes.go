@@ -45,6 +45,15 @@ func encodeStartOptions(opts StartOptions) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("StartOptions.SearchAttributes: %w", err)
 	}
+	for k, v := range opts.TypedSearchAttributes.values {
+		if string(v) == "null" {
+			continue
+		}
+		if search == nil {
+			search = map[string]json.RawMessage{}
+		}
+		search[k] = v
+	}
 	o := struct {
 		startedOptions
 		attributeOptions

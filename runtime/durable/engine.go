@@ -724,6 +724,10 @@ type StartOptions struct {
 	// Memo and SearchAttributes are the run's initial memo and search
 	// attributes (JSON-encoded values; see attributes.go).
 	Memo, SearchAttributes map[string]any
+	// TypedSearchAttributes are initial search attributes too, made with
+	// NewSearchAttributes (Temporal's StartWorkflowOptions field of that
+	// name); they win over SearchAttributes of the same name.
+	TypedSearchAttributes SearchAttributes
 	// CronSchedule runs the workflow on a cron schedule, as Temporal's
 	// CronSchedule: the first run starts at the schedule's first time, and
 	// each run's close creates the next, due at the schedule's next time

@@ -11,6 +11,11 @@ import (
 // suggests continuing as new, as Temporal does for long histories.
 const ContinueAsNewSuggestedLen = 10_000
 
+// Namespace is the namespace code converted from Temporal reads from an
+// info (WorkflowInfo.Namespace, ActivityInfo.Namespace). A durable store
+// has no namespaces: each store is one, and this is its name.
+const Namespace = "default"
+
 // Info describes the run a workflow context belongs to.
 type Info struct {
 	WorkflowID string
@@ -70,3 +75,7 @@ func GetInfo(ctx context.Context) *Info {
 	info.Memo, info.SearchAttributes = maps.Clone(a.memo), maps.Clone(a.search)
 	return &info
 }
+
+// Namespace returns the run's namespace: Namespace, the one every durable
+// store has (Temporal's WorkflowInfo.Namespace).
+func (Info) Namespace() string { return Namespace }

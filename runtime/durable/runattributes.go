@@ -31,11 +31,12 @@ func (e *Engine) Attributes(ctx context.Context, id string) (*RunAttributes, err
 	if err != nil {
 		return nil, fmt.Errorf("durable: Attributes %s: %w", id, err)
 	}
-	return e.runAttributes(ctx, r.RunID)
+	return e.RunAttributes(ctx, r.RunID)
 }
 
-// runAttributes replays the attribute events of one run's journal.
-func (e *Engine) runAttributes(ctx context.Context, runID string) (*RunAttributes, error) {
+// RunAttributes returns the memo and search attributes of one run (of any
+// status), read from its journal.
+func (e *Engine) RunAttributes(ctx context.Context, runID string) (*RunAttributes, error) {
 	events, err := e.store.LoadJournal(ctx, runID, 0)
 	if err != nil {
 		return nil, fmt.Errorf("durable: Attributes of run %s: %w", runID, err)

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/durablego/toolkit/runtime/durable"
 )
 
 // SetSearchAttributesOnStart sets the search attributes the workflow under
@@ -133,4 +135,53 @@ func (e *Env) upserted(ctx context.Context, memo, search map[string]any) {
 	}
 	check("UpsertMemo", memo)
 	check("UpsertSearchAttributes", search)
+	if search != nil {
+		e.mu.Lock()
+		typed := e.mocked["upsert:UpsertTypedSearchAttributes"]
+		e.mu.Unlock()
+		if typed {
+			enc := map[string]string{}
+			for k, v := range search {
+				b, err := json.Marshal(v)
+				if err != nil {
+					e.tb.Errorf("durabletest: UpsertTypedSearchAttributes: %s: %v", k, err)
+					return
+				}
+				enc[k] = string(b)
+			}
+			if _, err := e.mock.called("upsert", "UpsertTypedSearchAttributes", []any{enc}, func(time.Duration) {}); err != nil {
+				e.tb.Errorf("durabletest: %v", err)
+			}
+		}
+	}
+}
+
+// SetTypedSearchAttributesOnStart sets the search attributes the workflow
+// under test starts with, made with durable.NewSearchAttributes (Temporal's
+// SetTypedSearchAttributesOnStart).
+func (e *Env) SetTypedSearchAttributesOnStart(attrs durable.SearchAttributes) error {
+	m := map[string]any{}
+	for k, raw := range attrs.Encoded() {
+		if string(raw) == "null" {
+			continue
+		}
+		m[k] = raw
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.startOpts.SearchAttributes = m
+	return nil
+}
+
+// OnUpsertTypedSearchAttributes sets up an expectation of an upsert of
+// the workflow's search attributes equal to attrs (made with
+// durable.NewSearchAttributes; an unset attribute is null), compared as
+// JSON values by name, as Temporal's OnUpsertTypedSearchAttributes does.
+func (e *Env) OnUpsertTypedSearchAttributes(attrs durable.SearchAttributes) *MockCall {
+	e.tb.Helper()
+	enc := map[string]string{}
+	for k, raw := range attrs.Encoded() {
+		enc[k] = string(raw)
+	}
+	return e.onUpsert("UpsertTypedSearchAttributes", enc)
 }
