@@ -97,7 +97,7 @@ func (e *Engine) History(ctx context.Context, id, runID string) (*History, error
 	scheduled := map[int64]HistoryEvent{} // activities waiting, by ID
 	timers := map[int64]HistoryEvent{}
 	var order, timerOrder []int64
-	names := map[int64]string{} // activity and child names by command ID
+	names := &eventNames{commands: map[int64]string{}, updates: map[string]string{}}
 	for _, ev := range events {
 		he := describeEvent(ev, names)
 		h.Events = append(h.Events, he)
@@ -162,10 +162,16 @@ func (e *Engine) History(ctx context.Context, id, runID string) (*History, error
 	return h, nil
 }
 
-// describeEvent turns a journal event into a HistoryEvent. names maps
-// command IDs to the activity or child they scheduled, so that outcomes
-// name them too.
-func describeEvent(ev store.Event, names map[int64]string) HistoryEvent {
+// eventNames remember what earlier events named, so that outcomes name it
+// too: the activity or child of a command ID, the name of an update ID.
+type eventNames struct {
+	commands map[int64]string
+	updates  map[string]string
+}
+
+// describeEvent turns a journal event into a HistoryEvent.
+func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
+	names := n.commands
 	he := HistoryEvent{Seq: ev.Seq, At: ev.At, Kind: ev.Kind}
 	v, err := journal.Decode(ev.Kind, ev.Data)
 	if err != nil {
@@ -202,12 +208,12 @@ func describeEvent(ev store.Event, names map[int64]string) HistoryEvent {
 			what = "child"
 			he.Workflow = names[d.ID]
 		case journal.UpdateCompleted:
-			he.Name = d.Update
+			he.Name = n.updates[d.Update]
 			he.ID = 0
 			if he.Error != "" {
-				he.Summary = fmt.Sprintf("update %s failed: %s", d.Update, he.Error)
+				he.Summary = fmt.Sprintf("update %s (%s) failed: %s", he.Name, d.Update, he.Error)
 			} else {
-				he.Summary = fmt.Sprintf("update %s completed: %s", d.Update, compact(d.Result))
+				he.Summary = fmt.Sprintf("update %s (%s) completed: %s", he.Name, d.Update, compact(d.Result))
 			}
 			return he
 		default:
@@ -295,6 +301,7 @@ func describeEvent(ev store.Event, names map[int64]string) HistoryEvent {
 		}
 	case *journal.UpdateData:
 		he.Name, he.Args = d.Name, d.Args
+		n.updates[d.Update] = d.Name
 		he.Summary = fmt.Sprintf("update %s (%s) accepted with %s", d.Name, d.Update, compact(d.Args))
 	case *journal.ContinuedData:
 		he.Workflow, he.Args, he.RunID = d.Workflow, d.Args, d.NextRunID

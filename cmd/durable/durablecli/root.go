@@ -21,6 +21,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/store/postgres"
 )
 
 // Exit codes of the durable command.
@@ -111,7 +113,9 @@ func ExitCode(err error) int {
 type app struct {
 	cfg    Config
 	dsn    string
+	schema string // PostgreSQL schema of the store
 	engine *durable.Engine
+	store  store.Store // opened here for PostgreSQL; closed after the engine
 }
 
 // NewCommand returns the durable command tree. Run it with Main, which
@@ -144,6 +148,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 no such run, 4 the run's state does not al
 		root.SetErr(cfg.Stderr)
 	}
 	root.PersistentFlags().StringVar(&a.dsn, "dsn", "", "store to open: sqlite:PATH or postgres://... (default $DURABLE_DSN)")
+	root.PersistentFlags().StringVar(&a.schema, "schema", postgres.SchemaDefault, "PostgreSQL schema that holds the store")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &exitError{code: ExitUsage, err: err} })
 	root.AddCommand(
 		newListCmd(a), newDescribeCmd(a), newHistoryCmd(a), newStartCmd(a),
@@ -181,7 +186,24 @@ func (a *app) open(ctx context.Context) (*durable.Engine, error) {
 		durable.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 	}, a.cfg.Options...)
 	opts = append(opts, durable.WithClientOnly())
-	e, err := durable.Open(ctx, dsn, opts...)
+	var (
+		e   *durable.Engine
+		err error
+	)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		// The CLI never creates or upgrades a schema: WithMigrate(false).
+		st, perr := postgres.Open(ctx, dsn, postgres.WithSchema(a.schema), postgres.WithMigrate(false))
+		if perr != nil {
+			return nil, errors.New(Redact(fmt.Sprintf("open %s: %v", RedactDSN(dsn), perr), dsn))
+		}
+		if e, err = durable.New(ctx, st, opts...); err != nil {
+			st.Close()
+		} else {
+			a.store = st
+		}
+	} else {
+		e, err = durable.Open(ctx, dsn, opts...)
+	}
 	if err != nil {
 		return nil, errors.New(Redact(err.Error(), dsn))
 	}
@@ -198,5 +220,9 @@ func (a *app) close() error {
 	}
 	err := a.engine.Close()
 	a.engine = nil
+	if a.store != nil {
+		err = errors.Join(err, a.store.Close())
+		a.store = nil
+	}
 	return err
 }
