@@ -101,7 +101,7 @@ from there, as Temporal's reset and DBOS's fork do. The open run of the
 workflow ID, if any, is terminated. Signals the old run received after event N
 are delivered to the new run again (--no-reapply-signals drops them).
 Activities after event N run again. --event 1 starts over.`,
-		Example:           `  durable history order-o-1     # find the event to go back to
+		Example: `  durable history order-o-1     # find the event to go back to
   durable reset order-o-1 --event 5`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeIDs,
