@@ -268,7 +268,7 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 		if reason == "" {
 			reason = "terminated from the web UI"
 		}
-		err = h.e.TerminateWorkflow(ctx, id, runID, reason)
+		err = h.e.TerminateRun(ctx, id, runID, reason)
 		msg = "terminated"
 	case "resume":
 		err = h.e.Resume(ctx, id)

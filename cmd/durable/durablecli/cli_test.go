@@ -279,6 +279,15 @@ func TestCommands(t *testing.T) {
 			r = b.cli(t, durablecli.Config{}, "resume", "flaky-1")
 			require.Equal(t, durablecli.ExitConflict, r.code, "a completed run is not stuck")
 
+			// terminate closes a stuck run at once (no worker works it).
+			b.panics.Store(true)
+			b.ok(t, "start", "Flaky", "--id", "flaky-2")
+			b.waitFor(t, "flaky-2", func(r map[string]any) bool { return r["status"] == "stuck" })
+			b.ok(t, "terminate", "flaky-2", "--reason", "given up")
+			run = b.waitFor(t, "flaky-2", func(r map[string]any) bool { return r["status"] == "terminated" })
+			require.Contains(t, run["error"], "given up")
+			b.panics.Store(false)
+
 			// start --wait prints the result.
 			require.Contains(t, b.ok(t, "start", "Flaky", "--wait"), "result: \"fixed\"")
 		})

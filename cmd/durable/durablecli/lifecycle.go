@@ -43,7 +43,7 @@ func newTerminateCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := e.TerminateWorkflow(cmd.Context(), args[0], runID, reason); err != nil {
+			if err := e.TerminateRun(cmd.Context(), args[0], runID, reason); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "terminated %s\n", args[0])
