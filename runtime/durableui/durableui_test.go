@@ -189,27 +189,34 @@ func TestActionsNeedTheCSRFTokenAndSameOrigin(t *testing.T) {
 	require.NotNil(t, m, "the run page has action forms with a CSRF token")
 	token := m[1]
 
-	for _, tc := range []struct {
-		name   string
-		form   url.Values
-		header []string
-	}{
-		{"NoToken", url.Values{}, nil},
-		{"WrongToken", url.Values{"csrf": {strings.Repeat("0", len(token))}}, nil},
-		{"CrossSite", url.Values{"csrf": {token}}, []string{"Sec-Fetch-Site", "cross-site"}},
-		{"OtherOrigin", url.Values{"csrf": {token}}, []string{"Origin", "https://evil.example"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code := post(t, noRedirect, b.srv.URL+"/runs/csrf-1/cancel", tc.form, tc.header...)
-			require.Equal(t, http.StatusForbidden, code)
-		})
-	}
+	// The group returns once its parallel subtests have run.
+	t.Run("Refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			form   url.Values
+			header []string
+		}{
+			{"NoToken", url.Values{}, nil},
+			{"WrongToken", url.Values{"csrf": {strings.Repeat("0", len(token))}}, nil},
+			{"CrossSite", url.Values{"csrf": {token}}, []string{"Sec-Fetch-Site", "cross-site"}},
+			{"OtherOrigin", url.Values{"csrf": {token}}, []string{"Origin", "https://evil.example"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				code := post(t, noRedirect, b.srv.URL+"/runs/csrf-1/cancel", tc.form, tc.header...)
+				require.Equal(t, http.StatusForbidden, code)
+			})
+		}
+	})
 	code, body := get(t, http.DefaultClient, b.srv.URL+"/runs/csrf-1/cancel")
 	require.Equal(t, http.StatusMethodNotAllowed, code, "actions are POSTs only: %s", body)
 	h, err := b.client.History(b.ctx, "csrf-1", "")
 	require.NoError(t, err)
 	require.Equal(t, "running", h.Run.Status)
 	require.Empty(t, h.Inbox, "no refused request reached the run")
+	for _, ev := range h.Events {
+		require.NotEqual(t, "CancelRequested", ev.Kind, "no refused request reached the run")
+	}
 
 	// With the token, from the same origin, the action goes through.
 	code = post(t, noRedirect, b.srv.URL+"/runs/csrf-1/cancel", url.Values{"csrf": {token}}, "Sec-Fetch-Site", "same-origin")
@@ -240,6 +247,9 @@ func TestAuthentication(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "running", h.Run.Status)
 		require.Empty(t, h.Inbox)
+		for _, ev := range h.Events {
+			require.NotEqual(t, "Terminated", ev.Kind)
+		}
 
 		// The login form sets a cookie that is not the token.
 		code = post(t, noRedirect, b.srv.URL+"/login", url.Values{"token": {"nope"}})

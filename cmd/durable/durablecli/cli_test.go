@@ -317,6 +317,7 @@ func TestExitCodes(t *testing.T) {
 		{"ResumeNotStuck", []string{"resume", "dup"}, durablecli.ExitConflict, "not stuck"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := b.cli(t, durablecli.Config{}, tc.args...)
 			require.Equal(t, tc.code, r.code, "stderr: %s", r.stderr)
 			require.Contains(t, r.stderr, tc.stderr)
@@ -324,6 +325,7 @@ func TestExitCodes(t *testing.T) {
 	}
 
 	t.Run("NoStore", func(t *testing.T) {
+		t.Parallel()
 		var out, errb bytes.Buffer
 		code := durablecli.Main(b.ctx, []string{"list"}, durablecli.Config{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		require.Equal(t, durablecli.ExitUsage, code)
@@ -334,6 +336,7 @@ func TestExitCodes(t *testing.T) {
 	})
 
 	t.Run("DSNFromEnvironment", func(t *testing.T) {
+		t.Parallel()
 		var out, errb bytes.Buffer
 		code := durablecli.Main(b.ctx, []string{"describe", "dup"}, durablecli.Config{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
 			if k == "DURABLE_DSN" {

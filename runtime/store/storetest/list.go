@@ -68,6 +68,7 @@ func exerciseList(t *testing.T, open OpenFunc) {
 			{"Limit", store.ListRunsParams{Newest: true, Limit: 2}, []int{4, 3}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
 				got, err := b.store.ListRuns(b.ctx, &tc.p)
 				require.NoError(t, err)
 				want := make([]string, len(tc.want))
