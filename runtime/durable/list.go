@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -164,57 +163,17 @@ func (o *ListOptions) params() (*store.ListRunsParams, map[string]json.RawMessag
 // hasAttributes reports whether the current search attributes of a run
 // include want.
 func (e *Engine) hasAttributes(ctx context.Context, runID string, want map[string]json.RawMessage) (bool, error) {
-	_, search, err := e.runAttributes(ctx, runID)
+	a, err := e.runAttributes(ctx, runID)
 	if err != nil {
 		return false, err
 	}
 	for k, v := range want {
-		got, ok := search[k]
+		got, ok := a.SearchAttributes[k]
 		if !ok || !jsonEqual(got, v) {
 			return false, nil
 		}
 	}
 	return true, nil
-}
-
-// runAttributes replays a run's memo and search attributes from its
-// journal: the start options and each upsert.
-func (e *Engine) runAttributes(ctx context.Context, runID string) (memo, search map[string]json.RawMessage, err error) {
-	events, err := e.store.LoadJournal(ctx, runID, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read journal of run %s: %w", runID, err)
-	}
-	memo, search = map[string]json.RawMessage{}, map[string]json.RawMessage{}
-	apply := func(dst, src map[string]json.RawMessage) {
-		for k, v := range src {
-			if string(v) == "null" {
-				delete(dst, k)
-			} else {
-				dst[k] = v
-			}
-		}
-	}
-	for _, ev := range events {
-		switch ev.Kind {
-		case journal.Started:
-			var d journal.StartedData
-			if json.Unmarshal(ev.Data, &d) != nil {
-				continue
-			}
-			var o attributeOptions
-			if len(d.Options) > 0 && json.Unmarshal(d.Options, &o) == nil {
-				maps.Copy(memo, o.Memo)
-				maps.Copy(search, o.SearchAttributes)
-			}
-		case journal.AttributesUpserted:
-			var d journal.AttributesData
-			if json.Unmarshal(ev.Data, &d) == nil {
-				apply(memo, d.Memo)
-				apply(search, d.SearchAttributes)
-			}
-		}
-	}
-	return memo, search, nil
 }
 
 // runInfo is what a store record says of a run.
@@ -247,8 +206,10 @@ func (e *Engine) DescribeRun(ctx context.Context, id, runID string) (*RunInfo, e
 		return nil, fmt.Errorf("durable: Describe %s: %w", id, err)
 	}
 	info := e.runInfo(r)
-	if info.Memo, info.SearchAttributes, err = e.runAttributes(ctx, r.RunID); err != nil {
+	a, err := e.runAttributes(ctx, r.RunID)
+	if err != nil {
 		return nil, fmt.Errorf("durable: Describe %s: %w", id, err)
 	}
+	info.Memo, info.SearchAttributes = a.Memo, a.SearchAttributes
 	return info, nil
 }
