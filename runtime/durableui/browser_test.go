@@ -47,10 +47,15 @@ func TestBrowser(t *testing.T) {
 	b := setup(t, durableui.Options{})
 	b.start(t, "order-1001")
 	b.start(t, "order-1002")
-	b.panics.Store(true)
-	_, err := b.client.Start(b.ctx, durable.StartOptions{ID: "flaky-7"}, "Flaky")
+	// A run that a deploy of changed code cannot replay: it called
+	// Prepare, the new code sleeps there instead.
+	_, err := b.client.Start(b.ctx, durable.StartOptions{ID: "shipment-7"}, "Shipment", "shipment-7")
 	require.NoError(t, err)
-	b.waitStatus(t, "flaky-7", func(info *durable.RunInfo) bool { return info.Status == "stuck" })
+	b.waitStatus(t, "shipment-7", func(info *durable.RunInfo) bool { return info.JournalLen >= 3 })
+	b.diverge.Store(true)
+	b.restartWorker(t)
+	require.NoError(t, b.client.Signal(b.ctx, "shipment-7", "go", "by sea"))
+	b.waitStatus(t, "shipment-7", func(info *durable.RunInfo) bool { return info.Status == "stuck" })
 	_, err = b.client.Start(b.ctx, durable.StartOptions{ID: "order-1000"}, "Wait", "order-1000")
 	require.NoError(t, err)
 	b.waitStatus(t, "order-1000", func(info *durable.RunInfo) bool { return info.JournalLen >= 3 })
@@ -100,7 +105,7 @@ func TestBrowser(t *testing.T) {
 	require.Contains(t, counts, "3running")
 	require.Contains(t, counts, "1stuck")
 	require.Contains(t, counts, "1completed")
-	for _, id := range []string{"order-1000", "order-1001", "order-1002", "flaky-7"} {
+	for _, id := range []string{"order-1000", "order-1001", "order-1002", "shipment-7", "billing-42"} {
 		require.Contains(t, rows, id)
 	}
 
@@ -139,13 +144,15 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "cancellation requested", strings.TrimSpace(text("#msg")))
 	b.waitStatus(t, "order-1002", func(info *durable.RunInfo) bool { return info.Status == "canceled" })
 
-	// The stuck run shows its error and a Resume button; after the fix,
-	// resuming completes it.
-	do(chromedp.Navigate(b.srv.URL+"/runs/flaky-7"), chromedp.WaitVisible(chromedp.CSS("#stuck")))
-	require.Contains(t, text("#stuck"), "a bug in the workflow")
+	// The stuck run shows its non-determinism error and a Resume button;
+	// after the fix (the old code again), resuming completes it.
+	do(chromedp.Navigate(b.srv.URL+"/runs/shipment-7"), chromedp.WaitVisible(chromedp.CSS("#stuck")))
+	stuck := text("#stuck")
+	require.Contains(t, stuck, "non-determinism in run")
+	require.Contains(t, stuck, "Prepare")
 	shot("stuck.png")
-	b.panics.Store(false)
+	b.diverge.Store(false)
 	do(chromedp.Click(chromedp.CSS("#resume")), chromedp.WaitVisible(chromedp.CSS("#msg")))
-	info = b.waitStatus(t, "flaky-7", func(info *durable.RunInfo) bool { return info.Status == "completed" })
-	require.JSONEq(t, `"fixed"`, string(info.Result))
+	info = b.waitStatus(t, "shipment-7", func(info *durable.RunInfo) bool { return info.Status == "completed" })
+	require.JSONEq(t, `"shipment-7 shipped by sea"`, string(info.Result))
 }

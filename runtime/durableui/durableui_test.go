@@ -25,10 +25,14 @@ import (
 // beside it (as durable ui opens), and the UI over the latter.
 type testBundle struct {
 	ctx    context.Context
+	dsn    string
 	worker *durable.Engine
 	client *durable.Engine
 	srv    *httptest.Server
-	panics atomic.Bool
+	// diverge changes the Shipment workflow's code: it sleeps where it
+	// called Prepare, so that replaying an earlier run of it diverges.
+	diverge  atomic.Bool
+	attempts atomic.Int32 // calls of Prepare; the first fails
 }
 
 // Wait waits for a "go" signal, answers "progress" queries and returns
@@ -54,32 +58,10 @@ func setup(t *testing.T, o durableui.Options) *testBundle {
 	t.Cleanup(cancel)
 	b := &testBundle{ctx: ctx}
 	quiet := durable.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "durable.db")
+	b.dsn = "sqlite:" + filepath.Join(t.TempDir(), "durable.db")
+	dsn := b.dsn
+	b.openWorker(t)
 	var err error
-	b.worker, err = durable.Open(ctx, dsn, durable.WithPollInterval(20*time.Millisecond), quiet)
-	require.NoError(t, err)
-	t.Cleanup(func() { b.worker.Close() })
-	var attempts atomic.Int32
-	b.worker.RegisterActivity(func(ctx context.Context, name string) (string, error) {
-		if attempts.Add(1) == 1 {
-			return "", errors.New("not ready yet")
-		}
-		return "prepared " + name, nil
-	}, durable.WithName("Prepare"))
-	b.worker.RegisterActivity(func(ctx context.Context, card string) error {
-		return errors.New("card declined")
-	}, durable.WithName("Charge"))
-	b.worker.RegisterWorkflow(func(ctx context.Context, card string) error {
-		ctx = durable.WithCallOptions(ctx, durable.CallOptions{RetryPolicy: &durable.RetryPolicy{InitialInterval: time.Hour}})
-		return durable.Exec(ctx, "Charge", card)
-	}, durable.WithName("Billing"))
-	b.worker.RegisterWorkflow(Wait)
-	b.worker.RegisterWorkflow(func(ctx context.Context) (string, error) {
-		if b.panics.Load() {
-			panic("a bug in the workflow")
-		}
-		return "fixed", nil
-	}, durable.WithName("Flaky"))
 	b.client, err = durable.Open(ctx, dsn, durable.WithClientOnly(), durable.WithPollInterval(20*time.Millisecond), quiet)
 	require.NoError(t, err)
 	t.Cleanup(func() { b.client.Close() })
@@ -89,6 +71,53 @@ func setup(t *testing.T, o durableui.Options) *testBundle {
 	b.srv = httptest.NewServer(durableui.New(b.client, o)) // listens on 127.0.0.1
 	t.Cleanup(b.srv.Close)
 	return b
+}
+
+// openWorker opens the worker engine on the bundle's store with the
+// test's workflows and activities.
+func (b *testBundle) openWorker(t *testing.T) {
+	t.Helper()
+	w, err := durable.Open(b.ctx, b.dsn, durable.WithPollInterval(20*time.Millisecond),
+		durable.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	w.RegisterActivity(func(ctx context.Context, name string) (string, error) {
+		if b.attempts.Add(1) == 1 {
+			return "", errors.New("not ready yet")
+		}
+		return "prepared " + name, nil
+	}, durable.WithName("Prepare"))
+	w.RegisterActivity(func(ctx context.Context, card string) error {
+		return errors.New("card declined")
+	}, durable.WithName("Charge"))
+	w.RegisterWorkflow(func(ctx context.Context, card string) error {
+		ctx = durable.WithCallOptions(ctx, durable.CallOptions{RetryPolicy: &durable.RetryPolicy{InitialInterval: time.Hour}})
+		return durable.Exec(ctx, "Charge", card)
+	}, durable.WithName("Billing"))
+	w.RegisterWorkflow(Wait)
+	w.RegisterWorkflow(func(ctx context.Context, id string) (string, error) {
+		if b.diverge.Load() {
+			if err := durable.Sleep(ctx, time.Millisecond); err != nil {
+				return "", err
+			}
+		} else if _, err := durable.Call[string](ctx, "Prepare", id); err != nil {
+			return "", err
+		}
+		v, err := durable.Receive[string](ctx, "go")
+		if err != nil {
+			return "", err
+		}
+		return id + " shipped " + v, nil
+	}, durable.WithName("Shipment"))
+	b.worker = w
+}
+
+// restartWorker closes the worker and opens another, as a deploy does:
+// runs it had parked are replayed by the new one when they wake.
+func (b *testBundle) restartWorker(t *testing.T) {
+	t.Helper()
+	require.NoError(t, b.worker.Close())
+	b.openWorker(t)
 }
 
 // start starts a Wait run and waits until it waits for its signal.
