@@ -3,6 +3,7 @@ package durableui_test
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -204,6 +205,23 @@ func TestPages(t *testing.T) {
 	t.Cleanup(worker.Close)
 	_, body = get(t, http.DefaultClient, worker.URL+"/runs/page-1?query=progress")
 	require.Contains(t, body, `<pre id="query-result">&#34;waiting for go&#34;</pre>`)
+
+	// Paging: a page of one run links to the next.
+	b.start(t, "page-0")
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/?limit=1&prefix=page-")
+	require.Contains(t, body, "page-0")
+	require.NotContains(t, body, ">page-1<")
+	next := regexp.MustCompile(`id="next" href="([^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, next, "a next-page link")
+	_, body = get(t, http.DefaultClient, b.srv.URL+html.UnescapeString(next[1]))
+	require.Contains(t, body, ">page-1<")
+	require.NotContains(t, body, ">page-0<")
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/?since=1h")
+	require.Contains(t, body, ">page-0<")
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/?since=2999-01-01")
+	require.Contains(t, body, "No runs match.")
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/?since=yesterday")
+	require.Contains(t, body, "want a duration ago")
 
 	code, _ = get(t, http.DefaultClient, b.srv.URL+"/runs/nope")
 	require.Equal(t, http.StatusNotFound, code)

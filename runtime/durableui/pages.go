@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,6 +120,15 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data := &runsPage{Filter: q}
+	var err error
+	if n, perr := strconv.Atoi(q.Get("limit")); perr == nil && n > 0 {
+		o.PageSize = min(n, 500)
+	}
+	if o.CreatedAfter, err = parseSince(q.Get("since"), time.Now()); err != nil {
+		data.Error = err.Error()
+		h.render(w, "runs.html", data)
+		return
+	}
 	counts, err := h.e.Count(r.Context(), o)
 	if err == nil {
 		var page *durable.RunPage
@@ -143,6 +153,24 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 		data.Total += counts[s]
 	}
 	h.render(w, "runs.html", data)
+}
+
+// parseSince reads the runs page's "created since" filter: a duration
+// before now (24h) or an RFC 3339 time or date.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("created since %q: want a duration ago (24h) or a time (2026-01-02T15:04:05Z)", s)
 }
 
 func nonEmpty(vs []string) []string {

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
+	"time"
 
 	"github.com/durablego/toolkit/runtime/store"
 )
@@ -54,16 +56,28 @@ func runFilter(p *store.ListRunsParams, withStatus bool) (string, []any) {
 	}
 	if !p.CreatedAfter.IsZero() {
 		conds = append(conds, "created_at >= ?")
-		args = append(args, toNanos(p.CreatedAfter))
+		args = append(args, boundNanos(p.CreatedAfter))
 	}
 	if !p.CreatedBefore.IsZero() {
 		conds = append(conds, "created_at < ?")
-		args = append(args, toNanos(p.CreatedBefore))
+		args = append(args, boundNanos(p.CreatedBefore))
 	}
 	if len(conds) == 0 {
 		return "1", args
 	}
 	return strings.Join(conds, " AND "), args
+}
+
+// boundNanos is t in Unix nanoseconds, clamped to what an int64 holds
+// (years 1678 to 2262), so that a far bound in a filter stays a bound.
+func boundNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // searchRuns is ListRuns for operators' filters and paging.

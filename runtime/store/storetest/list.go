@@ -64,6 +64,9 @@ func exerciseList(t *testing.T, open OpenFunc) {
 			{"QueueAndStatus", store.ListRunsParams{Queues: []string{"a"}, Statuses: []store.RunStatus{store.StatusRunning}}, []int{0, 2}},
 			{"CreatedAfter", store.ListRunsParams{CreatedAfter: b.split}, []int{2, 3, 4}},
 			{"CreatedBefore", store.ListRunsParams{CreatedBefore: b.split}, []int{0, 1}},
+			{"FarFuture", store.ListRunsParams{CreatedAfter: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)}, []int{}},
+			{"FarPast", store.ListRunsParams{CreatedBefore: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)}, []int{}},
+			{"WideRange", store.ListRunsParams{CreatedAfter: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), CreatedBefore: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)}, []int{0, 1, 2, 3, 4}},
 			{"NewestFirst", store.ListRunsParams{Newest: true, Workflows: []string{"Ship"}}, []int{4, 1, 0}},
 			{"Limit", store.ListRunsParams{Newest: true, Limit: 2}, []int{4, 3}},
 		} {
