@@ -234,7 +234,7 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 		he.ID, he.FireAt = d.ID, d.FireAt
 		switch ev.Kind {
 		case journal.TimerStarted:
-			he.Summary = fmt.Sprintf("timer #%d started, fires at %s (in %s)", d.ID, d.FireAt.UTC().Format(time.RFC3339), d.FireAt.Sub(ev.At).Round(time.Millisecond))
+			he.Summary = fmt.Sprintf("timer #%d started, fires at %s", d.ID, d.FireAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 		case journal.TimerFired:
 			he.Summary = fmt.Sprintf("timer #%d fired", d.ID)
 		default:

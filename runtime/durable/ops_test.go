@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,4 +172,44 @@ func TestListFiltersAndPages(t *testing.T) {
 
 	_, err = b.e.List(b.ctx, durable.ListOptions{Statuses: []string{"sleeping"}})
 	require.ErrorContains(t, err, `unknown status "sleeping"`)
+}
+
+func TestHistoryShowsTimersChildrenAndPendingTimers(t *testing.T) {
+	t.Parallel()
+	ctx := waitCtx(t)
+	e := openEngine(t, "memory:")
+	e.RegisterWorkflow(func(ctx context.Context, n int) (int, error) { return n * 2, nil }, durable.WithName("Double"))
+	e.RegisterWorkflow(func(ctx context.Context) (int, error) {
+		if err := durable.Sleep(ctx, time.Millisecond); err != nil {
+			return 0, err
+		}
+		d, err := durable.Child[int](ctx, "Double", 21)
+		if err != nil {
+			return 0, err
+		}
+		if err := durable.Sleep(ctx, time.Hour); err != nil {
+			return 0, err
+		}
+		return d, nil
+	}, durable.WithName("Parent"))
+	_, err := e.Start(ctx, durable.StartOptions{ID: "parent"}, "Parent")
+	require.NoError(t, err)
+
+	var h *durable.History
+	require.Eventually(t, func() bool {
+		h, err = e.History(ctx, "parent", "")
+		require.NoError(t, err)
+		return len(h.PendingTimers) == 1 && time.Until(h.PendingTimers[0].FireAt) > 30*time.Minute
+	}, 10*time.Second, 5*time.Millisecond)
+	var summaries []string
+	for _, ev := range h.Events {
+		summaries = append(summaries, ev.Kind+": "+ev.Summary)
+	}
+	joined := strings.Join(summaries, "\n")
+	require.Regexp(t, `TimerStarted: timer #\d+ started, fires at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`, joined)
+	require.Regexp(t, `TimerFired: timer #\d+ fired`, joined)
+	require.Regexp(t, `ChildStarted: child Double #\d+ started as \S+ with \[21\]`, joined)
+	require.Regexp(t, `ChildCompleted: child Double #\d+ completed: 42`, joined)
+	require.WithinDuration(t, time.Now().Add(time.Hour), h.PendingTimers[0].FireAt, time.Minute)
+	require.Equal(t, "running", h.Run.Status)
 }
