@@ -397,24 +397,38 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestProcessBesideWorker runs the CLI as separate processes on the SQLite
-// file a worker (this test) works: start, signal and describe.
+// TestProcessBesideWorker runs the CLI as processes of their own beside a
+// worker (this test) on the same store: start, list, signal, query-less
+// inspection (describe, history), cancel and reset, table and JSON.
 func TestProcessBesideWorker(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "SQLite")
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(b.ctx, os.Args[0], append([]string{"--dsn", b.dsn}, args...)...)
-		cmd.Env = append(os.Environ(), cliChildEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "durable %s: %s", strings.Join(args, " "), out)
-		return string(out)
+	for _, kind := range stores {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind)
+			run := func(args ...string) string {
+				t.Helper()
+				cmd := exec.CommandContext(b.ctx, os.Args[0], append(append([]string{}, b.global...), args...)...)
+				cmd.Env = append(os.Environ(), cliChildEnv+"=1")
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "durable %s: %s", strings.Join(args, " "), out)
+				return string(out)
+			}
+			require.Contains(t, run("start", "Order", `"vase"`, "--id", "proc-1"), "started proc-1")
+			b.waitFor(t, "proc-1", func(r map[string]any) bool { return r["journalLen"].(float64) >= 4 })
+			require.Regexp(t, `(?m)^proc-1\s`, run("list", "--prefix", "proc-"))
+			require.Contains(t, run("list", "--json", "--status", "running"), `"workflowId": "proc-1"`)
+			run("signal", "proc-1", "approve", `"cy"`)
+			var got string
+			require.NoError(t, b.worker.Run("proc-1").Get(b.ctx, &got))
+			require.Equal(t, "vase approved by cy, total 0", got)
+			require.Regexp(t, `(?m)^Status:\s+completed$`, run("describe", "proc-1"))
+			require.Contains(t, run("history", "proc-1"), "signal approve received")
+			require.Contains(t, run("history", "proc-1", "--json"), `"kind": "Completed"`)
+			require.Contains(t, run("reset", "proc-1", "--event", "1", "--no-reapply-signals"), "new run")
+			b.waitFor(t, "proc-1", func(r map[string]any) bool { return r["journalLen"].(float64) >= 4 && r["status"] == "running" })
+			run("cancel", "proc-1")
+			b.waitFor(t, "proc-1", func(r map[string]any) bool { return r["status"] == "canceled" })
+		})
 	}
-	require.Contains(t, run("start", "Order", `"vase"`, "--id", "proc-1"), "started proc-1")
-	b.waitFor(t, "proc-1", func(r map[string]any) bool { return r["journalLen"].(float64) >= 4 })
-	run("signal", "proc-1", "approve", `"cy"`)
-	var got string
-	require.NoError(t, b.worker.Run("proc-1").Get(b.ctx, &got))
-	require.Equal(t, "vase approved by cy, total 0", got)
-	require.Contains(t, run("describe", "proc-1"), "completed")
 }
