@@ -64,7 +64,12 @@ func Order(ctx context.Context, item string) (string, error) {
 	if err := durable.SetUpdateHandler(ctx, "add", func(ctx context.Context, n int) (int, error) {
 		total += n
 		return total, nil
-	}); err != nil {
+	}, durable.UpdateOptions{Validator: func(ctx context.Context, n int) error {
+		if n < 0 {
+			return errors.New("cannot add a negative amount")
+		}
+		return nil
+	}}); err != nil {
 		return "", err
 	}
 	if err := durable.UpsertSearchAttributes(ctx, map[string]any{"Item": item}); err != nil {
@@ -211,6 +216,12 @@ func TestCommands(t *testing.T) {
 
 			// update by name, without the workflow's code.
 			require.Equal(t, "5\n", b.ok(t, "update", "order-1", "add", "5"))
+
+			// A validator runs where the code is (Config.Register): a
+			// rejected update exits 4 and changes nothing.
+			r = b.cli(t, durablecli.Config{Register: b.register}, "update", "order-1", "add", "--", "-1")
+			require.Equal(t, durablecli.ExitConflict, r.code, r.stderr)
+			require.Contains(t, r.stderr, "cannot add a negative amount")
 
 			// query needs the code: a clear error without it, the answer
 			// with it (Config.Register).
