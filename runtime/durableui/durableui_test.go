@@ -223,6 +223,23 @@ func TestPages(t *testing.T) {
 	_, body = get(t, http.DefaultClient, b.srv.URL+"/?since=yesterday")
 	require.Contains(t, body, "want a duration ago")
 
+	// Workflow IDs with slashes, spaces and markup round-trip in links
+	// and actions, escaped.
+	odd := "orders/2026 <b>#7</b>"
+	b.start(t, odd)
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/?prefix="+url.QueryEscape("orders/"))
+	link := regexp.MustCompile(`href="(/runs/orders[^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, link)
+	require.NotContains(t, body, "<b>#7</b>")
+	code, body = get(t, http.DefaultClient, b.srv.URL+html.UnescapeString(link[1]))
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "orders/2026 &lt;b&gt;#7&lt;/b&gt;")
+	action := regexp.MustCompile(`action="(/runs/[^"]+/cancel)"`).FindStringSubmatch(body)
+	require.NotNil(t, action)
+	csrf := csrfField.FindStringSubmatch(body)[1]
+	require.Equal(t, http.StatusSeeOther, post(t, noRedirect, b.srv.URL+html.UnescapeString(action[1]), url.Values{"csrf": {csrf}}))
+	b.waitStatus(t, odd, func(info *durable.RunInfo) bool { return info.Status == "canceled" })
+
 	code, _ = get(t, http.DefaultClient, b.srv.URL+"/runs/nope")
 	require.Equal(t, http.StatusNotFound, code)
 }
