@@ -93,7 +93,7 @@ func (e *Engine) History(ctx context.Context, id, runID string) (*History, error
 		return nil, fmt.Errorf("durable: History %s: read journal: %w", id, err)
 	}
 	h := &History{Run: e.runInfo(r), Events: make([]HistoryEvent, 0, len(events))}
-	if a, err := e.runAttributes(ctx, r.RunID); err == nil {
+	if a, err := e.RunAttributes(ctx, r.RunID); err == nil {
 		h.Run.Memo, h.Run.SearchAttributes = a.Memo, a.SearchAttributes
 	}
 	scheduled := map[int64]HistoryEvent{} // activities waiting, by ID

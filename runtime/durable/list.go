@@ -163,7 +163,7 @@ func (o *ListOptions) params() (*store.ListRunsParams, map[string]json.RawMessag
 // hasAttributes reports whether the current search attributes of a run
 // include want.
 func (e *Engine) hasAttributes(ctx context.Context, runID string, want map[string]json.RawMessage) (bool, error) {
-	a, err := e.runAttributes(ctx, runID)
+	a, err := e.RunAttributes(ctx, runID)
 	if err != nil {
 		return false, err
 	}
@@ -206,7 +206,7 @@ func (e *Engine) DescribeRun(ctx context.Context, id, runID string) (*RunInfo, e
 		return nil, fmt.Errorf("durable: Describe %s: %w", id, err)
 	}
 	info := e.runInfo(r)
-	a, err := e.runAttributes(ctx, r.RunID)
+	a, err := e.RunAttributes(ctx, r.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("durable: Describe %s: %w", id, err)
 	}
