@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,8 +40,9 @@ type testBundle struct {
 	dsn    string
 	// panics makes the Flaky workflow panic while it is set.
 	panics atomic.Bool
-	// reserves counts the calls of the Reserve activity.
-	reserves atomic.Int32
+	// reserved holds the items Reserve was called for: the first attempt
+	// for each fails.
+	reserved sync.Map
 }
 
 // register registers the test's workflows and activities.
@@ -131,7 +133,7 @@ func setup(t *testing.T, kind string) *testBundle {
 	}
 	t.Cleanup(func() { b.worker.Close() })
 	b.worker.RegisterActivity(func(ctx context.Context, item string) (string, error) {
-		if b.reserves.Add(1) == 1 {
+		if _, seen := b.reserved.LoadOrStore(item, true); !seen {
 			return "", errors.New("warehouse busy")
 		}
 		return "reserved " + item, nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -148,6 +149,7 @@ func (a *app) history(ctx context.Context, w io.Writer, id, runID string, asJSON
 		return err
 	}
 	if asJSON {
+		utc(h)
 		return writeJSON(w, struct {
 			Run runJSON `json:"run"`
 			*durable.History
@@ -196,4 +198,26 @@ func (a *app) history(ctx context.Context, w io.Writer, id, runID string, asJSON
 		}
 	}
 	return nil
+}
+
+// utc puts the times of h in UTC, as --json prints every time.
+func utc(h *durable.History) {
+	fix := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	for _, evs := range [][]durable.HistoryEvent{h.Events, h.PendingTimers} {
+		for i := range evs {
+			fix(&evs[i].At)
+			fix(&evs[i].FireAt)
+		}
+	}
+	for i := range h.PendingActivities {
+		fix(&h.PendingActivities[i].ScheduledAt)
+		fix(&h.PendingActivities[i].DueAt)
+	}
+	for i := range h.Inbox {
+		fix(&h.Inbox[i].At)
+	}
 }
