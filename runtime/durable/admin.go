@@ -34,6 +34,10 @@ type RunInfo struct {
 	// Memo and SearchAttributes are the run's current values, JSON-encoded
 	// (DescribeRun fills them; Describe and List leave them nil).
 	Memo, SearchAttributes map[string]json.RawMessage
+	// ResetFrom and ResetEvent name the run and journal event that Reset
+	// started this run from; "" and 0 for a run not made by Reset.
+	ResetFrom  string
+	ResetEvent int64
 }
 
 // Describe returns what the store knows of the newest run of a workflow ID.

@@ -192,6 +192,10 @@ func (e *Engine) runInfo(r *store.Run) *RunInfo {
 			info.Error = fromFailure(&f)
 		}
 	}
+	var m resetMeta
+	if jsonUnmarshal(r.Meta, &m) == nil {
+		info.ResetFrom, info.ResetEvent = m.ResetFrom, m.ResetEvent
+	}
 	return info
 }
 

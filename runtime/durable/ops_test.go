@@ -125,6 +125,8 @@ func TestResetReplaysUpToTheEventAndReappliesSignals(t *testing.T) {
 	info, err := b.e.Describe(b.ctx, "order-2")
 	require.NoError(t, err)
 	require.Equal(t, newRun, info.RunID)
+	require.Equal(t, run.(interface{ RunID() string }).RunID(), info.ResetFrom)
+	require.EqualValues(t, 3, info.ResetEvent)
 }
 
 func TestListFiltersAndPages(t *testing.T) {

@@ -240,6 +240,16 @@ func TestPages(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, post(t, noRedirect, b.srv.URL+html.UnescapeString(action[1]), url.Values{"csrf": {csrf}}))
 	b.waitStatus(t, odd, func(info *durable.RunInfo) bool { return info.Status == "canceled" })
 
+	// A reset run links to the run it was reset from.
+	first, err := b.client.Describe(b.ctx, "page-1")
+	require.NoError(t, err)
+	_, err = b.client.Reset(b.ctx, durable.ResetOptions{WorkflowID: "page-1", Event: 1})
+	require.NoError(t, err)
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/runs/page-1")
+	require.Contains(t, body, `id="reset-from">`+first.RunID+`</a> at event 1`)
+	_, body = get(t, http.DefaultClient, b.srv.URL+"/runs/page-1?run="+first.RunID)
+	require.Contains(t, body, `<span class="status terminated" id="status">terminated</span>`)
+
 	code, _ = get(t, http.DefaultClient, b.srv.URL+"/runs/nope")
 	require.Equal(t, http.StatusNotFound, code)
 }

@@ -269,6 +269,8 @@ func TestCommands(t *testing.T) {
 			require.Regexp(t, `reset order-1 to event \d+: new run \S+`, out)
 			run = b.waitFor(t, "order-1", func(r map[string]any) bool { return r["status"] == "completed" && r["runId"] != started.RunID })
 			require.Equal(t, "lamp approved by ann, total 5", run["result"])
+			require.Equal(t, started.RunID, run["resetFrom"])
+			require.Regexp(t, `(?m)^Reset from:\s+run `+started.RunID+` at event \d+$`, b.ok(t, "describe", "order-1"))
 
 			// cancel and terminate.
 			require.Contains(t, b.ok(t, "cancel", "order-2"), "cancellation requested for order-2")

@@ -93,6 +93,9 @@ func printRun(w io.Writer, r *durable.RunInfo) error {
 			t.row(l.name, l.id)
 		}
 	}
+	if r.ResetFrom != "" {
+		t.row("Reset from:", fmt.Sprintf("run %s at event %d", r.ResetFrom, r.ResetEvent))
+	}
 	attrs := func(name string, m map[string]json.RawMessage) {
 		if len(m) == 0 {
 			return

@@ -70,6 +70,8 @@ type runJSON struct {
 	PrevRunID        string         `json:"prevRunId,omitempty"`
 	NextRunID        string         `json:"nextRunId,omitempty"`
 	Unclaimed        bool           `json:"unclaimed,omitempty"`
+	ResetFrom        string         `json:"resetFrom,omitempty"`
+	ResetEvent       int64          `json:"resetEvent,omitempty"`
 	Memo             map[string]any `json:"memo,omitempty"`
 	SearchAttributes map[string]any `json:"searchAttributes,omitempty"`
 }
@@ -79,6 +81,7 @@ func toRunJSON(r *durable.RunInfo) runJSON {
 		WorkflowID: r.WorkflowID, RunID: r.RunID, Workflow: r.Workflow, Queue: r.Queue, Status: r.Status,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), JournalLen: r.JournalLen,
 		ParentRunID: r.ParentRunID, PrevRunID: r.PrevRunID, NextRunID: r.NextRunID, Unclaimed: r.Unclaimed,
+		ResetFrom: r.ResetFrom, ResetEvent: r.ResetEvent,
 	}
 	if r.Error != nil {
 		out.Error = r.Error.Error()
