@@ -330,6 +330,7 @@ func TestExitCodes(t *testing.T) {
 		{"SignalNoSuchRun", []string{"signal", "nope", "x"}, durablecli.ExitNotFound, "not found"},
 		{"AlreadyStarted", []string{"start", "Order", `"y"`, "--id", "dup"}, durablecli.ExitConflict, "open run"},
 		{"ResumeNotStuck", []string{"resume", "dup"}, durablecli.ExitConflict, "not stuck"},
+		{"Timeout", []string{"start", "Order", `"z"`, "--queue", "nobody-serves-this", "--wait", "--timeout", "200ms"}, durablecli.ExitTimeout, "no answer within --timeout 200ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,6 +42,9 @@ const (
 	// workflow ID with an open run for start, resume of a run that is not
 	// stuck, a rejected update).
 	ExitConflict = 4
+	// ExitTimeout: --timeout passed before the command's answer came
+	// (usually: no worker serves the run, so nobody acts on it).
+	ExitTimeout = 5
 )
 
 // Config adapts the command tree to a program that embeds it.
@@ -83,6 +87,9 @@ func Main(ctx context.Context, args []string, cfg Config) int {
 	if err == nil {
 		return ExitOK
 	}
+	if a.timeout > 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = &exitError{code: ExitTimeout, err: fmt.Errorf("no answer within --timeout %s (is a worker running that serves the run's queue?): %w", a.timeout, err)}
+	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "durable:", Redact(err.Error(), a.effectiveDSN()))
 	return ExitCode(err)
 }
@@ -111,11 +118,13 @@ func ExitCode(err error) int {
 // app is the state the commands share: configuration and, once a command
 // needs it, the engine.
 type app struct {
-	cfg    Config
-	dsn    string
-	schema string // PostgreSQL schema of the store
-	engine *durable.Engine
-	store  store.Store // opened here for PostgreSQL; closed after the engine
+	cfg     Config
+	dsn     string
+	timeout time.Duration // bounds each command but ui; 0: none
+	schema  string        // PostgreSQL schema of the store
+	engine  *durable.Engine
+	store   store.Store // opened here for PostgreSQL; closed after the engine
+	cancel  context.CancelFunc
 }
 
 // NewCommand returns the durable command tree. Run it with Main, which
@@ -137,7 +146,8 @@ func newRoot(cfg Config) (*cobra.Command, *app) {
 PostgreSQL), beside the workers that run them, and serves a web UI.
 
 The store is --dsn, or $DURABLE_DSN: sqlite:PATH or postgres://...
-Exit codes: 0 ok, 1 error, 2 usage, 3 no such run, 4 the run's state does not allow it.`,
+Exit codes: 0 ok, 1 error, 2 usage, 3 no such run, 4 the run's state does not
+allow it, 5 --timeout passed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -149,6 +159,14 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 no such run, 4 the run's state does not al
 	}
 	root.PersistentFlags().StringVar(&a.dsn, "dsn", "", "store to open: sqlite:PATH or postgres://... (default $DURABLE_DSN)")
 	root.PersistentFlags().StringVar(&a.schema, "schema", postgres.SchemaDefault, "PostgreSQL schema that holds the store")
+	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 0, "give up after this long (commands that wait for a worker: update, start --wait, reset of an open run); 0: never")
+	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
+		if a.timeout > 0 && cmd.Name() != "ui" {
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			a.cancel = cancel
+			cmd.SetContext(ctx)
+		}
+	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &exitError{code: ExitUsage, err: err} })
 	root.AddCommand(
 		newListCmd(a), newDescribeCmd(a), newHistoryCmd(a), newStartCmd(a),
@@ -215,6 +233,10 @@ func (a *app) open(ctx context.Context) (*durable.Engine, error) {
 }
 
 func (a *app) close() error {
+	if a.cancel != nil {
+		a.cancel()
+		a.cancel = nil
+	}
 	if a.engine == nil {
 		return nil
 	}
