@@ -322,6 +322,8 @@ func TestExitCodes(t *testing.T) {
 		{"UnknownCommand", []string{"frobnicate"}, durablecli.ExitUsage, "unknown command"},
 		{"UnknownFlag", []string{"list", "--colour"}, durablecli.ExitUsage, "unknown flag"},
 		{"MissingArgument", []string{"describe"}, durablecli.ExitUsage, "accepts 1 arg(s)"},
+		{"BadFlagValue", []string{"list", "--limit", "many"}, durablecli.ExitUsage, `invalid argument "many"`},
+		{"ZeroLimit", []string{"list", "--limit", "0"}, durablecli.ExitUsage, "--limit must be positive"},
 		{"ArgumentNotJSON", []string{"start", "Order", "lamp"}, durablecli.ExitUsage, "is not JSON"},
 		{"UnknownStatus", []string{"list", "--status", "sleeping"}, durablecli.ExitUsage, `unknown status "sleeping"`},
 		{"BadTime", []string{"list", "--since", "yesterday"}, durablecli.ExitUsage, "want RFC 3339"},

@@ -45,7 +45,7 @@ func newDescribeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "describe WORKFLOW_ID",
 		Short:             "Show a run: status, input, result or error, memo and search attributes",
-		Args:              cobra.ExactArgs(1),
+		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.open(cmd.Context())
@@ -131,7 +131,7 @@ outcomes with the attempt that produced them, timers, signals, updates,
 children, side effects and the close, then what the run waits for now:
 pending activities with their attempt, timers, and inbox items its worker has
 not taken yet. Event numbers are what reset --event takes.`,
-		Args:              cobra.ExactArgs(1),
+		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.history(cmd.Context(), cmd.OutOrStdout(), args[0], runID, asJSON)

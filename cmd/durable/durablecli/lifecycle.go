@@ -13,7 +13,7 @@ func newCancelCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "cancel WORKFLOW_ID",
 		Short:             "Ask a run to cancel (its code sees its context cancelled and may clean up)",
-		Args:              cobra.ExactArgs(1),
+		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.open(cmd.Context())
@@ -36,7 +36,7 @@ func newTerminateCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "terminate WORKFLOW_ID",
 		Short:             "End a run at once; its code gets no chance to react",
-		Args:              cobra.ExactArgs(1),
+		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.open(cmd.Context())
@@ -63,7 +63,7 @@ func newResumeCmd(a *app) *cobra.Command {
 NonDeterminismError) or its code panicked. Nothing is lost: deploy fixed code,
 then resume it; a worker replays it with the code it has now. Exit 4 when the
 run is not stuck.`,
-		Args:              cobra.ExactArgs(1),
+		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.open(cmd.Context())
@@ -103,7 +103,7 @@ are delivered to the new run again (--no-reapply-signals drops them).
 Activities after event N run again. --event 1 starts over.`,
 		Example: `  durable history order-o-1     # find the event to go back to
   durable reset order-o-1 --event 5`,
-		Args:              cobra.ExactArgs(1),
+		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if event < 1 {

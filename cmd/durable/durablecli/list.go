@@ -29,7 +29,7 @@ every page.`,
 		Example: `  durable list --status running --status stuck
   durable list --workflow OrderWorkflow --since 24h --json
   durable list --prefix order- --attr CustomerId=c-42`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.list(cmd, &o)
 		},

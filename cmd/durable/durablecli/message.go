@@ -16,7 +16,7 @@ func newSignalCmd(a *app) *cobra.Command {
 		Use:               "signal WORKFLOW_ID NAME [JSON]",
 		Short:             "Send a signal to a run (its argument as JSON; none: null)",
 		Example:           `  durable signal order-o-1 approve '{"by":"ann"}'`,
-		Args:              cobra.RangeArgs(2, 3),
+		Args:              usageArgs(cobra.RangeArgs(2, 3)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			arg, err := jsonArgs(args[2:])
@@ -54,7 +54,7 @@ rebuilds it by replaying the run's journal through that code, so it answers
 only for workflows registered on it. The stock durable binary has none; build
 your own with durablecli.Config.Register, or query from your application
 (Engine.Query, or the web UI mounted in your worker process).`,
-		Args:              cobra.MinimumNArgs(2),
+		Args:              usageArgs(cobra.MinimumNArgs(2)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			jargs, err := jsonArgs(args[2:])
@@ -95,7 +95,7 @@ func newUpdateCmd(a *app) *cobra.Command {
 the result. The run's worker runs the handler; its validator runs where the
 workflow's code is registered (here only with durablecli.Config.Register).
 Exit 4 when the update was rejected, 1 when its handler failed.`,
-		Args:              cobra.MinimumNArgs(2),
+		Args:              usageArgs(cobra.MinimumNArgs(2)),
 		ValidArgsFunction: a.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			jargs, err := jsonArgs(args[2:])

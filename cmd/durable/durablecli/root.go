@@ -72,6 +72,16 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
+// usageArgs makes an argument check's error a usage error (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
+		return nil
+	}
+}
+
 func usageErr(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
 }
@@ -106,10 +116,9 @@ func ExitCode(err error) int {
 		return ExitNotFound
 	case errors.Is(err, durable.ErrAlreadyStarted), errors.Is(err, durable.ErrUpdateRejected):
 		return ExitConflict
-	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
-		strings.HasPrefix(err.Error(), "unknown shorthand flag"), strings.Contains(err.Error(), "arg(s)"),
-		strings.HasPrefix(err.Error(), "invalid argument"), strings.HasPrefix(err.Error(), "required flag"),
-		strings.Contains(err.Error(), "flag needs an argument"):
+	case strings.HasPrefix(err.Error(), "unknown command"):
+		// cobra's only usage error that no hook of ours sees (flags go
+		// through SetFlagErrorFunc, arguments through usageArgs).
 		return ExitUsage
 	}
 	return ExitError

@@ -23,7 +23,7 @@ of the workflow's arguments, as JSON. The CLI does not have the workflow's
 code: the arguments are checked when a worker runs the workflow.`,
 		Example: `  durable start OrderWorkflow '{"id":"o-1","amount":42}' --id order-o-1
   durable start Greet '"world"' --queue emails --wait`,
-		Args: cobra.MinimumNArgs(1),
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			jargs, err := jsonArgs(args[1:])

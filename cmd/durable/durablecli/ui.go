@@ -48,7 +48,7 @@ It listens on ` + UIAddrDefault + ` (loopback) by default. Listening on any othe
 address needs --allow-remote and authentication: a token ($` + UITokenEnv + ` or
 --token-file), or basic auth ($` + UIUserEnv + ` and $` + UIPasswordEnv + `). Put it behind
 TLS (a reverse proxy) when it leaves the machine.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
