@@ -216,6 +216,13 @@ func TestCommands(t *testing.T) {
 			require.Equal(t, 0, r.code)
 			require.Contains(t, r.stderr, "more runs: --page-token ")
 
+			// Shell completion offers workflow IDs from the store.
+			var compOut, compErr bytes.Buffer
+			code := durablecli.Main(b.ctx, append(append([]string{"__complete"}, b.global...), "describe", "order-"),
+				durablecli.Config{Stdout: &compOut, Stderr: &compErr, Getenv: func(string) string { return "" }})
+			require.Equal(t, 0, code, compErr.String())
+			require.Equal(t, "order-2\norder-1\n:4\n", compOut.String())
+
 			// update by name, without the workflow's code.
 			require.Equal(t, "5\n", b.ok(t, "update", "order-1", "add", "5"))
 
