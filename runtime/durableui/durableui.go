@@ -47,9 +47,10 @@ type Options struct {
 	User, Password string
 	// Logger receives a line per failed action; nil: slog.Default().
 	Logger *slog.Logger
-	// Redact, when set, cleans every error message before it is shown or
-	// logged (durable ui passes one that removes the store's credentials).
-	Redact func(string) string
+	// RedactFunc, when set, cleans every error message before it is
+	// shown or logged (durable ui passes one that removes the store's
+	// credentials).
+	RedactFunc func(string) string
 }
 
 // handler serves the UI.
@@ -68,8 +69,8 @@ func New(e *durable.Engine, o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Redact == nil {
-		o.Redact = func(s string) string { return s }
+	if o.RedactFunc == nil {
+		o.RedactFunc = func(s string) string { return s }
 	}
 	var b [32]byte
 	_, _ = rand.Read(b[:])

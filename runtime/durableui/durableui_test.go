@@ -366,7 +366,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestPrefixAndRedaction(t *testing.T) {
 	t.Parallel()
-	b := setup(t, durableui.Options{Prefix: "/ops/durable", Redact: func(s string) string { return strings.ReplaceAll(s, "page", "[redacted]") }})
+	b := setup(t, durableui.Options{Prefix: "/ops/durable", RedactFunc: func(s string) string { return strings.ReplaceAll(s, "page", "[redacted]") }})
 	b.start(t, "page-2")
 	code, body := get(t, http.DefaultClient, b.srv.URL+"/ops/durable/")
 	require.Equal(t, http.StatusOK, code)

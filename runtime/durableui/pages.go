@@ -42,7 +42,7 @@ func (h *handler) funcs() template.FuncMap {
 			if err == nil {
 				return ""
 			}
-			return h.o.Redact(err.Error())
+			return h.o.RedactFunc(err.Error())
 		},
 		"path": func(p string) string { return h.o.Prefix + p },
 		"runPath": func(id string) string {
@@ -63,7 +63,7 @@ func (h *handler) funcs() template.FuncMap {
 func (h *handler) render(w http.ResponseWriter, name string, data any) {
 	var b bytes.Buffer
 	if err := h.tmpl.ExecuteTemplate(&b, name, data); err != nil {
-		h.o.Logger.Error("durableui: render", "page", name, "error", h.o.Redact(err.Error()))
+		h.o.Logger.Error("durableui: render", "page", name, "error", h.o.RedactFunc(err.Error()))
 		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		return
 	}
@@ -78,7 +78,7 @@ func (h *handler) fail(w http.ResponseWriter, err error) {
 		code = http.StatusNotFound
 	}
 	w.WriteHeader(code)
-	h.render(w, "error.html", map[string]any{"Error": h.o.Redact(err.Error()), "Code": code})
+	h.render(w, "error.html", map[string]any{"Error": h.o.RedactFunc(err.Error()), "Code": code})
 }
 
 // runsPage is the data of the runs list.
@@ -138,7 +138,7 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		data.Error = h.o.Redact(err.Error())
+		data.Error = h.o.RedactFunc(err.Error())
 	}
 	for _, s := range statuses {
 		link := cloneValues(q)
@@ -236,7 +236,7 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err != nil {
-			data.QueryError = h.o.Redact(err.Error())
+			data.QueryError = h.o.RedactFunc(err.Error())
 		}
 	}
 	h.render(w, "run.html", data)
@@ -307,8 +307,8 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	v := url.Values{}
 	if err != nil {
-		h.o.Logger.Warn("durableui: action failed", "action", action, "workflow_id", id, "error", h.o.Redact(err.Error()))
-		v.Set("msg", h.o.Redact(err.Error()))
+		h.o.Logger.Warn("durableui: action failed", "action", action, "workflow_id", id, "error", h.o.RedactFunc(err.Error()))
+		v.Set("msg", h.o.RedactFunc(err.Error()))
 		v.Set("failed", "1")
 	} else {
 		h.o.Logger.Info("durableui: action", "action", action, "workflow_id", id)

@@ -153,8 +153,8 @@ func (b *testBundle) cli(t *testing.T, cfg durablecli.Config, args ...string) re
 	t.Helper()
 	var out, errb bytes.Buffer
 	cfg.Stdout, cfg.Stderr = &out, &errb
-	if cfg.Getenv == nil {
-		cfg.Getenv = func(string) string { return "" }
+	if cfg.GetenvFunc == nil {
+		cfg.GetenvFunc = func(string) string { return "" }
 	}
 	code := durablecli.Main(b.ctx, append(append([]string{}, b.global...), args...), cfg)
 	return result{out.String(), errb.String(), code}
@@ -219,25 +219,25 @@ func TestCommands(t *testing.T) {
 			// Shell completion offers workflow IDs from the store.
 			var compOut, compErr bytes.Buffer
 			code := durablecli.Main(b.ctx, append(append([]string{"__complete"}, b.global...), "describe", "order-"),
-				durablecli.Config{Stdout: &compOut, Stderr: &compErr, Getenv: func(string) string { return "" }})
+				durablecli.Config{Stdout: &compOut, Stderr: &compErr, GetenvFunc: func(string) string { return "" }})
 			require.Equal(t, 0, code, compErr.String())
 			require.Equal(t, "order-2\norder-1\n:4\n", compOut.String())
 
 			// update by name, without the workflow's code.
 			require.Equal(t, "5\n", b.ok(t, "update", "order-1", "add", "5"))
 
-			// A validator runs where the code is (Config.Register): a
+			// A validator runs where the code is (Config.RegisterFunc): a
 			// rejected update exits 4 and changes nothing.
-			r = b.cli(t, durablecli.Config{Register: b.register}, "update", "order-1", "add", "--", "-1")
+			r = b.cli(t, durablecli.Config{RegisterFunc: b.register}, "update", "order-1", "add", "--", "-1")
 			require.Equal(t, durablecli.ExitConflict, r.code, r.stderr)
 			require.Contains(t, r.stderr, "cannot add a negative amount")
 
 			// query needs the code: a clear error without it, the answer
-			// with it (Config.Register).
+			// with it (Config.RegisterFunc).
 			r = b.cli(t, durablecli.Config{}, "query", "order-1", "status")
 			require.Equal(t, durablecli.ExitError, r.code)
 			require.Contains(t, r.stderr, "the CLI has no code for this workflow")
-			r = b.cli(t, durablecli.Config{Register: b.register}, "query", "order-1", "status")
+			r = b.cli(t, durablecli.Config{RegisterFunc: b.register}, "query", "order-1", "status")
 			require.Equal(t, 0, r.code, r.stderr)
 			require.Equal(t, "\"awaiting approval\"\n", r.stdout)
 
@@ -352,7 +352,7 @@ func TestExitCodes(t *testing.T) {
 	t.Run("NoStore", func(t *testing.T) {
 		t.Parallel()
 		var out, errb bytes.Buffer
-		code := durablecli.Main(b.ctx, []string{"list"}, durablecli.Config{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+		code := durablecli.Main(b.ctx, []string{"list"}, durablecli.Config{Stdout: &out, Stderr: &errb, GetenvFunc: func(string) string { return "" }})
 		require.Equal(t, durablecli.ExitUsage, code)
 		require.Contains(t, errb.String(), "no store: pass --dsn or set DURABLE_DSN")
 		code = durablecli.Main(b.ctx, []string{"list", "--dsn", "sqlite:" + filepath.Join(t.TempDir(), "missing.db")}, durablecli.Config{Stdout: &out, Stderr: &errb})
@@ -363,7 +363,7 @@ func TestExitCodes(t *testing.T) {
 	t.Run("DSNFromEnvironment", func(t *testing.T) {
 		t.Parallel()
 		var out, errb bytes.Buffer
-		code := durablecli.Main(b.ctx, []string{"describe", "dup"}, durablecli.Config{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		code := durablecli.Main(b.ctx, []string{"describe", "dup"}, durablecli.Config{Stdout: &out, Stderr: &errb, GetenvFunc: func(k string) string {
 			if k == "DURABLE_DSN" {
 				return b.dsn
 			}

@@ -52,7 +52,7 @@ func newQueryCmd(a *app) *cobra.Command {
 A query reads the run's state, which lives in the workflow's code: the CLI
 rebuilds it by replaying the run's journal through that code, so it answers
 only for workflows registered on it. The stock durable binary has none; build
-your own with durablecli.Config.Register, or query from your application
+your own with durablecli.Config.RegisterFunc, or query from your application
 (Engine.Query, or the web UI mounted in your worker process).`,
 		Args:              usageArgs(cobra.MinimumNArgs(2)),
 		ValidArgsFunction: a.completeIDs,
@@ -68,7 +68,7 @@ your own with durablecli.Config.Register, or query from your application
 			v, err := e.QueryWorkflow(cmd.Context(), args[0], runID, args[1], jargs...)
 			if err != nil {
 				if strings.Contains(err.Error(), "is not registered") {
-					return fmt.Errorf("%w\nthe CLI has no code for this workflow: query from your application, the web UI mounted in your worker, or a durable binary built with durablecli.Config.Register", err)
+					return fmt.Errorf("%w\nthe CLI has no code for this workflow: query from your application, the web UI mounted in your worker, or a durable binary built with durablecli.Config.RegisterFunc", err)
 				}
 				return err
 			}
@@ -93,7 +93,7 @@ func newUpdateCmd(a *app) *cobra.Command {
 		Short: "Send an update to a run and print its result (JSON)",
 		Long: `Send an update to a run, each argument as JSON, wait for its handler and print
 the result. The run's worker runs the handler; its validator runs where the
-workflow's code is registered (here only with durablecli.Config.Register).
+workflow's code is registered (here only with durablecli.Config.RegisterFunc).
 Exit 4 when the update was rejected, 1 when its handler failed.`,
 		Args:              usageArgs(cobra.MinimumNArgs(2)),
 		ValidArgsFunction: a.completeIDs,

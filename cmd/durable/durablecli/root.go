@@ -1,7 +1,7 @@
 // Package durablecli is the durable command: a cobra command tree over any
 // durable store. cmd/durable runs it as is; a team that wants `durable
 // query` to answer from the CLI builds its own binary with its workflows
-// registered (Config.Register), since the state a query reads is rebuilt
+// registered (Config.RegisterFunc), since the state a query reads is rebuilt
 // by replaying the workflow's code.
 //
 // Every command opens the store client-only (durable.WithClientOnly), so
@@ -49,13 +49,13 @@ const (
 
 // Config adapts the command tree to a program that embeds it.
 type Config struct {
-	// Register, when set, registers workflows on the CLI's engine, so
+	// RegisterFunc, when set, registers workflows on the CLI's engine, so
 	// that query can rebuild a run's state by replaying its code and
 	// update can run its validator. The stock durable binary has none.
-	Register func(e *durable.Engine)
-	// Getenv reads the environment (DURABLE_DSN, DURABLE_UI_TOKEN, ...);
-	// nil: os.Getenv.
-	Getenv func(string) string
+	RegisterFunc func(e *durable.Engine)
+	// GetenvFunc reads the environment (DURABLE_DSN, DURABLE_UI_TOKEN,
+	// ...); nil: os.Getenv.
+	GetenvFunc func(string) string
 	// Stdout and Stderr default to the process's.
 	Stdout, Stderr io.Writer
 	// Options are added to the engine's options (a logger, a poll
@@ -144,8 +144,8 @@ func NewCommand(cfg Config) *cobra.Command {
 }
 
 func newRoot(cfg Config) (*cobra.Command, *app) {
-	if cfg.Getenv == nil {
-		cfg.Getenv = os.Getenv
+	if cfg.GetenvFunc == nil {
+		cfg.GetenvFunc = os.Getenv
 	}
 	a := &app{cfg: cfg}
 	root := &cobra.Command{
@@ -191,7 +191,7 @@ func (a *app) effectiveDSN() string {
 	if a.dsn != "" {
 		return a.dsn
 	}
-	return a.cfg.Getenv(durable.DSNEnv)
+	return a.cfg.GetenvFunc(durable.DSNEnv)
 }
 
 // open returns the engine on the configured store, opened client-only.
@@ -234,8 +234,8 @@ func (a *app) open(ctx context.Context) (*durable.Engine, error) {
 	if err != nil {
 		return nil, errors.New(Redact(err.Error(), dsn))
 	}
-	if a.cfg.Register != nil {
-		a.cfg.Register(e)
+	if a.cfg.RegisterFunc != nil {
+		a.cfg.RegisterFunc(e)
 	}
 	a.engine = e
 	return e, nil

@@ -77,7 +77,7 @@ func loopback(addr string) bool {
 // uiAuth reads the UI's credentials and checks them against the address.
 func (a *app) uiAuth(o *uiOptions) (durableui.Options, error) {
 	var uo durableui.Options
-	uo.Token = a.cfg.Getenv(UITokenEnv)
+	uo.Token = a.cfg.GetenvFunc(UITokenEnv)
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
@@ -85,7 +85,7 @@ func (a *app) uiAuth(o *uiOptions) (durableui.Options, error) {
 		}
 		uo.Token = strings.TrimSpace(string(b))
 	}
-	uo.User, uo.Password = a.cfg.Getenv(UIUserEnv), a.cfg.Getenv(UIPasswordEnv)
+	uo.User, uo.Password = a.cfg.GetenvFunc(UIUserEnv), a.cfg.GetenvFunc(UIPasswordEnv)
 	if (uo.User == "") != (uo.Password == "") {
 		return uo, usageErr("basic auth needs both $%s and $%s", UIUserEnv, UIPasswordEnv)
 	}
@@ -115,7 +115,7 @@ func (a *app) serveUI(ctx context.Context, cmd *cobra.Command, o *uiOptions) err
 	dsn := a.effectiveDSN()
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	uo.Logger = logger
-	uo.Redact = func(s string) string { return Redact(s, dsn) }
+	uo.RedactFunc = func(s string) string { return Redact(s, dsn) }
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)

@@ -61,7 +61,7 @@ func TestUIRefusesToListenOpenly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := b.cli(t, durablecli.Config{Getenv: tc.env}, tc.args...)
+			r := b.cli(t, durablecli.Config{GetenvFunc: tc.env}, tc.args...)
 			require.Equal(t, durablecli.ExitUsage, r.code)
 			require.Contains(t, r.stderr, tc.stderr)
 		})
@@ -92,7 +92,7 @@ func TestUIServes(t *testing.T) {
 	go func() {
 		done <- durablecli.Main(ctx, append(append([]string{}, b.global...), "ui", "--addr", "127.0.0.1:0"), durablecli.Config{
 			Stdout: &stdout, Stderr: &stderr,
-			Getenv: func(k string) string {
+			GetenvFunc: func(k string) string {
 				if k == "DURABLE_UI_TOKEN" {
 					return token
 				}
