@@ -1,6 +1,7 @@
 package durablecli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -55,25 +56,25 @@ every page.`,
 
 // runJSON is a run as list and describe print it with --json.
 type runJSON struct {
-	WorkflowID       string         `json:"workflowId"`
-	RunID            string         `json:"runId"`
-	Workflow         string         `json:"workflow"`
-	Queue            string         `json:"queue"`
-	Status           string         `json:"status"`
-	Error            string         `json:"error,omitempty"`
-	CreatedAt        time.Time      `json:"createdAt"`
-	UpdatedAt        time.Time      `json:"updatedAt"`
-	JournalLen       int64          `json:"journalLen"`
-	Input            any            `json:"input,omitempty"`
-	Result           any            `json:"result,omitempty"`
-	ParentRunID      string         `json:"parentRunId,omitempty"`
-	PrevRunID        string         `json:"prevRunId,omitempty"`
-	NextRunID        string         `json:"nextRunId,omitempty"`
-	Unclaimed        bool           `json:"unclaimed,omitempty"`
-	ResetFrom        string         `json:"resetFrom,omitempty"`
-	ResetEvent       int64          `json:"resetEvent,omitempty"`
-	Memo             map[string]any `json:"memo,omitempty"`
-	SearchAttributes map[string]any `json:"searchAttributes,omitempty"`
+	WorkflowID       string                     `json:"workflowId"`
+	RunID            string                     `json:"runId"`
+	Workflow         string                     `json:"workflow"`
+	Queue            string                     `json:"queue"`
+	Status           string                     `json:"status"`
+	Error            string                     `json:"error,omitempty"`
+	CreatedAt        time.Time                  `json:"createdAt"`
+	UpdatedAt        time.Time                  `json:"updatedAt"`
+	JournalLen       int64                      `json:"journalLen"`
+	Input            any                        `json:"input,omitempty"`
+	Result           any                        `json:"result,omitempty"`
+	ParentRunID      string                     `json:"parentRunId,omitempty"`
+	PrevRunID        string                     `json:"prevRunId,omitempty"`
+	NextRunID        string                     `json:"nextRunId,omitempty"`
+	Unclaimed        bool                       `json:"unclaimed,omitempty"`
+	ResetFrom        string                     `json:"resetFrom,omitempty"`
+	ResetEvent       int64                      `json:"resetEvent,omitempty"`
+	Memo             map[string]json.RawMessage `json:"memo,omitempty"`
+	SearchAttributes map[string]json.RawMessage `json:"searchAttributes,omitempty"`
 }
 
 func toRunJSON(r *durable.RunInfo) runJSON {
@@ -93,16 +94,10 @@ func toRunJSON(r *durable.RunInfo) runJSON {
 		out.Result = r.Result
 	}
 	if len(r.Memo) > 0 {
-		out.Memo = map[string]any{}
-		for k, v := range r.Memo {
-			out.Memo[k] = v
-		}
+		out.Memo = r.Memo
 	}
 	if len(r.SearchAttributes) > 0 {
-		out.SearchAttributes = map[string]any{}
-		for k, v := range r.SearchAttributes {
-			out.SearchAttributes[k] = v
-		}
+		out.SearchAttributes = r.SearchAttributes
 	}
 	return out
 }
