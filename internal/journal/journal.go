@@ -124,6 +124,9 @@ type ResultData struct {
 	Update string          `json:"update,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  *Failure        `json:"error,omitempty"`
+	// Attempt is the activity attempt that produced the outcome (1 is the
+	// first), for people reading the journal; 0 where unknown.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // TimerData is the payload of TimerStarted, TimerFired and TimerCanceled.

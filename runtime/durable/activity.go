@@ -247,7 +247,7 @@ func (in *instance) onActivityResult(m msgActivity) {
 	if ac.local == nil && !m.inline {
 		in.deleteTasks = append(in.deleteTasks, m.taskID)
 	}
-	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure}))
+	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt}))
 }
 
 // dispatchActivity has ac's attempts run once the commit that schedules
@@ -380,7 +380,7 @@ func (in *instance) redispatchOrphans(orphans []*activityCall) {
 // attempt returned, as in Temporal: the attempt's end only says when.
 func (ac *activityCall) outcome(rd *journal.ResultData) (string, *journal.ResultData) {
 	if ac.cancelWaits {
-		return journal.ActivityFailed, &journal.ResultData{ID: rd.ID, Error: toFailure(&CanceledError{})}
+		return journal.ActivityFailed, &journal.ResultData{ID: rd.ID, Error: toFailure(&CanceledError{}), Attempt: rd.Attempt}
 	}
 	if rd.Error != nil {
 		return journal.ActivityFailed, rd

@@ -86,6 +86,7 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 		}
 		attempt++
 	}
+	t.Attempt = attempt // deliverResult journals it
 	if d := at.Options.ScheduleToCloseTimeout; d > 0 && !e.cfg.clock.Now().Before(at.ScheduledAt.Add(d)) {
 		e.deliverResult(t, &at, inline, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
 		return
@@ -250,7 +251,7 @@ func callRecover(fn reflect.Value, args []reflect.Value) (out []reflect.Value, e
 // deliverResult hands an activity's final outcome to its run: straight to
 // the instance when it is loaded here, else through the store's inbox.
 func (e *Engine) deliverResult(t *store.Task, at *activityTask, inline bool, result json.RawMessage, f *journal.Failure) {
-	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f, inline: inline}
+	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f, inline: inline, attempt: t.Attempt}
 	if in := e.instance(at.RunID); in != nil && in.post(m) {
 		return
 	}
@@ -266,7 +267,7 @@ func (e *Engine) completeRemotely(m msgActivity) {
 		return // closing: the attempt counts as abandoned
 	}
 	runID := runIDOfTask(m.taskID)
-	result := &store.DeliverParams{RunID: runID, Kind: inboxActivity, Data: journal.Encode(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure})}
+	result := &store.DeliverParams{RunID: runID, Kind: inboxActivity, Data: journal.Encode(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt})}
 	var err error
 	if m.inline {
 		_, err = e.store.Deliver(e.ctx, result)

@@ -2,11 +2,11 @@ package durable
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
@@ -28,6 +28,16 @@ type RunInfo struct {
 	// Queue (see WithQueues and Engine.Serve), or none has the workflow
 	// registered.
 	Unclaimed bool
+	// Input is the run's arguments (a JSON array, one element per
+	// argument), Result its result once completed (JSON).
+	Input, Result json.RawMessage
+	// Memo and SearchAttributes are the run's current values, JSON-encoded
+	// (DescribeRun fills them; Describe and List leave them nil).
+	Memo, SearchAttributes map[string]json.RawMessage
+	// ResetFrom and ResetEvent name the run and journal event that Reset
+	// started this run from; "" and 0 for a run not made by Reset.
+	ResetFrom  string
+	ResetEvent int64
 }
 
 // Describe returns what the store knows of the newest run of a workflow ID.
@@ -39,19 +49,7 @@ func (e *Engine) Describe(ctx context.Context, id string) (*RunInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("durable: Describe %s: %w", id, err)
 	}
-	info := &RunInfo{
-		WorkflowID: r.WorkflowID, RunID: r.RunID, Workflow: r.Workflow, Queue: r.Queue, Status: string(r.Status),
-		JournalLen: r.JournalLen, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		ParentRunID: r.ParentRunID, PrevRunID: r.PrevRunID, NextRunID: r.NextRunID,
-		Unclaimed: unclaimed(r, e.cfg.clock.Now()) && e.cfg.clock.Now().Sub(r.WakeAt) > e.cfg.poll,
-	}
-	if len(r.Error) > 0 {
-		var f journal.Failure
-		if jsonUnmarshal(r.Error, &f) == nil {
-			info.Error = fromFailure(&f)
-		}
-	}
-	return info, nil
+	return e.runInfo(r), nil
 }
 
 // Resume makes the stuck run of a workflow ID run again: it is replayed

@@ -108,6 +108,7 @@ type (
 		result  json.RawMessage
 		failure *journal.Failure
 		inline  bool // the attempt ran without a task row
+		attempt int  // the attempt that produced the outcome (journaled for readers)
 	}
 	// msgPromote: an inline attempt recorded heartbeat details and wants a
 	// task row for them (reply: the row once committed, or nil).

@@ -122,7 +122,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				return
 			}
 			if err == nil {
-				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result, inline: true})
+				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result, inline: true, attempt: attempt})
 				return
 			}
 			f := toFailure(err)
@@ -133,7 +133,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				}
 			}
 			if !ok {
-				in.post(msgActivity{taskID: t.ID, id: at.ID, failure: f, inline: true})
+				in.post(msgActivity{taskID: t.ID, id: at.ID, failure: f, inline: true, attempt: attempt})
 				return
 			}
 			done := make(chan struct{})

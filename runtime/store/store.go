@@ -204,6 +204,33 @@ type ListRunsParams struct {
 	WorkflowID string
 	Statuses   []RunStatus
 	Limit      int // 0: no limit
+
+	// The fields below serve operators' tools (the durable CLI and web
+	// UI), which look for runs rather than work them.
+
+	// WorkflowIDPrefix keeps runs whose workflow ID starts with it.
+	WorkflowIDPrefix string
+	// Workflows keeps runs of these workflow names, Queues runs of these
+	// queues.
+	Workflows, Queues []string
+	// CreatedAfter and CreatedBefore keep runs created at or after, and
+	// before, these times.
+	CreatedAfter, CreatedBefore time.Time
+	// Newest lists newest first instead of oldest first.
+	Newest bool
+	// AfterRunID pages: only runs that come after this run in the
+	// listing's order (oldest or newest first). A run ID the store does
+	// not know lists nothing.
+	AfterRunID string
+}
+
+// RunCounter is implemented by stores that count runs by status in one
+// query (both backends do). Operators' tools type-assert for it and count
+// by listing without it.
+type RunCounter interface {
+	// CountRuns counts the runs that p's filters keep, by status. Statuses,
+	// Limit, Newest and AfterRunID are ignored.
+	CountRuns(ctx context.Context, p *ListRunsParams) (map[RunStatus]int64, error)
 }
 
 // RunUpdate is the state of a run after a commit; it replaces the previous.

@@ -213,22 +213,6 @@ func (s *Store) SettledRuns(ctx context.Context, runIDs []string) ([]*store.Run,
 	return runs, interpretError("settled runs", err)
 }
 
-// ListRuns returns runs matching p, oldest first.
-func (s *Store) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*store.Run, error) {
-	statuses := make([]string, len(p.Statuses))
-	for i, st := range p.Statuses {
-		statuses[i] = string(st)
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE ($1 = '' OR workflow_id = $1) AND (cardinality($2::text[]) = 0 OR status = ANY($2))
-		ORDER BY n LIMIT nullif($3, 0)`, p.WorkflowID, statuses, int64(p.Limit))
-	if err != nil {
-		return nil, interpretError("list runs", err)
-	}
-	runs, err := scanRuns(rows)
-	return runs, interpretError("list runs", err)
-}
-
 // ClaimRuns leases running runs that want attention, skipping rows other
 // claimers hold locked, so concurrent claimers never wait for each other
 // nor claim the same run. Lease expiry uses the database's clock. Runs

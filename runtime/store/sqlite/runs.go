@@ -135,6 +135,9 @@ func (s *Store) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*store
 	if p == nil {
 		p = &store.ListRunsParams{}
 	}
+	if searching(p) {
+		return s.searchRuns(ctx, p)
+	}
 	var statuses any
 	if len(p.Statuses) > 0 {
 		b, err := json.Marshal(p.Statuses)

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Helper()
 
 	t.Run("Runs", func(t *testing.T) { t.Parallel(); exerciseRuns(t, open) })
+	t.Run("List", func(t *testing.T) { t.Parallel(); exerciseList(t, open) })
 	t.Run("Journal", func(t *testing.T) { t.Parallel(); exerciseJournal(t, open) })
 	t.Run("Tasks", func(t *testing.T) { t.Parallel(); exerciseTasks(t, open) })
 	t.Run("Inbox", func(t *testing.T) { t.Parallel(); exerciseInbox(t, open) })

@@ -1,0 +1,344 @@
+package durable
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/store"
+)
+
+// History is a run's journal as people read it: one HistoryEvent per
+// journal event, plus what the run waits for now. Engine.History returns
+// it; the durable CLI's history command and the web UI's run page show it.
+type History struct {
+	Run    *RunInfo       `json:"run"`
+	Events []HistoryEvent `json:"events"`
+	// PendingActivities are the activities the run has scheduled and
+	// waits for, with the attempt under way or next.
+	PendingActivities []PendingActivity `json:"pendingActivities,omitempty"`
+	// PendingTimers are the timers started and not yet fired or cancelled.
+	PendingTimers []HistoryEvent `json:"pendingTimers,omitempty"`
+	// Inbox holds what reached the run and its worker has not taken into
+	// the journal yet (signals, cancellation, updates, results).
+	Inbox []InboxEntry `json:"inbox,omitempty"`
+}
+
+// HistoryEvent is one journal event. Kind is the journal's event kind;
+// Summary says what happened in one line; the other fields carry the
+// event's data where it has them.
+type HistoryEvent struct {
+	Seq     int64     `json:"seq"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Summary string    `json:"summary"`
+	// ID links a command (an activity, timer or child scheduled) with its
+	// outcome.
+	ID         int64           `json:"id,omitempty"`
+	Activity   string          `json:"activity,omitempty"`
+	Workflow   string          `json:"workflow,omitempty"`
+	WorkflowID string          `json:"workflowId,omitempty"`
+	RunID      string          `json:"runId,omitempty"`
+	Name       string          `json:"name,omitempty"` // signal or update name, version change ID
+	Attempt    int             `json:"attempt,omitempty"`
+	Args       json.RawMessage `json:"args,omitempty"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	FireAt     time.Time       `json:"fireAt,omitzero"`
+}
+
+// PendingActivity is an activity a run waits for.
+type PendingActivity struct {
+	ID          int64     `json:"id"`
+	Activity    string    `json:"activity"`
+	ScheduledAt time.Time `json:"scheduledAt"`
+	// Attempt is the attempt running or next due (1 is the first); 0
+	// when the attempt runs in its worker's memory and the store has no
+	// count of it (a first attempt, usually).
+	Attempt int `json:"attempt,omitempty"`
+	// State is "running" (a worker holds the attempt), "due" (waiting
+	// for a worker) or "backoff" (waiting to retry at DueAt).
+	State string    `json:"state"`
+	DueAt time.Time `json:"dueAt,omitzero"`
+	// Worker holds the attempt when State is running.
+	Worker string `json:"worker,omitempty"`
+}
+
+// InboxEntry is an item in a run's inbox.
+type InboxEntry struct {
+	Kind string          `json:"kind"`
+	Name string          `json:"name,omitempty"`
+	At   time.Time       `json:"at"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// History returns the journal of run runID of workflow ID id ("": the
+// newest run) as a timeline. It reads the store only: a client-only engine
+// without the workflow's code shows any run.
+func (e *Engine) History(ctx context.Context, id, runID string) (*History, error) {
+	r, err := e.runOf(ctx, id, runID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("durable: History %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("durable: History %s: %w", id, err)
+	}
+	events, err := e.store.LoadJournal(ctx, r.RunID, 0)
+	if err != nil {
+		return nil, fmt.Errorf("durable: History %s: read journal: %w", id, err)
+	}
+	h := &History{Run: e.runInfo(r), Events: make([]HistoryEvent, 0, len(events))}
+	if a, err := e.RunAttributes(ctx, r.RunID); err == nil {
+		h.Run.Memo, h.Run.SearchAttributes = a.Memo, a.SearchAttributes
+	}
+	scheduled := map[int64]HistoryEvent{} // activities waiting, by ID
+	timers := map[int64]HistoryEvent{}
+	var order, timerOrder []int64
+	names := &eventNames{commands: map[int64]string{}, updates: map[string]string{}}
+	for _, ev := range events {
+		he := describeEvent(ev, names)
+		h.Events = append(h.Events, he)
+		switch ev.Kind {
+		case journal.ActivityScheduled:
+			scheduled[he.ID] = he
+			order = append(order, he.ID)
+		case journal.ActivityCompleted, journal.ActivityFailed:
+			delete(scheduled, he.ID)
+		case journal.TimerStarted:
+			timers[he.ID] = he
+			timerOrder = append(timerOrder, he.ID)
+		case journal.TimerFired, journal.TimerCanceled:
+			delete(timers, he.ID)
+		}
+	}
+	if !r.Status.Open() {
+		return h, nil
+	}
+	for _, id := range timerOrder {
+		if t, ok := timers[id]; ok {
+			h.PendingTimers = append(h.PendingTimers, t)
+		}
+	}
+	tasks, err := e.store.ListTasks(ctx, r.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("durable: History %s: read tasks: %w", id, err)
+	}
+	byID := map[string]*store.Task{}
+	for _, t := range tasks {
+		byID[t.ID] = t
+	}
+	now := e.cfg.clock.Now()
+	for _, aid := range order {
+		s, ok := scheduled[aid]
+		if !ok {
+			continue
+		}
+		pa := PendingActivity{ID: aid, Activity: s.Activity, ScheduledAt: s.At, State: "running"}
+		if t := byID[taskID(r.RunID, aid)]; t != nil {
+			pa.Attempt, pa.DueAt = t.Attempt, t.DueAt
+			switch {
+			case t.Owner != "" && t.LeaseUntil.After(now):
+				pa.Worker = t.Owner
+			case t.DueAt.After(now):
+				pa.State = "backoff"
+			default:
+				pa.State = "due"
+			}
+		} else {
+			pa.Worker = r.Owner // an attempt in the memory of the run's worker
+		}
+		h.PendingActivities = append(h.PendingActivities, pa)
+	}
+	inbox, err := e.store.ListInbox(ctx, r.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("durable: History %s: read inbox: %w", id, err)
+	}
+	for _, it := range inbox {
+		h.Inbox = append(h.Inbox, InboxEntry{Kind: it.Kind, Name: it.Name, At: it.At, Data: json.RawMessage(it.Data)})
+	}
+	return h, nil
+}
+
+// eventNames remember what earlier events named, so that outcomes name it
+// too: the activity or child of a command ID, the name of an update ID.
+type eventNames struct {
+	commands map[int64]string
+	updates  map[string]string
+}
+
+// describeEvent turns a journal event into a HistoryEvent.
+func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
+	names := n.commands
+	he := HistoryEvent{Seq: ev.Seq, At: ev.At, Kind: ev.Kind}
+	v, err := journal.Decode(ev.Kind, ev.Data)
+	if err != nil {
+		he.Summary = ev.Kind
+		return he
+	}
+	failure := func(f *journal.Failure) string {
+		if f == nil {
+			return ""
+		}
+		return fromFailure(f).Error()
+	}
+	switch d := v.(type) {
+	case *journal.StartedData:
+		he.Workflow, he.Args, he.WorkflowID = d.Workflow, d.Args, d.WorkflowID
+		he.Summary = fmt.Sprintf("workflow %s started with %s", d.Workflow, compact(d.Args))
+		if d.Attempt > 1 {
+			he.Attempt = d.Attempt
+			he.Summary += fmt.Sprintf(" (attempt %d)", d.Attempt)
+		}
+	case *journal.ActivityScheduledData:
+		he.ID, he.Activity, he.Args = d.ID, d.Activity, d.Args
+		names[d.ID] = d.Activity
+		kind := "activity"
+		if d.Local {
+			kind = "local activity"
+		}
+		he.Summary = fmt.Sprintf("%s %s #%d scheduled with %s", kind, d.Activity, d.ID, compact(d.Args))
+	case *journal.ResultData:
+		he.ID, he.Result, he.Attempt, he.Error = d.ID, d.Result, d.Attempt, failure(d.Error)
+		what := "activity"
+		switch ev.Kind {
+		case journal.ChildCompleted, journal.ChildFailed:
+			what = "child"
+			he.Workflow = names[d.ID]
+		case journal.UpdateCompleted:
+			he.Name = n.updates[d.Update]
+			he.ID = 0
+			if he.Error != "" {
+				he.Summary = fmt.Sprintf("update %s (%s) failed: %s", he.Name, d.Update, he.Error)
+			} else {
+				he.Summary = fmt.Sprintf("update %s (%s) completed: %s", he.Name, d.Update, compact(d.Result))
+			}
+			return he
+		default:
+			he.Activity = names[d.ID]
+		}
+		he.Summary = fmt.Sprintf("%s %s #%d ", what, names[d.ID], d.ID)
+		if he.Error != "" {
+			he.Summary += "failed: " + he.Error
+		} else {
+			he.Summary += "completed: " + compact(d.Result)
+		}
+		if d.Attempt > 0 {
+			he.Summary += fmt.Sprintf(" (attempt %d)", d.Attempt)
+		}
+	case *journal.TimerData:
+		he.ID, he.FireAt = d.ID, d.FireAt
+		switch ev.Kind {
+		case journal.TimerStarted:
+			he.Summary = fmt.Sprintf("timer #%d started, fires at %s", d.ID, d.FireAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+		case journal.TimerFired:
+			he.Summary = fmt.Sprintf("timer #%d fired", d.ID)
+		default:
+			he.Summary = fmt.Sprintf("timer #%d cancelled", d.ID)
+		}
+	case *journal.IDData:
+		he.ID = d.ID
+		switch ev.Kind {
+		case journal.ActivityCancelRequested:
+			he.Summary = fmt.Sprintf("activity %s #%d cancel requested", names[d.ID], d.ID)
+		case journal.ChildCancelRequested:
+			he.Summary = fmt.Sprintf("child %s #%d cancel requested", names[d.ID], d.ID)
+		default:
+			he.ID = 0
+			he.Summary = "first step ran"
+		}
+	case *journal.SignalData:
+		he.ID, he.Name, he.Args, he.WorkflowID, he.Error = d.ID, d.Name, d.Arg, d.WorkflowID, failure(d.Error)
+		if ev.Kind == journal.SignalReceived {
+			he.Summary = fmt.Sprintf("signal %s received: %s", d.Name, compact(d.Arg))
+		} else {
+			he.Summary = fmt.Sprintf("signal %s sent to %s: %s", d.Name, d.WorkflowID, compact(d.Arg))
+			if he.Error != "" {
+				he.Summary += " (failed: " + he.Error + ")"
+			}
+		}
+	case *journal.CancelData:
+		he.ID, he.WorkflowID, he.Error = d.ID, d.WorkflowID, failure(d.Error)
+		switch ev.Kind {
+		case journal.CancelRequested:
+			he.Summary = "cancellation requested"
+		case journal.Terminated:
+			he.Summary = "terminated"
+			if d.Timeout {
+				he.Summary = "terminated: execution timeout"
+			}
+		default:
+			he.Summary = "cancellation of " + d.WorkflowID + " requested"
+		}
+		if d.Reason != "" {
+			he.Summary += ": " + d.Reason
+		}
+	case *journal.SideEffectData:
+		he.ID, he.Result = d.ID, d.Value
+		he.Summary = fmt.Sprintf("side effect #%d recorded: %s", d.ID, compact(d.Value))
+	case *journal.VersionData:
+		he.Name = d.ChangeID
+		he.Summary = fmt.Sprintf("version %s = %d", d.ChangeID, d.Version)
+	case *journal.AttributesData:
+		var parts []string
+		if len(d.Memo) > 0 {
+			b, _ := json.Marshal(d.Memo)
+			parts = append(parts, "memo "+string(b))
+		}
+		if len(d.SearchAttributes) > 0 {
+			b, _ := json.Marshal(d.SearchAttributes)
+			parts = append(parts, "search attributes "+string(b))
+		}
+		he.Summary = "upserted " + strings.Join(parts, ", ")
+	case *journal.ChildStartedData:
+		he.ID, he.Workflow, he.WorkflowID, he.RunID, he.Args, he.Error = d.ID, d.Workflow, d.WorkflowID, d.RunID, d.Args, failure(d.Error)
+		names[d.ID] = d.Workflow
+		he.Summary = fmt.Sprintf("child %s #%d started as %s with %s", d.Workflow, d.ID, d.WorkflowID, compact(d.Args))
+		if he.Error != "" {
+			he.Summary = fmt.Sprintf("child %s #%d could not start: %s", d.Workflow, d.ID, he.Error)
+		}
+	case *journal.UpdateData:
+		he.Name, he.Args = d.Name, d.Args
+		n.updates[d.Update] = d.Name
+		he.Summary = fmt.Sprintf("update %s (%s) accepted with %s", d.Name, d.Update, compact(d.Args))
+	case *journal.ContinuedData:
+		he.Workflow, he.Args, he.RunID = d.Workflow, d.Args, d.NextRunID
+		he.Summary = fmt.Sprintf("continued as new: %s with %s (run %s)", d.Workflow, compact(d.Args), d.NextRunID)
+	case *journal.CompletedData:
+		he.Result = d.Result
+		he.Summary = "completed: " + compact(d.Result)
+	case *journal.FailedData:
+		he.Error, he.RunID = failure(d.Error), d.NextRunID
+		verb := "failed"
+		if ev.Kind == journal.Canceled {
+			verb = "cancelled"
+		}
+		he.Summary = verb + ": " + he.Error
+		if d.NextRunID != "" {
+			he.Summary += fmt.Sprintf(" (retried by run %s at %s)", d.NextRunID, d.RetryAt.UTC().Format(time.RFC3339))
+		}
+	default:
+		he.Summary = ev.Kind
+	}
+	return he
+}
+
+// compact returns a JSON value on one line, shortened for a summary.
+func compact(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "null"
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	s := b.String()
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:117]) + "..."
+	}
+	return s
+}
