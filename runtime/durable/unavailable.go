@@ -250,7 +250,7 @@ func (e *Engine) retryClient(ctx context.Context, op string, fn func(ctx context
 				return giveUp(attempt, last)
 			}
 			if err == nil && last != nil {
-				e.health.ok(e)
+				e.health.ok(e, false)
 			}
 			return err
 		}
@@ -263,17 +263,25 @@ func (e *Engine) retryClient(ctx context.Context, op string, fn func(ctx context
 	}
 }
 
-// retryWorker calls fn until it returns anything but store.ErrUnavailable
-// or the engine closes; it is how a worker rides through an outage. It
-// reports whether some attempt failed as unavailable (so a later
-// ErrConflict may be its own earlier attempt that landed).
+// waitable reports whether a worker's store call failed for a reason that
+// passes: the store is unavailable, or refuses writes until an operator
+// frees space or makes it writable again. Nothing was lost, and the same
+// call succeeds later.
+func waitable(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrStorageFull) || errors.Is(err, store.ErrReadOnly)
+}
+
+// retryWorker calls fn until it returns anything but a waitable error or
+// the engine closes; it is how a worker rides through an outage, a full
+// disk or a read-only file. It reports whether some attempt failed (so a
+// later ErrConflict may be its own earlier attempt that landed).
 func (e *Engine) retryWorker(op string, fn func(ctx context.Context) error) (retried bool, err error) {
 	backoff := unavailableBackoffMin
 	for {
 		err = fn(e.ctx)
-		if !errors.Is(err, store.ErrUnavailable) {
+		if !waitable(err) {
 			if retried && err == nil {
-				e.health.ok(e)
+				e.health.ok(e, true)
 			}
 			return retried, err
 		}
@@ -292,23 +300,27 @@ func (e *Engine) retryWorker(op string, fn func(ctx context.Context) error) (ret
 func (e *Engine) noteStore(op string, err error) bool {
 	switch {
 	case err == nil:
-		e.health.ok(e)
+		e.health.ok(e, false)
 		return false
-	case errors.Is(err, store.ErrUnavailable):
+	case waitable(err):
 		e.health.failed(e, op, err)
 		return false
 	}
 	return e.ctx.Err() == nil
 }
 
-// storeHealth tracks whether the store answers, so that an outage is
-// logged once when it begins and once when it ends.
+// storeHealth tracks whether the store answers and takes writes, so that
+// an outage (or a full disk) is logged once when it begins and once when it
+// ends, not once per run.
 type storeHealth struct {
 	down atomic.Bool
 
 	mu       sync.Mutex
 	since    time.Time
 	failures int
+	// refusesWrites: the store answers but cannot write (a full disk, a
+	// read-only file); only a write that succeeds ends that.
+	refusesWrites bool
 }
 
 // failed records a call that found the store unavailable.
@@ -322,17 +334,27 @@ func (h *storeHealth) failed(e *Engine, op string, err error) {
 	h.down.Store(true)
 	h.since = time.Now()
 	h.failures = 1
-	e.cfg.logger.Warn("durable: store unavailable; retrying until it answers", "op", op, "error", err)
+	h.refusesWrites = true
+	msg := "durable: store unavailable; retrying until it answers"
+	switch {
+	case errors.Is(err, store.ErrStorageFull):
+		msg = "durable: storage full; commits wait until space is freed"
+	case errors.Is(err, store.ErrReadOnly):
+		msg = "durable: store is read-only; commits wait until it is writable"
+	default:
+		h.refusesWrites = false
+	}
+	e.cfg.logger.Warn(msg, "op", op, "error", err)
 }
 
-// ok records a call that the store answered.
-func (h *storeHealth) ok(e *Engine) {
+// ok records a call that the store answered; wrote says that it wrote.
+func (h *storeHealth) ok(e *Engine, wrote bool) {
 	if !h.down.Load() {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.down.Load() {
+	if !h.down.Load() || h.refusesWrites && !wrote {
 		return
 	}
 	h.down.Store(false)
