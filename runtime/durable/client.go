@@ -255,7 +255,7 @@ func (e *Engine) sendRemoteUpdate(ctx context.Context, run *store.Run, updateID,
 			return nil, err
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("durable: Update %s %q: %w (no open run)", run.WorkflowID, name, ErrNotFound)
+			return nil, fmt.Errorf("durable: Update %s %q: %w", run.WorkflowID, name, noOpenRun(run.WorkflowID, ""))
 		}
 		return nil, fmt.Errorf("durable: Update %s %q: %w", run.WorkflowID, name, err)
 	}

@@ -762,7 +762,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	}
 	registered := e.reg.workflow(name)
 	if registered == nil && e.serves(queue) {
-		return nil, fmt.Errorf("durable: Start: workflow %q is not registered (call RegisterWorkflow first)", name)
+		return nil, fmt.Errorf("durable: Start: %w", &NotRegisteredError{Kind: "workflow", Name: name})
 	}
 	local := registered != nil && e.serves(queue)
 	def = registered
@@ -814,7 +814,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 				if first == nil && opts.WorkflowIDConflictPolicy == IDConflictUseExisting {
 					return e.existingRun(ctx, id)
 				}
-				return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+				return nil, alreadyStarted(id, "has an open run")
 			}
 			return nil, fmt.Errorf("durable: Start %s: %w", name, err)
 		}
@@ -860,7 +860,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 			return e.existingRun(ctx, id)
 		}
 		if errors.Is(in.createErr, store.ErrAlreadyExists) {
-			return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+			return nil, alreadyStarted(id, "has an open run")
 		}
 		return nil, fmt.Errorf("durable: Start %s: %w", name, in.createErr)
 	}
@@ -902,7 +902,7 @@ func (e *Engine) SignalWithStart(ctx context.Context, opts StartOptions, workflo
 	if opts.ID == "" {
 		return nil, errors.New("durable: SignalWithStart: StartOptions.ID is required")
 	}
-	raw, err := encodeValue(arg)
+	raw, err := encodeArg(arg)
 	if err != nil {
 		return nil, fmt.Errorf("durable: SignalWithStart %q: %w", signal, err)
 	}
@@ -967,7 +967,7 @@ func (e *Engine) nudge(runID string) {
 // Signal delivers a signal to the open run of a workflow ID. It returns
 // once the signal is persisted; ErrNotFound when no run is open.
 func (e *Engine) Signal(ctx context.Context, id, name string, arg any) error {
-	raw, err := encodeValue(arg)
+	raw, err := encodeArg(arg)
 	if err != nil {
 		return fmt.Errorf("durable: Signal %s %q: %w", id, name, err)
 	}
@@ -1004,7 +1004,7 @@ func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string)
 			return err
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("durable: %s %s: %w (no open run)", op, p.WorkflowID, ErrNotFound)
+			return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, noOpenRun(p.WorkflowID, p.RunID))
 		}
 		return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, err)
 	}

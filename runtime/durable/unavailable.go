@@ -165,7 +165,7 @@ func (e *Engine) findOpenRun(ctx context.Context, id, runID, op string) (*store.
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("durable: %s: %w", op, err)
 	case err != nil || !run.Status.Open():
-		return nil, fmt.Errorf("durable: %s: %w (no open run)", op, ErrNotFound)
+		return nil, fmt.Errorf("durable: %s: %w", op, noOpenRun(id, runID))
 	}
 	return run, nil
 }
