@@ -270,8 +270,10 @@ func runRestartPhase(t *testing.T, srv *privatePG, name string, runs, workers in
 // run completes once with its result, nothing is logged as an error, and
 // each restart costs at most restartBound more than the same workload
 // undisturbed (measured first, on the same server).
+//
+// It is not parallel: it compares two timings, so it runs before the
+// package's parallel tests start, alone in its process.
 func TestPostgresRestart(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("the restart test runs a PostgreSQL server and worker processes")
 	}
