@@ -1023,7 +1023,9 @@ func (in *instance) readInbox(items []store.InboxItem) {
 	if items == nil {
 		var err error
 		if items, err = in.e.store.ListInbox(in.e.ctx, in.runID); err != nil {
-			in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+			if in.e.noteStore("read inbox", err) { // an outage is logged once (unavailable.go)
+				in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+			}
 			return
 		}
 	}
@@ -1115,7 +1117,9 @@ func (in *instance) evict() {
 	}
 	err := in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.wakeAt()})
 	if err != nil && !errors.Is(err, store.ErrLeaseLost) && !errors.Is(err, store.ErrNotFound) {
-		in.e.cfg.logger.Warn("durable: release run", "run_id", in.runID, "error", err)
+		if in.e.noteStore("release run", err) { // an outage is logged once (unavailable.go)
+			in.e.cfg.logger.Warn("durable: release run", "run_id", in.runID, "error", err)
+		}
 		return
 	}
 	in.teardown()
