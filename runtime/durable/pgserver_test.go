@@ -79,6 +79,34 @@ func startPrivatePG(t *testing.T) *privatePG {
 	return p
 }
 
+// startStandby makes a streaming standby of p with pg_basebackup, in a
+// directory and on a port of its own, and starts it.
+func (p *privatePG) startStandby(t *testing.T) *privatePG {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "durable-pg-standby-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sb := &privatePG{bin: p.bin, dir: dir, port: freePort(t), cred: p.cred}
+	if sb.cred != nil {
+		require.NoError(t, os.Chown(dir, int(sb.cred.Uid), int(sb.cred.Gid)))
+	}
+	// -R writes standby.signal and primary_conninfo.
+	sb.run(t, "pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(p.port), "-U", "postgres", "-D", sb.data(), "-R", "-X", "stream", "--no-sync")
+	sb.start(t)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(sb.data(), "postmaster.pid")); err == nil {
+			sb.run(t, "pg_ctl", "-D", sb.data(), "-m", "immediate", "-w", "stop")
+		}
+	})
+	return sb
+}
+
+// promote makes a standby the primary and waits until it takes writes.
+func (p *privatePG) promote(t *testing.T) {
+	t.Helper()
+	p.run(t, "pg_ctl", "-D", p.data(), "-w", "-t", "60", "promote")
+}
+
 func (p *privatePG) data() string { return filepath.Join(p.dir, "data") }
 
 // DSN names the server's postgres database.

@@ -142,19 +142,23 @@ func startChildProc(t *testing.T, cmd *exec.Cmd, logPath string, attempts func(s
 
 // restartPhase is the outcome of one run of the workload.
 type restartPhase struct {
-	elapsed   time.Duration   // from the first start to the last run's completion
-	downtimes []time.Duration // how long the server was down, per restart
-	log       string          // the workers' log
-	attempts  map[string]int
+	elapsed  time.Duration // from the first start to the last run's completion
+	log      string        // the workers' log
+	attempts map[string]int
 }
 
-// runRestartPhase runs the workload on a fresh schema of srv: workers
-// processes, and a client that starts runs at a steady rate and signals
-// each, while the server is restarted at the given offsets from the first
-// start, staying down for downtime each time.
-func runRestartPhase(t *testing.T, srv *privatePG, name string, runs, workers int, rate time.Duration, restartAt []time.Duration, downtime time.Duration) restartPhase {
+// disruption is something done to the database at an offset from the
+// first start of a workload: a restart, a failover.
+type disruption struct {
+	at time.Duration
+	do func(t *testing.T)
+}
+
+// runRestartPhase runs the workload on a fresh schema of the server at dsn:
+// workers processes, and a client that starts runs at a steady rate and
+// signals each, while the disruptions happen.
+func runRestartPhase(t *testing.T, dsn, name string, runs, workers int, rate time.Duration, disruptions []disruption) restartPhase {
 	t.Helper()
-	dsn := srv.DSN()
 	schema := "restart_" + name
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -231,16 +235,9 @@ func runRestartPhase(t *testing.T, srv *privatePG, name string, runs, workers in
 		})
 	}
 
-	// The restarts.
-	var downtimes []time.Duration
-	for _, at := range restartAt {
-		time.Sleep(time.Until(begin.Add(at)))
-		down := time.Now()
-		srv.stop(t)
-		time.Sleep(downtime)
-		srv.start(t)
-		downtimes = append(downtimes, time.Since(down))
-		t.Logf("%s: server restarted at %s, down %s", name, at, downtimes[len(downtimes)-1].Round(time.Millisecond))
+	for _, d := range disruptions {
+		time.Sleep(time.Until(begin.Add(d.at)))
+		d.do(t)
 	}
 	wg.Wait()
 
@@ -262,7 +259,7 @@ func runRestartPhase(t *testing.T, srv *privatePG, name string, runs, workers in
 	log, err := os.ReadFile(logPath)
 	require.NoError(t, err)
 	require.NotContains(t, clientLog.String(), "level=ERROR", "client log")
-	return restartPhase{elapsed: elapsed, downtimes: downtimes, log: string(log), attempts: attempts}
+	return restartPhase{elapsed: elapsed, log: string(log), attempts: attempts}
 }
 
 // TestPostgresRestart restarts the PostgreSQL server twice while worker
@@ -287,18 +284,32 @@ func TestPostgresRestart(t *testing.T) {
 		downtime = 2 * time.Second
 	)
 	restartAt := []time.Duration{1 * time.Second, 4 * time.Second}
+	var (
+		restarts  []disruption
+		downtimes []time.Duration
+	)
+	for _, at := range restartAt {
+		restarts = append(restarts, disruption{at: at, do: func(t *testing.T) {
+			down := time.Now()
+			srv.stop(t)
+			time.Sleep(downtime)
+			srv.start(t)
+			downtimes = append(downtimes, time.Since(down))
+			t.Logf("server restarted at %s, down %s", at, downtimes[len(downtimes)-1].Round(time.Millisecond))
+		}})
+	}
 
-	calm := runRestartPhase(t, srv, "calm", runs, workers, rate, nil, 0)
+	calm := runRestartPhase(t, srv.DSN(), "calm", runs, workers, rate, nil)
 	t.Logf("undisturbed: %d runs in %s", runs, calm.elapsed.Round(time.Millisecond))
 
-	rough := runRestartPhase(t, srv, "restarts", runs, workers, rate, restartAt, downtime)
+	rough := runRestartPhase(t, srv.DSN(), "restarts", runs, workers, rate, restarts)
 	repeated := 0
 	for _, n := range rough.attempts {
 		repeated += n - 1
 	}
 	lines := logSummary(rough.log)
 	t.Logf("with %d restarts (down %v): %d runs in %s (+%s); %d of %d activity steps ran more than once; worker log lines: %v",
-		len(restartAt), rough.downtimes, runs, rough.elapsed.Round(time.Millisecond),
+		len(restartAt), downtimes, runs, rough.elapsed.Round(time.Millisecond),
 		(rough.elapsed - calm.elapsed).Round(time.Millisecond), repeated, len(rough.attempts), lines)
 
 	// Riding through is quiet: no error lines, and an outage is one line
@@ -310,6 +321,37 @@ func TestPostgresRestart(t *testing.T) {
 	bound := calm.elapsed + time.Duration(len(restartAt))*restartBound
 	require.LessOrEqual(t, rough.elapsed, bound,
 		"with %d restarts the workload took %s, undisturbed %s: more than %s per restart", len(restartAt), rough.elapsed, calm.elapsed, restartBound)
+}
+
+// TestPostgresFailoverToStandby fails the database over to a streaming
+// standby under load: the primary is shut down and the standby promoted,
+// and workers and the client, given both servers in their DSN
+// (target_session_attrs=read-write), move to the new primary. Every run
+// completes once with its result, and nothing is logged as an error.
+func TestPostgresFailoverToStandby(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("the standby test runs two PostgreSQL servers and worker processes")
+	}
+	pgDSN(t) // PostgreSQL tests run where DURABLE_TEST_POSTGRES is set
+	primary := startPrivatePG(t)
+	standby := primary.startStandby(t)
+	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d,127.0.0.1:%d/postgres?sslmode=disable&target_session_attrs=read-write",
+		primary.port, standby.port)
+
+	const runs, workers = 150, 2
+	var took time.Duration
+	failover := disruption{at: 1500 * time.Millisecond, do: func(t *testing.T) {
+		began := time.Now()
+		primary.stop(t)
+		standby.promote(t)
+		took = time.Since(began)
+	}}
+	phase := runRestartPhase(t, dsn, "standby", runs, workers, 20*time.Millisecond, []disruption{failover})
+	t.Logf("failover took %s; %d runs in %s; worker log lines: %v", took.Round(time.Millisecond), runs,
+		phase.elapsed.Round(time.Millisecond), logSummary(phase.log))
+	require.NotContains(t, phase.log, "level=ERROR", "worker log:\n%s", phase.log)
+	require.Contains(t, phase.log, "durable: store available again", "the workers noticed the failover")
 }
 
 // lockedBuffer is an io.Writer safe for concurrent use, for logs.
