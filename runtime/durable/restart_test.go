@@ -317,9 +317,9 @@ func TestPostgresRestart(t *testing.T) {
 	require.NotContains(t, rough.log, "level=ERROR", "worker log:\n%s", rough.log)
 	require.LessOrEqual(t, lines["durable: store unavailable; retrying until it answers"], 2*workers*len(restartAt), "worker log:\n%s", rough.log)
 	require.Positive(t, lines["durable: store available again"], "the workers noticed the restarts")
-	require.Equal(t, lines["postgres: listener connection lost; reconnecting"], lines["postgres: listener reconnected"],
-		"every LISTEN connection came back")
-	require.Positive(t, lines["postgres: listener reconnected"])
+	// LISTEN connections come back (those of the first restart surely
+	// before the workload ends).
+	require.GreaterOrEqual(t, lines["postgres: listener reconnected"], workers, "worker log:\n%s", rough.log)
 
 	bound := calm.elapsed + time.Duration(len(restartAt))*restartBound
 	require.LessOrEqual(t, rough.elapsed, bound,
