@@ -215,13 +215,15 @@ func (e errNoRetry) Unwrap() error { return e.err }
 // may return errNoRetry to stop at once. Giving up returns an
 // *UnavailableError naming op.
 func (e *Engine) retryClient(ctx context.Context, op string, fn func(ctx context.Context, attempt int) error) error {
-	limit := e.cfg.unavailableRetry
-	if _, ok := ctx.Deadline(); !ok && limit > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, limit)
-		defer cancel()
-	}
 	began := time.Now()
+	// Without a deadline, the bound applies to the retries only: fn gets
+	// the caller's context as it is, so a call that does not fail is not
+	// cut short.
+	limit := e.cfg.unavailableRetry
+	stopAt := began.Add(limit)
+	if d, ok := ctx.Deadline(); ok {
+		stopAt = d
+	}
 	backoff := unavailableBackoffMin
 	var last error
 	giveUp := func(attempt int, err error) error {
@@ -256,7 +258,8 @@ func (e *Engine) retryClient(ctx context.Context, op string, fn func(ctx context
 		}
 		last = err
 		e.health.failed(e, op, err)
-		if limit <= 0 || !sleepCtx(ctx, jitter(backoff)) {
+		remaining := time.Until(stopAt)
+		if limit <= 0 || remaining <= 0 || !sleepCtx(ctx, min(jitter(backoff), remaining)) {
 			return giveUp(attempt, err)
 		}
 		backoff = min(2*backoff, unavailableBackoffMax)

@@ -305,6 +305,19 @@ func TestUnavailable(t *testing.T) {
 		b.st.setDown(false)
 	})
 
+	t.Run("WithoutADeadlineRetriesAreBounded", func(t *testing.T) {
+		t.Parallel()
+		b := setupFlaky(t, durable.WithUnavailableRetry(200*time.Millisecond))
+		b.st.setDown(true)
+		began := time.Now()
+		_, err := b.e.Start(context.Background(), durable.StartOptions{ID: "b1"}, Steps3, "x")
+		var ue *durable.UnavailableError
+		require.ErrorAs(t, err, &ue)
+		require.GreaterOrEqual(t, time.Since(began), 200*time.Millisecond)
+		require.Less(t, time.Since(began), 2*time.Second)
+		require.Greater(t, ue.Attempts, 2)
+	})
+
 	t.Run("WithoutRetriesTheFirstFailureReturns", func(t *testing.T) {
 		t.Parallel()
 		b := setupFlaky(t, durable.WithUnavailableRetry(0))
