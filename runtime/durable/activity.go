@@ -318,7 +318,11 @@ func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans 
 		return nil, true
 	}
 	if items == nil {
-		tasks, err := in.e.store.ListTasks(in.e.ctx, in.runID)
+		var tasks []*store.Task
+		_, err := in.e.retryWorker("list tasks", func(ctx context.Context) (err error) {
+			tasks, err = in.e.store.ListTasks(ctx, in.runID)
+			return err
+		})
 		if err != nil {
 			in.e.cfg.logger.Warn("durable: read tasks; unloading run", "run_id", in.runID, "error", err)
 			_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})

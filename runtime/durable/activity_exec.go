@@ -157,8 +157,10 @@ func (e *Engine) retryOrFail(t *store.Task, at *activityTask, inline bool, attem
 		}
 		return false
 	}
-	err := e.store.UpdateTask(e.ctx, &store.UpdateTaskParams{
-		ID: t.ID, Owner: e.workerID, Details: details, Release: true, DueAt: now.Add(wait), Attempt: attempt + 1,
+	_, err := e.retryWorker("reschedule activity", func(ctx context.Context) error {
+		return e.store.UpdateTask(ctx, &store.UpdateTaskParams{
+			ID: t.ID, Owner: e.workerID, Details: details, Release: true, DueAt: now.Add(wait), Attempt: attempt + 1,
+		})
 	})
 	if err != nil {
 		e.cfg.logger.Warn("durable: reschedule activity", "task", t.ID, "error", err)
@@ -268,13 +270,16 @@ func (e *Engine) completeRemotely(m msgActivity) {
 	}
 	runID := runIDOfTask(m.taskID)
 	result := &store.DeliverParams{RunID: runID, Kind: inboxActivity, Data: journal.Encode(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt})}
-	var err error
-	if m.inline {
-		_, err = e.store.Deliver(e.ctx, result)
-	} else {
-		err = e.store.CompleteTask(e.ctx, &store.CompleteTaskParams{ID: m.taskID, Owner: e.workerID, Result: result})
-	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Made again while the store is unavailable: a result delivered twice
+	// is ignored, and a completion that landed leaves no task to complete.
+	_, err := e.retryWorker("complete activity", func(ctx context.Context) error {
+		if m.inline {
+			_, err := e.store.Deliver(ctx, result)
+			return err
+		}
+		return e.store.CompleteTask(ctx, &store.CompleteTaskParams{ID: m.taskID, Owner: e.workerID, Result: result})
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) && e.ctx.Err() == nil {
 		e.cfg.logger.Warn("durable: complete activity", "task", m.taskID, "error", err)
 		return
 	}

@@ -183,9 +183,9 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, opts UpdateWorkflowOptions)
 	if name == "" {
 		return nil, fmt.Errorf("durable: UpdateWorkflow %s: UpdateName is required", id)
 	}
-	run, err := e.runOf(ctx, id, opts.RunID)
-	if err != nil || !run.Status.Open() {
-		return nil, fmt.Errorf("durable: Update %s %q: %w (no open run)", id, name, ErrNotFound)
+	run, err := e.findOpenRun(ctx, id, opts.RunID, fmt.Sprintf("Update %s %q", id, name))
+	if err != nil {
+		return nil, err
 	}
 	updateID := opts.UpdateID
 	if updateID == "" {
@@ -249,10 +249,13 @@ func (e *Engine) sendRemoteUpdate(ctx context.Context, run *store.Run, updateID,
 		return nil, fmt.Errorf("durable: Update %s %q: %w", run.WorkflowID, name, err)
 	}
 	data := journal.Encode(&journal.UpdateData{Update: updateID, Name: name, Args: raw})
-	item, err := e.store.Deliver(ctx, &store.DeliverParams{RunID: run.RunID, Kind: inboxUpdate, Name: name, Data: data})
+	item, err := e.deliverOnce(ctx, &store.DeliverParams{RunID: run.RunID, Kind: inboxUpdate, Name: name, Data: data}, fmt.Sprintf("Update %s %q", run.WorkflowID, name))
 	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return nil, err
+		}
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("durable: Update %s %q: %w (no open run)", run.WorkflowID, name, ErrNotFound)
+			return nil, fmt.Errorf("durable: Update %s %q: %w", run.WorkflowID, name, noOpenRun(run.WorkflowID, ""))
 		}
 		return nil, fmt.Errorf("durable: Update %s %q: %w", run.WorkflowID, name, err)
 	}

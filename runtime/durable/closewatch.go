@@ -128,6 +128,7 @@ func (e *Engine) closeWatchLoop(st runStatuser) {
 		settled, err := st.SettledRuns(e.ctx, ids)
 		closed := 0
 		if err == nil {
+			e.noteStore("read run statuses", nil)
 			for _, r := range settled {
 				w.mu.Lock()
 				cw := w.runs[r.RunID]
@@ -141,7 +142,7 @@ func (e *Engine) closeWatchLoop(st runStatuser) {
 					e.notifyChange(cw.workflowID)
 				}
 			}
-		} else if e.ctx.Err() == nil {
+		} else if e.noteStore("read run statuses", err) {
 			e.cfg.logger.Warn("durable: read run statuses", "error", err)
 		}
 		if closed > 0 {

@@ -25,7 +25,7 @@ func encodeArgs(args []any) (json.RawMessage, error) {
 		}
 		enc, err := json.Marshal(a)
 		if err != nil {
-			return nil, fmt.Errorf("argument %d (%T): %w", i+1, a, err)
+			return nil, &ArgumentError{Index: i + 1, Got: fmt.Sprintf("%T", a), Err: err}
 		}
 		b.Write(enc)
 	}
@@ -38,6 +38,16 @@ func encodeValue(v any) (json.RawMessage, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+// encodeArg encodes the one argument of a signal; a value that does not
+// encode is an *ArgumentError.
+func encodeArg(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, &ArgumentError{Index: 1, Got: fmt.Sprintf("%T", v), Err: err}
 	}
 	return b, nil
 }
@@ -63,7 +73,7 @@ func argTypes(args []any) []string {
 func checkArgs(call string, def *funcDef, args []any) error {
 	params := def.params()
 	if len(args) != len(params) {
-		return fmt.Errorf("%s: got %d arguments, want %d: %s", call, len(args), len(params), def.signature())
+		return fmt.Errorf("%s: %w", call, &ArgumentError{Got: fmt.Sprint(len(args)), Want: fmt.Sprintf("%d: %s", len(params), def.signature())})
 	}
 	for i, a := range args {
 		p := params[i]
@@ -72,10 +82,10 @@ func checkArgs(call string, def *funcDef, args []any) error {
 			case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
 				continue
 			}
-			return fmt.Errorf("%s: argument %d is nil, want %s", call, i+1, p)
+			return fmt.Errorf("%s: %w", call, &ArgumentError{Index: i + 1, Got: "nil", Want: p.String()})
 		}
 		if at := reflect.TypeOf(a); !at.AssignableTo(p) && !encodesAs(a, p) {
-			return fmt.Errorf("%s: argument %d has type %s, want %s", call, i+1, at, p)
+			return fmt.Errorf("%s: %w", call, &ArgumentError{Index: i + 1, Got: at.String(), Want: p.String()})
 		}
 	}
 	return nil
@@ -158,7 +168,7 @@ func decodeInto(what string, raw json.RawMessage, ptr any) error {
 		raw = json.RawMessage("null")
 	}
 	if err := json.Unmarshal(raw, ptr); err != nil {
-		return fmt.Errorf("durable: decode %s into %T: %w", what, ptr, err)
+		return &DecodeError{What: what, Into: fmt.Sprintf("%T", ptr), Err: err}
 	}
 	return nil
 }
@@ -170,7 +180,7 @@ func decodeTyped[R any](what string, raw json.RawMessage) (R, error) {
 		return r, nil
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return r, fmt.Errorf("durable: decode %s into %T: %w", what, r, err)
+		return r, &DecodeError{What: what, Into: fmt.Sprintf("%T", r), Err: err}
 	}
 	return r, nil
 }

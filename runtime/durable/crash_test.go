@@ -116,6 +116,10 @@ func TestMain(m *testing.M) {
 		failoverChild(schema)
 		return
 	}
+	if arg := os.Getenv(restartChildEnv); arg != "" {
+		restartChild(arg)
+		return
+	}
 	if os.Getenv("DURABLE_CRASH_CHILD") != "" {
 		crashChild(os.Getenv("DURABLE_CRASH_CHILD"), os.Getenv("DURABLE_CRASH_FINAL") != "")
 		return

@@ -72,6 +72,8 @@ type Engine struct {
 	// queueSeen are queues a run started here was seen worked on;
 	// queueWarned those reported unserved (see watchUnserved).
 	queueSeen, queueWarned map[string]bool
+
+	health storeHealth // whether the store answers (unavailable.go)
 }
 
 // Open opens the store named by dsn and returns an engine on it:
@@ -394,10 +396,11 @@ func (e *Engine) pollOnce() bool {
 		}
 	}
 	if err != nil {
-		if e.ctx.Err() == nil {
+		if e.noteStore("claim runs", err) {
 			e.cfg.logger.Warn("durable: claim runs", "error", err)
 		}
 	} else {
+		e.noteStore("claim runs", nil)
 		// Loading may read each run's journal, a round trip per run: load
 		// the batch in parallel rather than one run after the other.
 		var loads sync.WaitGroup
@@ -413,7 +416,7 @@ func (e *Engine) pollOnce() bool {
 	}
 	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
 	if err != nil {
-		if e.ctx.Err() == nil {
+		if e.noteStore("claim tasks", err) {
 			e.cfg.logger.Warn("durable: claim tasks", "error", err)
 		}
 		return more
@@ -460,7 +463,7 @@ func (e *Engine) leaseLoop() {
 		}
 		res, err := e.store.RenewLeases(e.ctx, &store.RenewLeasesParams{Owner: e.workerID, RunIDs: runs, TaskIDs: tasks, Lease: e.cfg.lease})
 		if err != nil {
-			if e.ctx.Err() == nil {
+			if e.noteStore("renew leases", err) {
 				e.cfg.logger.Warn("durable: renew leases", "error", err)
 			}
 			continue
@@ -519,7 +522,10 @@ func (e *Engine) load(l *store.LoadedRun) {
 	events, inbox, taskIDs := l.Journal, l.Inbox, l.TaskIDs
 	if events == nil || int64(len(events)) < r.JournalLen {
 		var err error
-		events, err = e.store.LoadJournal(e.ctx, r.RunID, 0)
+		_, err = e.retryWorker("load journal", func(ctx context.Context) error {
+			events, err = e.store.LoadJournal(ctx, r.RunID, 0)
+			return err
+		})
 		if err != nil {
 			e.cfg.logger.Warn("durable: load journal", "run_id", r.RunID, "error", err)
 			_ = e.store.ReleaseRun(e.ctx, &store.ReleaseRunParams{RunID: r.RunID, Owner: e.workerID, WakeAt: e.cfg.clock.Now().Add(time.Second)})
@@ -737,12 +743,15 @@ type StartOptions struct {
 
 // Start starts a workflow and returns its run. workflow is a function or a
 // registered name. The run's first step (up to its first yield point) is
-// committed before Start returns.
+// committed before Start returns. While the store is unavailable Start
+// tries again within ctx, and gives up with an *UnavailableError
+// (ErrUnavailable); it never starts two runs (see unavailable.go).
 func (e *Engine) Start(ctx context.Context, opts StartOptions, workflow any, args ...any) (Run, error) {
-	return e.startRun(ctx, opts, workflow, args, nil)
+	return e.startRetrying(ctx, opts, workflow, args) // unavailable.go
 }
 
-func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, args []any, first *store.DeliverParams) (Run, error) {
+// startRun makes one attempt to start a run with ID runID ("": a new one).
+func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, args []any, first *store.DeliverParams, runID string) (Run, error) {
 	queue := opts.Queue
 	if queue == "" {
 		queue = QueueDefault
@@ -753,7 +762,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	}
 	registered := e.reg.workflow(name)
 	if registered == nil && e.serves(queue) {
-		return nil, fmt.Errorf("durable: Start: workflow %q is not registered (call RegisterWorkflow first)", name)
+		return nil, fmt.Errorf("durable: Start: %w", &NotRegisteredError{Kind: "workflow", Name: name})
 	}
 	local := registered != nil && e.serves(queue)
 	def = registered
@@ -765,7 +774,9 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 			return existing, err
 		}
 	}
-	runID := newID()
+	if runID == "" {
+		runID = newID()
+	}
 	now := e.cfg.clock.Now()
 	delay := max(opts.StartDelay, 0)
 	if opts.CronSchedule != "" {
@@ -803,14 +814,14 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 				if first == nil && opts.WorkflowIDConflictPolicy == IDConflictUseExisting {
 					return e.existingRun(ctx, id)
 				}
-				return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+				return nil, alreadyStarted(id, "has an open run")
 			}
 			return nil, fmt.Errorf("durable: Start %s: %w", name, err)
 		}
 		if first != nil {
 			first.RunID = runID
 			if _, err := e.store.Deliver(ctx, first); err != nil {
-				return nil, fmt.Errorf("durable: SignalWithStart %s: %w", name, err)
+				return nil, noRetryIfMaybeApplied(fmt.Errorf("durable: SignalWithStart %s: %w", name, err))
 			}
 		}
 		switch {
@@ -849,7 +860,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 			return e.existingRun(ctx, id)
 		}
 		if errors.Is(in.createErr, store.ErrAlreadyExists) {
-			return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+			return nil, alreadyStarted(id, "has an open run")
 		}
 		return nil, fmt.Errorf("durable: Start %s: %w", name, in.createErr)
 	}
@@ -891,29 +902,41 @@ func (e *Engine) SignalWithStart(ctx context.Context, opts StartOptions, workflo
 	if opts.ID == "" {
 		return nil, errors.New("durable: SignalWithStart: StartOptions.ID is required")
 	}
-	raw, err := encodeValue(arg)
+	raw, err := encodeArg(arg)
 	if err != nil {
 		return nil, fmt.Errorf("durable: SignalWithStart %q: %w", signal, err)
 	}
 	item := &store.DeliverParams{WorkflowID: opts.ID, Kind: inboxSignal, Name: signal, Data: raw}
-	for range 3 {
-		if got, err := e.store.Deliver(ctx, item); err == nil {
-			e.nudge(got.RunID)
-			return &runHandle{e: e, workflowID: opts.ID, runID: got.RunID}, nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("durable: SignalWithStart %q: %w", signal, err)
+	// Every attempt (unavailable.go) starts the same run ID: one that an
+	// earlier attempt created is open, and gets the signal by delivery.
+	runID := newID()
+	var run Run
+	err = e.retryClient(ctx, fmt.Sprintf("SignalWithStart %s %q", opts.ID, signal), func(ctx context.Context, _ int) error {
+		for range 3 {
+			if got, err := e.store.Deliver(ctx, item); err == nil {
+				e.nudge(got.RunID)
+				run = &runHandle{e: e, workflowID: opts.ID, runID: got.RunID}
+				return nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return noRetryIfMaybeApplied(fmt.Errorf("durable: SignalWithStart %q: %w", signal, err))
+			}
+			first := &store.DeliverParams{Kind: inboxSignal, Name: signal, Data: raw}
+			r, err := e.startRun(ctx, opts, workflow, args, first, runID)
+			if err == nil {
+				e.nudge(r.(*runHandle).runID)
+				run = r
+				return nil
+			}
+			if !errors.Is(err, ErrAlreadyStarted) {
+				return err
+			}
 		}
-		first := &store.DeliverParams{Kind: inboxSignal, Name: signal, Data: raw}
-		r, err := e.startRun(ctx, opts, workflow, args, first)
-		if err == nil {
-			e.nudge(r.(*runHandle).runID)
-			return r, nil
-		}
-		if !errors.Is(err, ErrAlreadyStarted) {
-			return nil, err
-		}
+		return fmt.Errorf("durable: SignalWithStart %q: workflow ID %q keeps changing", signal, opts.ID)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("durable: SignalWithStart %q: workflow ID %q keeps changing", signal, opts.ID)
+	return run, nil
 }
 
 // nudgeDeliveries tells the recipients of a commit's deliveries (parents,
@@ -944,7 +967,7 @@ func (e *Engine) nudge(runID string) {
 // Signal delivers a signal to the open run of a workflow ID. It returns
 // once the signal is persisted; ErrNotFound when no run is open.
 func (e *Engine) Signal(ctx context.Context, id, name string, arg any) error {
-	raw, err := encodeValue(arg)
+	raw, err := encodeArg(arg)
 	if err != nil {
 		return fmt.Errorf("durable: Signal %s %q: %w", id, name, err)
 	}
@@ -966,10 +989,22 @@ func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
 }
 
 func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string) error {
-	item, err := e.store.Deliver(ctx, p)
+	var item *store.InboxItem
+	err := e.retryClient(ctx, deliverOp(op, p), func(ctx context.Context, _ int) (err error) {
+		item, err = e.store.Deliver(ctx, p)
+		if p.Kind == inboxSignal {
+			// A signal delivered twice would be received twice; cancelling
+			// or terminating twice does no harm.
+			err = noRetryIfMaybeApplied(err)
+		}
+		return err
+	})
 	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return err
+		}
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("durable: %s %s: %w (no open run)", op, p.WorkflowID, ErrNotFound)
+			return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, noOpenRun(p.WorkflowID, p.RunID))
 		}
 		return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, err)
 	}
@@ -988,7 +1023,9 @@ func (in *instance) readInbox(items []store.InboxItem) {
 	if items == nil {
 		var err error
 		if items, err = in.e.store.ListInbox(in.e.ctx, in.runID); err != nil {
-			in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+			if in.e.noteStore("read inbox", err) { // an outage is logged once (unavailable.go)
+				in.e.cfg.logger.Warn("durable: read inbox", "run_id", in.runID, "error", err)
+			}
 			return
 		}
 	}
@@ -1080,7 +1117,9 @@ func (in *instance) evict() {
 	}
 	err := in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.wakeAt()})
 	if err != nil && !errors.Is(err, store.ErrLeaseLost) && !errors.Is(err, store.ErrNotFound) {
-		in.e.cfg.logger.Warn("durable: release run", "run_id", in.runID, "error", err)
+		if in.e.noteStore("release run", err) { // an outage is logged once (unavailable.go)
+			in.e.cfg.logger.Warn("durable: release run", "run_id", in.runID, "error", err)
+		}
 		return
 	}
 	in.teardown()

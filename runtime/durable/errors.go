@@ -20,15 +20,52 @@ var ErrNotFound error = &NotFoundError{}
 // (Temporal's *serviceerror.WorkflowExecutionAlreadyStarted).
 var ErrAlreadyStarted error = &AlreadyStartedError{}
 
-// NotFoundError is the type of ErrNotFound.
-type NotFoundError struct{}
+// NotFoundError is the type of ErrNotFound. Errors of calls that found no
+// (open) run carry the workflow ID or run ID they looked for;
+// errors.Is(err, ErrNotFound) holds for every one.
+type NotFoundError struct {
+	WorkflowID string
+	RunID      string
+	why        string
+}
 
-func (*NotFoundError) Error() string { return "durable: run not found" }
+func (e *NotFoundError) Error() string {
+	switch {
+	case e.why != "" && e.RunID != "":
+		return fmt.Sprintf("durable: run not found: run %s: %s", e.RunID, e.why)
+	case e.why != "":
+		return fmt.Sprintf("durable: run not found: workflow ID %q: %s", e.WorkflowID, e.why)
+	}
+	return "durable: run not found"
+}
 
-// AlreadyStartedError is the type of ErrAlreadyStarted.
-type AlreadyStartedError struct{}
+// Is makes errors.Is(err, ErrNotFound) true for every *NotFoundError.
+func (e *NotFoundError) Is(target error) bool {
+	_, ok := target.(*NotFoundError)
+	return ok
+}
 
-func (*AlreadyStartedError) Error() string { return "durable: workflow already started" }
+// AlreadyStartedError is the type of ErrAlreadyStarted. A Start's error
+// carries the workflow ID; errors.Is(err, ErrAlreadyStarted) holds for
+// every one.
+type AlreadyStartedError struct {
+	WorkflowID string
+	why        string
+}
+
+func (e *AlreadyStartedError) Error() string {
+	if e.WorkflowID == "" {
+		return "durable: workflow already started"
+	}
+	return fmt.Sprintf("durable: workflow already started: workflow ID %q %s", e.WorkflowID, e.why)
+}
+
+// Is makes errors.Is(err, ErrAlreadyStarted) true for every
+// *AlreadyStartedError.
+func (e *AlreadyStartedError) Is(target error) bool {
+	_, ok := target.(*AlreadyStartedError)
+	return ok
+}
 
 // ApplicationError is an error as it crossed the journal: an activity's or
 // child's failure, or one made with NewApplicationError. Its Type is the

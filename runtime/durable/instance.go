@@ -828,9 +828,9 @@ func (in *instance) flush() bool {
 	ctx := in.e.ctx
 	var err error
 	if !in.created {
-		err = in.create(ctx, update)
+		err = in.create(ctx, update) // Start retries it (unavailable.go)
 	} else {
-		err = in.e.store.Commit(ctx, &store.CommitParams{
+		p := &store.CommitParams{
 			RunID:        in.runID,
 			Owner:        in.e.workerID,
 			ExpectLen:    in.journalLen,
@@ -841,7 +841,10 @@ func (in *instance) flush() bool {
 			Update:       update,
 			CreateRuns:   in.createRuns,
 			Deliver:      in.deliveries,
-		})
+		}
+		// While the store is unavailable the commit is made again until it
+		// answers; the fence makes that safe (unavailable.go).
+		_, err = in.e.retryWorker("commit", func(ctx context.Context) error { return in.e.store.Commit(ctx, p) })
 	}
 	if err != nil {
 		in.commitFailed(err)
@@ -930,11 +933,23 @@ func (in *instance) commitFailed(err error) {
 		in.teardown()
 		return
 	}
-	if errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrConflict) {
+	switch {
+	case in.e.ctx.Err() != nil:
+		// The engine closed while the commit waited for the store.
+	case errors.Is(err, store.ErrLeaseLost):
 		in.e.cfg.logger.Warn("durable: run moved to another worker", "run_id", in.runID, "error", err)
-	} else {
+	case errors.Is(err, store.ErrConflict):
+		// Another worker committed, or an attempt of ours whose outcome
+		// the store could not tell (unavailable.go) landed after all. In
+		// the second case the lease is still ours: hand the run back so
+		// that it is replayed from the store at once.
+		in.e.cfg.logger.Warn("durable: run's journal moved on; reloading it", "run_id", in.runID, "error", err)
+		_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: eventTime(in.e.cfg.clock.Now())})
+		defer in.e.pokePoller()
+	default:
 		in.e.cfg.logger.Error("durable: commit failed; unloading run", "run_id", in.runID, "error", err)
 		_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: eventTime(in.e.cfg.clock.Now())})
+		defer in.e.pokePoller()
 	}
 	in.teardown()
 }

@@ -40,6 +40,8 @@ type config struct {
 	unknownSignal UnknownSignalTarget
 	// upsertObserver is told of upserts (WithUpsertObserver).
 	upsertObserver UpsertObserver
+	// unavailableRetry bounds client calls' retries (unavailable.go).
+	unavailableRetry time.Duration
 }
 
 func defaultConfig() config {
@@ -52,6 +54,8 @@ func defaultConfig() config {
 		evictAfter:    EvictAfterDefault,
 		maxActivities: MaxConcurrentActivitiesDefault,
 		clock:         realClock{},
+
+		unavailableRetry: UnavailableRetryDefault,
 	}
 }
 

@@ -94,17 +94,26 @@ func (r *runHandle) Get(ctx context.Context, valuePtr any) error {
 			assumeRunning = false
 			run = &store.Run{RunID: runID, Status: store.StatusRunning}
 		case runID == "":
-			run, err = r.e.store.CurrentRun(ctx, r.workflowID)
+			err = r.e.retryClient(ctx, "Get "+r.workflowID, func(ctx context.Context, _ int) (err error) {
+				run, err = r.e.store.CurrentRun(ctx, r.workflowID)
+				return err
+			})
 		case r.e.outcome(runID) != nil:
 			run = r.e.outcome(runID) // closed here: no read needed
 		case r.e.instance(runID) != nil && !r.e.cfg.clientOnly:
 			// Loaded here: its closure records the outcome and wakes us.
 			run = &store.Run{RunID: runID, Status: store.StatusRunning}
 		default:
-			run, err = r.e.store.GetRun(ctx, runID)
+			err = r.e.retryClient(ctx, "Get "+r.workflowID, func(ctx context.Context, _ int) (err error) {
+				run, err = r.e.store.GetRun(ctx, runID)
+				return err
+			})
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("durable: Get %s: %w", r.workflowID, ErrNotFound)
+		}
+		if errors.Is(err, ErrUnavailable) {
+			return err
 		}
 		if err != nil {
 			return fmt.Errorf("durable: Get %s: %w", r.workflowID, err)
@@ -161,8 +170,20 @@ func (e *Engine) Query(ctx context.Context, id, name string, args ...any) (Value
 }
 
 // queryRun queries run runID of workflow ID id, or its newest run when
-// runID is "".
+// runID is "". It tries again while the store is unavailable.
 func (e *Engine) queryRun(ctx context.Context, id, runID, name string, args []any) (Value, error) {
+	var v Value
+	err := e.retryClient(ctx, fmt.Sprintf("Query %s %q", id, name), func(ctx context.Context, _ int) (err error) {
+		v, err = e.queryRunOnce(ctx, id, runID, name, args)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (e *Engine) queryRunOnce(ctx context.Context, id, runID, name string, args []any) (Value, error) {
 	run, err := e.runOf(ctx, id, runID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -79,10 +79,10 @@ func (e *Engine) applyIDPolicies(ctx context.Context, opts StartOptions, workflo
 		if !r.Status.Open() {
 			switch opts.WorkflowIDReusePolicy {
 			case IDReuseRejectDuplicate:
-				return nil, fmt.Errorf("%w: workflow ID %q may not be reused (IDReuseRejectDuplicate)", ErrAlreadyStarted, id)
+				return nil, alreadyStarted(id, "may not be reused (IDReuseRejectDuplicate)")
 			case IDReuseAllowDuplicateFailedOnly:
 				if r.Status == store.StatusCompleted || r.Status == store.StatusContinued {
-					return nil, fmt.Errorf("%w: workflow ID %q completed and may be reused only after a failure (IDReuseAllowDuplicateFailedOnly)", ErrAlreadyStarted, id)
+					return nil, alreadyStarted(id, "completed and may be reused only after a failure (IDReuseAllowDuplicateFailedOnly)")
 				}
 			}
 			return nil, nil
@@ -92,7 +92,7 @@ func (e *Engine) applyIDPolicies(ctx context.Context, opts StartOptions, workflo
 		case opts.WorkflowIDConflictPolicy == IDConflictUseExisting:
 			return &runHandle{e: e, workflowID: id, runID: r.RunID}, nil
 		case !terminate:
-			return nil, fmt.Errorf("%w: workflow ID %q has an open run", ErrAlreadyStarted, id)
+			return nil, alreadyStarted(id, "has an open run")
 		}
 		if err := e.terminateAndWait(ctx, r, "terminated by Start (workflow ID conflict policy)"); err != nil {
 			return nil, fmt.Errorf("durable: Start %s: terminate the open run of %q: %w", workflow, id, err)

@@ -166,9 +166,9 @@ func (in *instance) onUpdateAccepted(d *journal.UpdateData) {
 // handler's result once it is journaled. The validator (if any) runs first;
 // a rejected update returns the validator's error and leaves no trace.
 func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Value, error) {
-	run, err := e.store.CurrentRun(ctx, id)
-	if err != nil || !run.Status.Open() {
-		return nil, fmt.Errorf("durable: Update %s %q: %w (no open run)", id, name, ErrNotFound)
+	run, err := e.findOpenRun(ctx, id, "", fmt.Sprintf("Update %s %q", id, name))
+	if err != nil {
+		return nil, err
 	}
 	updateID := newID()
 	what := fmt.Sprintf("update %q of %s", name, id)
@@ -198,7 +198,10 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 		return nil, fmt.Errorf("durable: Update %s %q: %w", id, name, err)
 	}
 	data := journal.Encode(&journal.UpdateData{Update: updateID, Name: name, Args: raw})
-	item, err := e.store.Deliver(ctx, &store.DeliverParams{RunID: run.RunID, Kind: inboxUpdate, Name: name, Data: data})
+	item, err := e.deliverOnce(ctx, &store.DeliverParams{RunID: run.RunID, Kind: inboxUpdate, Name: name, Data: data}, fmt.Sprintf("Update %s %q", id, name))
+	if errors.Is(err, ErrUnavailable) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("durable: Update %s %q: %w", id, name, err)
 	}
@@ -211,7 +214,11 @@ func (e *Engine) validateByReplay(ctx context.Context, run *store.Run, name stri
 	if def == nil {
 		return fmt.Errorf("durable: Update %q: workflow %q is not registered on this engine, so the update cannot be validated", name, run.Workflow)
 	}
-	events, err := e.store.LoadJournal(ctx, run.RunID, 0)
+	var events []store.Event
+	err := e.retryClient(ctx, fmt.Sprintf("Update %s %q", run.WorkflowID, name), func(ctx context.Context, _ int) (err error) {
+		events, err = e.store.LoadJournal(ctx, run.RunID, 0)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -232,7 +239,11 @@ func (e *Engine) awaitUpdate(ctx context.Context, runID, updateID, what string) 
 	var after int64
 	backoff := 2 * time.Millisecond
 	for {
-		events, err := e.store.LoadJournal(ctx, runID, after)
+		var events []store.Event
+		err := e.retryClient(ctx, what, func(ctx context.Context, _ int) (err error) {
+			events, err = e.store.LoadJournal(ctx, runID, after)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -41,7 +41,50 @@ var (
 	// ErrIncompatible: the database is not a store of ours (foreign or
 	// corrupt file) or has a newer schema than this binary knows.
 	ErrIncompatible = errors.New("store: incompatible database")
+	// ErrUnavailable: the call failed for a passing reason (the server is
+	// restarting or unreachable, the connection dropped, a serialization
+	// failure) and may succeed if made again. Backends return it as an
+	// *UnavailableError, which says whether the call may have been applied.
+	ErrUnavailable = errors.New("store: unavailable")
+	// ErrStorageFull: the database could not grow (disk or quota full). The
+	// call was not applied and nothing committed before is lost; calls
+	// succeed again once space is freed.
+	ErrStorageFull = errors.New("store: storage full")
+	// ErrReadOnly: the database cannot be written (a read-only file or
+	// directory, or a server in read-only mode). Nothing was applied.
+	ErrReadOnly = errors.New("store: read-only database")
 )
+
+// UnavailableError is the error of a call that failed for a passing
+// reason; errors.Is(err, ErrUnavailable) holds for it. Backends keep the
+// driver's message, not its type.
+type UnavailableError struct {
+	Op    string // what the store was doing, e.g. "postgres: commit"
+	Cause string // the driver's message
+	// MaybeApplied is set when the connection failed after the call was
+	// sent: a write may have been applied or not. It is false when the call
+	// certainly was not applied (no connection, or the server refused it),
+	// so that it may be made again as it was.
+	MaybeApplied bool
+}
+
+func (e *UnavailableError) Error() string {
+	s := e.Op + ": unavailable: " + e.Cause
+	if e.MaybeApplied {
+		s += " (outcome unknown)"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrUnavailable) true.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// MaybeApplied reports whether err is an *UnavailableError whose call may
+// have been applied.
+func MaybeApplied(err error) bool {
+	var u *UnavailableError
+	return errors.As(err, &u) && u.MaybeApplied
+}
 
 // RunStatus is the lifecycle state of a run.
 type RunStatus string

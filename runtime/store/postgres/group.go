@@ -160,6 +160,21 @@ func (g *grouper[P]) flushLoop() {
 	}
 }
 
+// failAllIfUnavailable gives every call of group the error of its failed
+// statement and reports true when the failure is a passing one (the server
+// went away): making each call alone, as for a statement that failed on
+// one call's data, would only fail again, once per call.
+func failAllIfUnavailable[P any](group []*groupReq[P], op string, err error) bool {
+	ierr := interpretError(op, err)
+	if !errors.Is(ierr, store.ErrUnavailable) {
+		return false
+	}
+	for _, r := range group {
+		r.err = ierr
+	}
+	return true
+}
+
 type commitReq = groupReq[*store.CommitParams]
 
 // commitGroup applies group with one statement and sets each request's err.
@@ -170,7 +185,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*commitReq) {
 	slices.SortStableFunc(group, func(a, b *commitReq) int { return strings.Compare(a.p.RunID, b.p.RunID) })
 	ok, err := s.execCommitGroup(ctx, group)
 	if err != nil {
-		if len(group) == 1 {
+		if len(group) == 1 || failAllIfUnavailable(group, "commit", err) {
 			group[0].err = interpretError("commit", err)
 			return
 		}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -181,9 +182,15 @@ func schemaVersion(ctx context.Context, c *pgx.Conn, schema string) (int, error)
 }
 
 // connectError explains a failure to reach the server, naming it (but not
-// the password).
+// the password). A server that cannot be reached or refuses connections
+// for now (starting up, shutting down, out of connections) gives an error
+// that also matches store.ErrUnavailable.
 func (s *Store) connectError(err error) error {
 	cc := s.pool.Config().ConnConfig
-	return fmt.Errorf("postgres: cannot connect to %s:%d (database %q, user %q): %v",
-		cc.Host, cc.Port, cc.Database, cc.User, err)
+	msg := fmt.Sprintf("postgres: cannot connect to %s:%d (database %q, user %q)", cc.Host, cc.Port, cc.Database, cc.User)
+	var u *store.UnavailableError
+	if errors.As(interpretError("connect", err), &u) {
+		return &store.UnavailableError{Op: msg, Cause: u.Cause}
+	}
+	return fmt.Errorf("%s: %v", msg, err)
 }

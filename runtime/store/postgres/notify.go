@@ -24,7 +24,7 @@ const (
 	subscriptionBuffer = 64
 
 	listenerBackoffMin = 50 * time.Millisecond
-	listenerBackoffMax = 5 * time.Second
+	listenerBackoffMax = time.Second
 
 	// listenerAppName names the listening session in pg_stat_activity.
 	listenerAppName = "durable-listener"
@@ -102,12 +102,14 @@ func (l *listener) run(conn *pgx.Conn) {
 		if l.ctx.Err() != nil {
 			return
 		}
-		l.s.cfg.logger.Warn("postgres: listener connection lost; reconnecting", "err", err)
+		l.s.cfg.logger.Warn("postgres: listener connection lost; reconnecting", "err", oneLine(err.Error()))
 		_ = conn.Close(context.Background())
+		lost := time.Now()
 		conn = l.reconnect()
 		if conn == nil {
 			return
 		}
+		l.s.cfg.logger.Info("postgres: listener reconnected", "after", time.Since(lost).Round(time.Millisecond))
 		l.broadcast(store.Notification{Kind: "run"})
 		l.broadcast(store.Notification{Kind: "task"})
 	}
@@ -127,13 +129,14 @@ func (l *listener) reconnect() *pgx.Conn {
 		}
 		conn, err := l.connect(l.ctx)
 		if err == nil {
-			l.s.cfg.logger.Info("postgres: listener reconnected")
 			return conn
 		}
 		if l.ctx.Err() != nil {
 			return nil
 		}
-		l.s.cfg.logger.Warn("postgres: listener reconnect failed", "err", err, "retry_in", backoff)
+		// One line when the connection is lost and one when it is back:
+		// the attempts in between are expected while the server is down.
+		l.s.cfg.logger.Debug("postgres: listener reconnect failed", "err", err, "retry_in", backoff)
 		backoff = min(backoff*2, listenerBackoffMax)
 	}
 }

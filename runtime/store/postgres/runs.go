@@ -152,7 +152,7 @@ func (s *Store) createRunGroup(ctx context.Context, group []*createReq) {
 		created, err = decodeInt8Array(row[0])
 	}
 	if err != nil {
-		if k == 1 {
+		if k == 1 || failAllIfUnavailable(group, "create run", err) {
 			group[0].err = interpretError("create run", err)
 			return
 		}

@@ -164,7 +164,7 @@ func (s *Store) completeTaskGroup(ctx context.Context, group []*completeReq) {
 	err := s.pool.QueryRow(ctx, sqlCompleteTasks, ids, owners, delivers, kinds, names, data, s.channel, s.cfg.notify).
 		Scan(&done, &runIDs, nil)
 	if err != nil {
-		if k == 1 {
+		if k == 1 || failAllIfUnavailable(group, "complete task", err) {
 			group[0].err = interpretError("complete task", err)
 			return
 		}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -53,6 +55,13 @@ func isIncompatible(err error) bool {
 	return false
 }
 
+// readOnlyFile reports whether an error opening a file means that it
+// cannot be written: a read-only file system, or a file or directory the
+// process may not write.
+func readOnlyFile(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, os.ErrPermission)
+}
+
 // translate maps a driver error to the store's sentinels. It is the one
 // place where driver errors are interpreted: constraint violations become
 // store.ErrAlreadyExists, a corrupt or foreign file store.ErrIncompatible,
@@ -64,7 +73,8 @@ func translate(err error) error {
 	}
 	for _, sentinel := range []error{
 		store.ErrNotFound, store.ErrAlreadyExists, store.ErrLeaseLost, store.ErrConflict,
-		store.ErrIncompatible, ErrLocked, ErrClosed, ErrClientOnly, context.Canceled, context.DeadlineExceeded,
+		store.ErrIncompatible, store.ErrStorageFull, store.ErrReadOnly,
+		ErrLocked, ErrClosed, ErrClientOnly, context.Canceled, context.DeadlineExceeded,
 	} {
 		if errors.Is(err, sentinel) {
 			return err
@@ -81,6 +91,12 @@ func translate(err error) error {
 		return fmt.Errorf("%w (%s)", store.ErrAlreadyExists, err.Error())
 	case isIncompatible(err):
 		return fmt.Errorf("%w (%s)", store.ErrIncompatible, err.Error())
+	case code&0xff == sqlite3.SQLITE_FULL:
+		// The disk (or the file system's quota) is full: the transaction
+		// was rolled back, and the same call succeeds once space is freed.
+		return fmt.Errorf("%w (%s)", store.ErrStorageFull, err.Error())
+	case code&0xff == sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("%w (%s)", store.ErrReadOnly, err.Error())
 	default:
 		return fmt.Errorf("sqlite: %s", err.Error())
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/durablego/toolkit/runtime/store"
 )
 
 // fileLock is an exclusive advisory lock (flock) on PATH.lock. flock locks
@@ -24,6 +26,9 @@ const lockInfoOffset = 0
 func lockFile(path string) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		if readOnlyFile(err) {
+			return nil, fmt.Errorf("sqlite: lock %s: %w: %v", path, store.ErrReadOnly, err)
+		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 	}
 	// A lock just released can look held for a moment: a process forked

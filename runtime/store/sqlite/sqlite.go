@@ -18,6 +18,7 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/durablego/toolkit/runtime/store"
 )
@@ -229,6 +230,17 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 					err = fmt.Errorf("%w: %s is corrupt or not an SQLite database (%v)", store.ErrIncompatible, path, err)
 				}
 				return
+			}
+			if sqliteCode(err)&0xff == sqlite3.SQLITE_CANTOPEN {
+				// SQLite does not say why; the file system does.
+				if f, oerr := os.OpenFile(path, os.O_RDWR, 0); oerr != nil {
+					if readOnlyFile(oerr) {
+						err = fmt.Errorf("sqlite: open %s: %w: %v", path, store.ErrReadOnly, oerr)
+						return
+					}
+				} else {
+					f.Close()
+				}
 			}
 			err = fmt.Errorf("sqlite: open %s: %w", path, translate(err))
 		}
