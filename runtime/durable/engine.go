@@ -132,6 +132,9 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 	if cfg.workerID == "" {
 		cfg.workerID = newID()
 	}
+	if cfg.codec != nil {
+		st = NewCodecStore(st, cfg.codec)
+	}
 	e := &Engine{
 		cfg:       cfg,
 		store:     st,

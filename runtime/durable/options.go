@@ -42,6 +42,8 @@ type config struct {
 	upsertObserver UpsertObserver
 	// unavailableRetry bounds client calls' retries (unavailable.go).
 	unavailableRetry time.Duration
+	// codec encodes stored values (WithPayloadCodec); nil: stored as they are.
+	codec PayloadCodec
 }
 
 func defaultConfig() config {
