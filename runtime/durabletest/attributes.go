@@ -52,11 +52,14 @@ func encodable(what string, m map[string]any) error {
 
 // SetDataConverter accepts Temporal's data converter and ignores it:
 // payloads are JSON in the durable runtime. The converter removes the call
-// when the data converter is Temporal's default (JSON) one, and marks the
-// others TODO, since what they encode differently (compression,
-// encryption, another format) does not happen here.
+// when the data converter is Temporal's default (JSON) one, and turns a
+// codec data converter into SetPayloadCodec. A durable.PayloadCodec given
+// here is applied as SetPayloadCodec applies it.
 func (e *Env) SetDataConverter(dataConverter any) *Env {
 	e.tb.Helper()
+	if c, ok := dataConverter.(durable.PayloadCodec); ok {
+		return e.SetPayloadCodec(c)
+	}
 	if dataConverter != nil && !isDefaultConverter(dataConverter) {
 		e.tb.Logf("durabletest: SetDataConverter(%T) is ignored: payloads are JSON", dataConverter)
 	}

@@ -53,6 +53,8 @@ type Env struct {
 	st  *clockStore
 	eng *durable.Engine
 	ctx context.Context
+	// codec is beneath st; SetPayloadCodec sets it.
+	codec envCodec
 
 	mu           sync.Mutex
 	closed       bool
@@ -116,7 +118,7 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 	if err != nil {
 		tb.Fatalf("durabletest: open in-memory store: %v", err)
 	}
-	e.st = newClockStore(mem, e.clk)
+	e.st = newClockStore(durable.NewCodecStore(mem, &e.codec), e.clk)
 	e.st.onHeartbeat = e.heartbeat
 	engineOpts := []durable.Option{
 		durable.WithClock(e.clk),
