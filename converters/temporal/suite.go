@@ -27,6 +27,7 @@ var Suite = []rule{
 	workerRule,
 	starterRule,
 	testsuiteRule,
+	codecRule,
 	contextRule,
 	unrecognisedRule,
 }

@@ -1,0 +1,386 @@
+package temporal
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"slices"
+	"strings"
+
+	"github.com/dave/dst"
+)
+
+// CompatPath is the import path of package compat, whose adapters run
+// Temporal payload codecs and data converters as a durable.PayloadCodec.
+const CompatPath = ToolkitModule + "/compat"
+
+// codecRule converts data converters and payload codecs: the DataConverter
+// of a client.Dial's options becomes a durable.WithPayloadCodec option of
+// the durable.Open the worker rule made of it, and a test environment's
+// SetDataConverter becomes SetPayloadCodec. A
+// converter.NewCodecDataConverter over the default data converter becomes
+// compat.PayloadCodec(codecs...), which runs the codecs on the stored JSON;
+// any other data converter (held in a variable, made by a function of the
+// application) becomes compat.DataConverterCodec(dc), which keeps what it
+// does to payloads (encryption, compression) but not a custom value
+// serialization. The default data converter goes: payloads are JSON. The
+// Temporal codecs themselves stay as written (compat links Temporal's SDK),
+// so the rule takes back the TODOs the unsupported rule put on them.
+// It runs after the worker and test-suite rules, which convert the calls.
+var codecRule = rule{
+	Name: "codec",
+	Doc:  "data converters and payload codecs to durable.WithPayloadCodec",
+	Run: func(p *pass) {
+		p.dialCodecs()
+		p.envCodecs()
+		p.claimCodecs()
+		p.keepCodecTypes()
+	},
+}
+
+// dialCodecs adds durable.WithPayloadCodec to each durable.Open that
+// replaced a client.Dial whose options literal sets DataConverter.
+func (p *pass) dialCodecs() {
+	var opens []*dst.CallExpr
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		if call, name := callOf(n, DurablePath); call != nil && name == "Open" {
+			opens = append(opens, call)
+		}
+		return true
+	})
+	for _, call := range opens {
+		orig, ok := p.astOf(call).(*ast.CallExpr)
+		if !ok || len(orig.Args) == 0 || !p.isDial(orig) {
+			continue
+		}
+		lit := clientOptionsLit(orig.Args[len(orig.Args)-1])
+		if lit == nil {
+			continue
+		}
+		for _, elt := range lit.Elts {
+			kv, ok := elt.(*ast.KeyValueExpr)
+			if !ok || !isKey(kv.Key, "DataConverter") {
+				continue
+			}
+			val, ok := p.dec.Dst.Nodes[kv.Value].(dst.Expr)
+			if !ok {
+				continue
+			}
+			codec, how := p.codecExpr(val, kv.Value)
+			p.takeBack(p.anchorOf(call), kv.Pos(), kv.End())
+			p.dropKeeps(call, kv.Value)
+			if codec != nil {
+				call.Args = append(call.Args, &dst.CallExpr{Fun: durableIdent("WithPayloadCodec"), Args: []dst.Expr{codec}})
+				p.findings = append(p.findings, newFinding(p.pkg.Fset.Position(kv.Pos()), p.rule, SeverityNote,
+					"the client's DataConverter became durable.WithPayloadCodec("+how+"): every engine and client process on the store needs the same codec (docs/payload-codecs.md)", ""))
+			}
+			p.changed()
+		}
+	}
+}
+
+// envCodecs turns a test environment's SetDataConverter(dc) into
+// SetPayloadCodec, so that the test runs through the codec.
+func (p *pass) envCodecs() {
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		call, recv, m := methodCall(n)
+		if call == nil || m != "SetDataConverter" || len(call.Args) != 1 || !p.isTestEnv(recv) {
+			return true
+		}
+		arg, ok := p.astOf(call.Args[0]).(ast.Expr)
+		if !ok || isNilIdent(arg) {
+			return true
+		}
+		codec, _ := p.codecExpr(call.Args[0], arg)
+		if codec == nil {
+			return true // the default converter: the test-suite rule removes it
+		}
+		if orig, ok := p.astOf(call).(*ast.CallExpr); ok {
+			p.takeBack(p.anchorOf(call), orig.Pos(), orig.End())
+		}
+		call.Fun.(*dst.SelectorExpr).Sel.Name = "SetPayloadCodec"
+		call.Args = []dst.Expr{codec}
+		p.changed()
+		return false
+	})
+	p.parents = nil
+}
+
+// claimCodecs keeps the Temporal code inside compat.PayloadCodec and
+// compat.DataConverterCodec calls as written: the codecs are Temporal's on
+// purpose. It takes back the TODOs the unsupported rule left on them
+// (converting converted code again) and marks the calls so that
+// unrecognised leaves them alone.
+func (p *pass) claimCodecs() {
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		call, name := callOf(n, CompatPath)
+		if call == nil || name != "PayloadCodec" && name != "DataConverterCodec" {
+			return true
+		}
+		if orig, ok := p.astOf(call).(*ast.CallExpr); ok {
+			p.takeBack(p.anchorOf(call), orig.Pos(), orig.End())
+		}
+		p.todos[call] = true
+		return false
+	})
+}
+
+// keepCodecTypes keeps the application's own data converters and payload
+// codecs as written, since compat runs them: it takes back the TODOs the
+// unsupported rule put on the converter package's codec and data
+// converter names (and marks them, and Temporal's Payload type, so that
+// unrecognised leaves them alone), with one note per file instead. The
+// converter package's codec server, gRPC interceptors, failure converters
+// and serialization contexts keep their TODOs: durable has no counterpart.
+func (p *pass) keepCodecTypes() {
+	var first dst.Node
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		if call, name := callOf(n, CompatPath); call != nil && (name == "PayloadCodec" || name == "DataConverterCodec") {
+			return false // claimed, and reported with the option it makes
+		}
+		id, ok := n.(*dst.Ident)
+		if !ok || !keptCodecName(id.Path, id.Name) {
+			return true
+		}
+		p.todos[id] = true
+		a := p.astOf(id)
+		if a == nil {
+			return true
+		}
+		p.takeBack(p.anchorOf(id), a.Pos(), a.End())
+		if first == nil && id.Path == pkgConverter {
+			first = id
+		}
+		return true
+	})
+	if first != nil {
+		p.findings = append(p.findings, newFinding(p.pos(first), p.rule, SeverityNote,
+			"Temporal data converters and payload codecs stay as written: engines run them through durable.WithPayloadCodec "+
+				"with compat.PayloadCodec or compat.DataConverterCodec (docs/payload-codecs.md)", ""))
+	}
+}
+
+// pkgCommon is Temporal's API package of the Payload type codecs work on.
+const pkgCommon = "go.temporal.io/api/common/v1"
+
+// keptCodecName reports whether path.name is a part of Temporal's data
+// converters and payload codecs that compat runs as it is.
+func keptCodecName(path, name string) bool {
+	switch path {
+	case pkgCommon:
+		return name == "Payload" || name == "Payloads"
+	case pkgConverter:
+		switch name {
+		case "DataConverter", "PayloadCodec", "CodecDataConverter", "NewCodecDataConverter", "GetDefaultDataConverter",
+			"NewCompositeDataConverter", "NewZlibCodec", "ZlibCodecOptions", "NewRemotePayloadCodec", "RemotePayloadCodecOptions",
+			"NewRemoteDataConverter", "RemoteDataConverterOptions", "PayloadConverter", "RawValue", "NewRawValue":
+			return true
+		}
+		return strings.HasPrefix(name, "Metadata") || strings.Contains(name, "PayloadConverter")
+	}
+	return false
+}
+
+// codecExpr returns the durable.PayloadCodec expression for a data
+// converter (dst and its original), or nil for the default converter, and
+// how it was made (for the report).
+func (p *pass) codecExpr(val dst.Expr, orig ast.Expr) (dst.Expr, string) {
+	orig = ast.Unparen(orig)
+	if p.isConverterCall(orig, "GetDefaultDataConverter") {
+		return nil, ""
+	}
+	if call, ok := orig.(*ast.CallExpr); ok && p.isConverterCall(call, "NewCodecDataConverter") &&
+		len(call.Args) >= 1 && p.isConverterCall(ast.Unparen(call.Args[0]), "GetDefaultDataConverter") {
+		var args []dst.Expr
+		for _, a := range call.Args[1:] {
+			d, ok := p.dec.Dst.Nodes[a].(dst.Expr)
+			if !ok {
+				return p.dataConverterCodec(val)
+			}
+			args = append(args, cleanClone(d))
+		}
+		return &dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: "PayloadCodec"}, Args: args, Ellipsis: call.Ellipsis.IsValid()},
+			"compat.PayloadCodec(codecs...)"
+	}
+	return p.dataConverterCodec(val)
+}
+
+func (p *pass) dataConverterCodec(val dst.Expr) (dst.Expr, string) {
+	return &dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: "DataConverterCodec"}, Args: []dst.Expr{cleanClone(val)}},
+		"compat.DataConverterCodec(dc), which keeps its codecs but not a custom value serialization"
+}
+
+// cleanClone copies e for a new position, without the comments and line
+// breaks around it.
+func cleanClone(e dst.Expr) dst.Expr {
+	c := dst.Clone(e).(dst.Expr)
+	d := c.Decorations()
+	d.Before, d.After = dst.None, dst.None
+	d.Start, d.End = nil, nil
+	return c
+}
+
+// isConverterCall reports whether e calls go.temporal.io/sdk/converter's
+// function name.
+func (p *pass) isConverterCall(e ast.Expr, name string) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := typesFunc(p.pkg.TypesInfo, call.Fun)
+	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == pkgConverter && fn.Name() == name
+}
+
+// isDial reports whether call calls one of client's connecting functions.
+func (p *pass) isDial(call *ast.CallExpr) bool {
+	fn := typesFunc(p.pkg.TypesInfo, call.Fun)
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != pkgClient {
+		return false
+	}
+	switch fn.Name() {
+	case "Dial", "DialContext", "NewLazyClient", "NewClient":
+		return true
+	}
+	return false
+}
+
+// isTestEnv reports whether recv is a test environment: Temporal's, or
+// durabletest's (converting converted code again).
+func (p *pass) isTestEnv(recv dst.Expr) bool {
+	t := p.typeOf(recv)
+	if temporalType(t, "TestWorkflowEnvironment", "TestActivityEnvironment") != "" {
+		return true
+	}
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == DurableTestPath
+}
+
+func typesFunc(info *types.Info, fun ast.Expr) *types.Func {
+	switch f := ast.Unparen(fun).(type) {
+	case *ast.Ident:
+		fn, _ := info.Uses[f].(*types.Func)
+		return fn
+	case *ast.SelectorExpr:
+		fn, _ := info.Uses[f.Sel].(*types.Func)
+		return fn
+	}
+	return nil
+}
+
+// clientOptionsLit returns the composite literal of an options argument
+// (client.Options{...} or &client.Options{...}), or nil.
+func clientOptionsLit(e ast.Expr) *ast.CompositeLit {
+	e = ast.Unparen(e)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = ast.Unparen(u.X)
+	}
+	lit, _ := e.(*ast.CompositeLit)
+	return lit
+}
+
+func isKey(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
+
+func isNilIdent(e ast.Expr) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	return ok && id.Name == "nil"
+}
+
+// takeBack removes the data-converter TODOs reported inside [lo, hi) of
+// the original file, and their comments from anchor, where the rules that
+// made them (or the worker rule, moving those of dropped options) put them:
+// the code they were about converts now.
+func (p *pass) takeBack(anchor dst.Node, lo, hi token.Pos) {
+	from, to := p.pkg.Fset.Position(lo), p.pkg.Fset.Position(hi)
+	before := func(a, b token.Position) bool {
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	}
+	var gone []string
+	p.findings = slices.DeleteFunc(p.findings, func(f Finding) bool {
+		if f.Severity != SeverityTODO || f.Anchor != "data-converters" ||
+			f.Pos.Filename != from.Filename || before(f.Pos, from) || !before(f.Pos, to) {
+			return false
+		}
+		c := "// TODO(migrate): " + f.Message
+		if f.Anchor != "" {
+			c += " (see docs/unsupported.md#" + f.Anchor + ")"
+		}
+		gone = append(gone, c)
+		return true
+	})
+	if anchor == nil || len(gone) == 0 {
+		return
+	}
+	decs := anchor.Decorations()
+	decs.Start = slices.DeleteFunc(decs.Start, func(c string) bool { return slices.Contains(gone, c) })
+	if !slices.ContainsFunc(decs.Start, func(c string) bool { return strings.HasPrefix(c, "// TODO(migrate)") }) {
+		delete(p.todos, anchor)
+	}
+	if len(decs.Start) == 0 && p.openedOnItsLine(anchor) {
+		decs.Before = dst.None // the TODO's line break goes with it
+	}
+}
+
+// openedOnItsLine reports whether anchor, a parameter or a composite
+// literal's element, stood on the line of its list's opening bracket in
+// the original file.
+func (p *pass) openedOnItsLine(anchor dst.Node) bool {
+	a := p.astOf(anchor)
+	if a == nil {
+		return false
+	}
+	var open token.Pos
+	switch par := p.parent(anchor).(type) {
+	case *dst.FieldList:
+		if fl, ok := p.astOf(par).(*ast.FieldList); ok {
+			open = fl.Opening
+		}
+	case *dst.CompositeLit:
+		if cl, ok := p.astOf(par).(*ast.CompositeLit); ok {
+			open = cl.Lbrace
+		}
+	}
+	return open.IsValid() && p.pkg.Fset.Position(open).Line == p.pkg.Fset.Position(a.Pos()).Line
+}
+
+// dropKeeps removes the "_ = v" statements the worker rule put before
+// call's statement for variables of a dropped option that the codec
+// expression (orig) now uses.
+func (p *pass) dropKeeps(call *dst.CallExpr, orig ast.Expr) {
+	used := map[string]bool{}
+	ast.Inspect(orig, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := p.pkg.TypesInfo.Uses[id].(*types.Var); ok && !v.IsField() {
+				used[v.Name()] = true
+			}
+		}
+		return true
+	})
+	stmt := p.stmtOf(call)
+	block, ok := p.parent(stmt).(*dst.BlockStmt)
+	if !ok || len(used) == 0 {
+		return
+	}
+	i := slices.Index(block.List, stmt)
+	for j := i - 1; j >= 0; j-- {
+		as, ok := block.List[j].(*dst.AssignStmt)
+		if !ok || len(as.Lhs) != 1 || !isBlank(as.Lhs[0]) || len(as.Rhs) != 1 ||
+			!slices.ContainsFunc(as.Decs.End, func(c string) bool { return strings.Contains(c, "a Temporal setting durable does not use") }) {
+			break
+		}
+		if id, ok := as.Rhs[0].(*dst.Ident); ok && used[id.Name] {
+			block.List = slices.Delete(block.List, j, j+1)
+		}
+	}
+	p.parents = nil
+}
+
+func isBlank(e dst.Expr) bool {
+	id, ok := e.(*dst.Ident)
+	return ok && id.Name == "_"
+}
