@@ -35,6 +35,7 @@ var codecRule = rule{
 		p.envCodecs()
 		p.claimCodecs()
 		p.keepCodecTypes()
+		p.keepContextAware()
 	},
 }
 
@@ -160,6 +161,41 @@ func (p *pass) keepCodecTypes() {
 	}
 }
 
+// keepContextAware keeps workflow.Context in the WithWorkflowContext
+// methods of data converters (Temporal's ContextAware interface), which
+// the context rule would otherwise turn into context.Context: the method
+// must keep Temporal's signature for the data converter to stay one.
+// Durable engines do not call it (compat.DataConverterCodec encodes
+// without a workflow context), but the converter compiles as it did.
+func (p *pass) keepContextAware() {
+	for _, d := range p.file.Decls {
+		fn, ok := d.(*dst.FuncDecl)
+		if !ok || fn.Recv == nil || fn.Name.Name != "WithWorkflowContext" || fn.Body == nil {
+			continue
+		}
+		a, ok := p.astOf(fn).(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		sig, ok := p.pkg.TypesInfo.Defs[a.Name].Type().(*types.Signature)
+		if !ok || sig.Results().Len() != 1 || !isNamed(sig.Results().At(0).Type(), pkgConverter, "DataConverter") {
+			continue
+		}
+		dst.Inspect(fn, func(n dst.Node) bool {
+			if id, ok := n.(*dst.Ident); ok && id.Path == pkgWorkflow && id.Name == "Context" {
+				p.todos[id] = true
+			}
+			return true
+		})
+	}
+}
+
+// isNamed reports whether t is the named type path.name.
+func isNamed(t types.Type, path, name string) bool {
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == path && n.Obj().Name() == name
+}
+
 // pkgCommon is Temporal's API package of the Payload type codecs work on.
 const pkgCommon = "go.temporal.io/api/common/v1"
 
@@ -207,7 +243,7 @@ func (p *pass) codecExpr(val dst.Expr, orig ast.Expr) (dst.Expr, string) {
 
 func (p *pass) dataConverterCodec(val dst.Expr) (dst.Expr, string) {
 	return &dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: "DataConverterCodec"}, Args: []dst.Expr{cleanClone(val)}},
-		"compat.DataConverterCodec(dc), which keeps its codecs but not a custom value serialization"
+		"compat.DataConverterCodec(...), which keeps its codecs but not a custom value serialization"
 }
 
 // cleanClone copies e for a new position, without the comments and line
