@@ -74,6 +74,7 @@ func (p *pass) dialCodecs() {
 				call.Args = append(call.Args, &dst.CallExpr{Fun: durableIdent("WithPayloadCodec"), Args: []dst.Expr{codec}})
 				p.findings = append(p.findings, newFinding(p.pkg.Fset.Position(kv.Pos()), p.rule, SeverityNote,
 					"the client's DataConverter became durable.WithPayloadCodec("+how+"): every engine and client process on the store needs the same codec (docs/payload-codecs.md)", ""))
+				p.valueSerializer(call, kv.Value)
 			}
 			p.changed()
 		}
@@ -101,6 +102,7 @@ func (p *pass) envCodecs() {
 		}
 		call.Fun.(*dst.SelectorExpr).Sel.Name = "SetPayloadCodec"
 		call.Args = []dst.Expr{codec}
+		p.valueSerializer(call, arg)
 		p.changed()
 		return false
 	})
@@ -244,6 +246,26 @@ func (p *pass) codecExpr(val dst.Expr, orig ast.Expr) (dst.Expr, string) {
 func (p *pass) dataConverterCodec(val dst.Expr) (dst.Expr, string) {
 	return &dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: "DataConverterCodec"}, Args: []dst.Expr{cleanClone(val)}},
 		"compat.DataConverterCodec(...), which keeps its codecs but not a custom value serialization"
+}
+
+// valueSerializer marks call TODO when the data converter dc has a
+// ToPayload of its own (declared on its type, not promoted from an
+// embedded converter): it serializes values itself, which durable does
+// not let it do (values are JSON), so the code that relies on it needs a
+// person. A converter typed as the DataConverter interface cannot be told
+// apart; the note on the option says what is kept.
+func (p *pass) valueSerializer(call *dst.CallExpr, dc ast.Expr) {
+	t := p.pkg.TypesInfo.TypeOf(dc)
+	if t == nil || types.IsInterface(t) {
+		return
+	}
+	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "ToPayload")
+	fn, ok := obj.(*types.Func)
+	if !ok || len(index) != 1 || fn.Pkg() == nil || strings.HasPrefix(fn.Pkg().Path(), temporalPrefix) {
+		return
+	}
+	p.todo(call, "data-converters", "%s serializes values itself (its own ToPayload), which durable does not do: values are stored as JSON, "+
+		"and only what the converter does to payloads (its codecs) carries over", types.TypeString(t, types.RelativeTo(p.pkg.Types)))
 }
 
 // cleanClone copies e for a new position, without the comments and line
