@@ -77,7 +77,13 @@ func (c *payloadCodec) Decode(_ context.Context, encoded []byte) ([]byte, error)
 // everywhere in the durable runtime. Nor is a converter's
 // workflow.ContextAware side: the engine calls dc without a workflow
 // context, so a key chosen per workflow from the context is not.
+//
+// A nil dc gives a nil codec (durable.WithPayloadCodec(nil) sets none), so
+// that options whose DataConverter may be unset convert as they are.
 func DataConverterCodec(dc converter.DataConverter) durable.PayloadCodec {
+	if dc == nil {
+		return nil
+	}
 	return &dataConverterCodec{dc: dc}
 }
 

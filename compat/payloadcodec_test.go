@@ -172,6 +172,13 @@ func TestPayloadCodec(t *testing.T) {
 		require.JSONEq(t, `{"b":2}`, string(dec))
 	})
 
+	t.Run("NilDataConverterIsNoCodec", func(t *testing.T) {
+		t.Parallel()
+		// Converted options whose DataConverter is unset give
+		// durable.WithPayloadCodec(nil): no codec at all.
+		require.Nil(t, compat.DataConverterCodec(nil))
+	})
+
 	t.Run("WrongKeyFails", func(t *testing.T) {
 		t.Parallel()
 		enc, err := compat.PayloadCodec(&sealCodec{key: sealKey}).Encode(context.Background(), []byte(`"x"`))

@@ -56,6 +56,7 @@ func (p *pass) dialCodecs() {
 		}
 		lit := clientOptionsLit(orig.Args[len(orig.Args)-1])
 		if lit == nil {
+			p.dialOptionsVar(call, orig.Args[len(orig.Args)-1])
 			continue
 		}
 		for _, elt := range lit.Elts {
@@ -79,6 +80,84 @@ func (p *pass) dialCodecs() {
 			p.changed()
 		}
 	}
+}
+
+// dialOptionsVar handles a client.Dial whose options are a variable
+// (opts := client.Options{...}; client.Dial(opts)) that the package gives a
+// DataConverter: the variable stays (a Temporal setting), and the durable.Open
+// gets durable.WithPayloadCodec(compat.DataConverterCodec(opts.DataConverter)),
+// which is no codec while the field is nil.
+func (p *pass) dialOptionsVar(call *dst.CallExpr, arg ast.Expr) {
+	id, ok := ast.Unparen(arg).(*ast.Ident)
+	if !ok {
+		return
+	}
+	v, ok := p.pkg.TypesInfo.Uses[id].(*types.Var)
+	if !ok || temporalType(v.Type(), "ClientOptions", "Options") == "" {
+		return
+	}
+	file, _ := p.astOf(p.file).(*ast.File)
+	if file == nil {
+		return
+	}
+	found := false
+	ast.Inspect(file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			for i, lhs := range n.Lhs {
+				if i < len(n.Rhs) && p.isVar(lhs, v) {
+					found = p.takeBackConverterKV(n.Rhs[i]) || found
+				}
+				if sel, ok := lhs.(*ast.SelectorExpr); ok && sel.Sel.Name == "DataConverter" && p.isVar(sel.X, v) {
+					found = true
+				}
+			}
+		case *ast.ValueSpec:
+			for i, name := range n.Names {
+				if i < len(n.Values) && p.pkg.TypesInfo.Defs[name] == v {
+					found = p.takeBackConverterKV(n.Values[i]) || found
+				}
+			}
+		}
+		return true
+	})
+	if !found {
+		return
+	}
+	dc := &dst.SelectorExpr{X: &dst.Ident{Name: id.Name}, Sel: &dst.Ident{Name: "DataConverter"}}
+	codec := &dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: "DataConverterCodec"}, Args: []dst.Expr{dc}}
+	call.Args = append(call.Args, &dst.CallExpr{Fun: durableIdent("WithPayloadCodec"), Args: []dst.Expr{codec}})
+	p.dropKeeps(call, arg)
+	p.findings = append(p.findings, newFinding(p.pkg.Fset.Position(id.Pos()), p.rule, SeverityNote,
+		"the DataConverter of "+id.Name+" became durable.WithPayloadCodec(compat.DataConverterCodec("+id.Name+".DataConverter)), "+
+			"which keeps its codecs but not a custom value serialization: every engine and client process on the store needs the same codec (docs/payload-codecs.md)", ""))
+	p.changed()
+}
+
+// isVar reports whether e denotes v.
+func (p *pass) isVar(e ast.Expr, v *types.Var) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	return ok && (p.pkg.TypesInfo.Uses[id] == v || p.pkg.TypesInfo.Defs[id] == v)
+}
+
+// takeBackConverterKV takes back the TODO of the DataConverter field of a
+// client.Options literal and reports whether it has one.
+func (p *pass) takeBackConverterKV(e ast.Expr) bool {
+	lit := clientOptionsLit(e)
+	if lit == nil {
+		return false
+	}
+	for _, elt := range lit.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		if !ok || !isKey(kv.Key, "DataConverter") {
+			continue
+		}
+		if d, ok := p.dec.Dst.Nodes[kv].(dst.Node); ok {
+			p.takeBack(p.anchorOf(d), kv.Pos(), kv.End())
+		}
+		return true
+	}
+	return false
 }
 
 // envCodecs turns a test environment's SetDataConverter(dc) into
