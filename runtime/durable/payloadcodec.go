@@ -56,13 +56,25 @@ var ErrPayloadDecode = errors.New("durable: payload codec cannot decode a stored
 // NewCodecStore returns st with c applied: values are encoded on their way
 // into st and decoded on their way out (see PayloadCodec). The optional
 // store interfaces the engine uses (store.Notifier, store.RunLoader,
-// store.Exclusive, close and commit watching) work through it. Open and
+// store.Exclusive, close and commit watching) work through it; of those
+// st lacks, the result implements none but store.Notifier (silent),
+// store.Exclusive (false) and the watchers (by plain reads or an error),
+// which the engine takes as it takes their absence. Open and
 // New apply WithPayloadCodec's codec this way; NewCodecStore is for
 // callers that stack their own store wrappers above the codec, as
 // runtime/durabletest does.
 func NewCodecStore(st store.Store, c PayloadCodec) store.Store {
-	return &codecStore{Store: st, codec: c}
+	cs := &codecStore{Store: st, codec: c}
+	if _, ok := st.(store.RunLoader); ok {
+		return &codecLoaderStore{cs}
+	}
+	return cs
 }
+
+// codecLoaderStore is a codecStore over a store.RunLoader, which it is
+// too: a store that loads runs with their claim keeps doing so, and one
+// that does not is not made to look as if it did.
+type codecLoaderStore struct{ *codecStore }
 
 // codecStore is the store wrapper of NewCodecStore. It never changes the
 // caller's params or records: encoded values go into copies.
@@ -439,24 +451,11 @@ func (s *codecStore) Subscribe(ctx context.Context) (<-chan store.Notification, 
 	return ch, nil
 }
 
-// ClaimAndLoadRuns forwards store.RunLoader, decoding what it loaded; a
-// store without it claims with ClaimRuns and leaves loading to the engine.
-// A run whose journal or inbox does not decode comes without them, so the
+// ClaimAndLoadRuns forwards store.RunLoader, decoding what it loaded. A
+// run whose journal or inbox does not decode comes without them, so the
 // engine reads them again with LoadJournal, which reports the error.
-func (s *codecStore) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.LoadedRun, error) {
-	l, ok := s.Store.(store.RunLoader)
-	if !ok {
-		runs, err := s.ClaimRuns(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*store.LoadedRun, len(runs))
-		for i, r := range runs {
-			out[i] = &store.LoadedRun{Run: r}
-		}
-		return out, nil
-	}
-	loaded, err := l.ClaimAndLoadRuns(ctx, p)
+func (s *codecLoaderStore) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.LoadedRun, error) {
+	loaded, err := s.Store.(store.RunLoader).ClaimAndLoadRuns(ctx, p)
 	if err != nil {
 		return loaded, err
 	}

@@ -17,6 +17,9 @@ import (
 
 	"github.com/durablego/toolkit/runtime/durable"
 	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/store/postgres"
+	"github.com/durablego/toolkit/runtime/store/sqlite"
+	"github.com/durablego/toolkit/runtime/store/storetest"
 )
 
 // aesCodec is an AES-GCM PayloadCodec: a random nonce, then the sealed
@@ -334,4 +337,31 @@ SELECT (SELECT count(*) FROM events WHERE position($1::bytea IN coalesce(data, '
 	err := wrong.Run("order-pg").Get(ctx, nil)
 	require.ErrorIs(t, err, durable.ErrPayloadDecode)
 	require.True(t, strings.Contains(err.Error(), "order-pg") || strings.Contains(err.Error(), "run "), err.Error())
+}
+
+// TestCodecStoreConformance runs the store conformance suite on an SQLite
+// store behind an AES-GCM codec: the wrapper keeps every guarantee of the
+// store beneath it.
+func TestCodecStoreConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "conf.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		return durable.NewCodecStore(st, newAESCodec(t, codecKey))
+	})
+}
+
+// TestCodecStoreConformancePostgres is TestCodecStoreConformance on
+// PostgreSQL, whose store loads runs with their claim (store.RunLoader).
+func TestCodecStoreConformancePostgres(t *testing.T) {
+	t.Parallel()
+	pgDSN(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		dsn, schema := pgSchema(t)
+		st, err := postgres.Open(context.Background(), dsn, postgres.WithSchema(schema), postgres.WithMaxConns(4))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		return durable.NewCodecStore(st, newAESCodec(t, codecKey))
+	})
 }
