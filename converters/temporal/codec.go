@@ -10,10 +10,6 @@ import (
 	"github.com/dave/dst"
 )
 
-// CompatPath is the import path of package compat, whose adapters run
-// Temporal payload codecs and data converters as a durable.PayloadCodec.
-const CompatPath = ToolkitModule + "/compat"
-
 // codecRule converts data converters and payload codecs: the DataConverter
 // of a client.Dial's options becomes a durable.WithPayloadCodec option of
 // the durable.Open the worker rule made of it, and a test environment's
@@ -230,7 +226,7 @@ func (p *pass) keepCodecTypes() {
 			return true
 		}
 		p.takeBack(p.anchorOf(id), a.Pos(), a.End())
-		if first == nil && id.Path == pkgConverter {
+		if first == nil && id.Path == pkgConverter && id.Name != "GetDefaultDataConverter" {
 			first = id
 		}
 		return true
