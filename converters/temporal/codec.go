@@ -32,6 +32,7 @@ var codecRule = rule{
 		p.claimCodecs()
 		p.keepCodecTypes()
 		p.keepContextAware()
+		p.serializerTypes()
 	},
 }
 
@@ -334,13 +335,77 @@ func (p *pass) valueSerializer(call *dst.CallExpr, dc ast.Expr) {
 	if t == nil || types.IsInterface(t) {
 		return
 	}
-	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "ToPayload")
-	fn, ok := obj.(*types.Func)
-	if !ok || len(index) != 1 || fn.Pkg() == nil || strings.HasPrefix(fn.Pkg().Path(), temporalPrefix) {
-		return
+	fn := ownToPayload(t)
+	if fn == nil || fn.Pkg() == p.pkg.Types {
+		return // none, or serializerTypes marks its declaration
 	}
 	p.todo(call, "data-converters", "%s serializes values itself (its own ToPayload), which durable does not do: values are stored as JSON, "+
 		"and only what the converter does to payloads (its codecs) carries over", types.TypeString(t, types.RelativeTo(p.pkg.Types)))
+}
+
+// ownToPayload returns the ToPayload method declared on t (or *t) itself,
+// not promoted from an embedded converter nor Temporal's, or nil.
+func ownToPayload(t types.Type) *types.Func {
+	obj, index, _ := types.LookupFieldOrMethod(t, true, nil, "ToPayload")
+	fn, ok := obj.(*types.Func)
+	if !ok || len(index) != 1 || fn.Pkg() == nil || strings.HasPrefix(fn.Pkg().Path(), temporalPrefix) {
+		return nil
+	}
+	return fn
+}
+
+// serializerTypes marks TODO the package's data converter types that
+// serialize values themselves (their own ToPayload): durable values are
+// JSON, and compat.DataConverterCodec uses a data converter only for what
+// it does to payloads, so code relying on that serialization (a type
+// rebuilt on decoding, another format) needs a person.
+func (p *pass) serializerTypes() {
+	var dcIface *types.Interface
+	for _, imp := range p.pkg.Types.Imports() {
+		if imp.Path() == pkgConverter {
+			if tn, ok := imp.Scope().Lookup("DataConverter").(*types.TypeName); ok {
+				dcIface, _ = tn.Type().Underlying().(*types.Interface)
+			}
+		}
+	}
+	isDC := func(t types.Type) bool {
+		if dcIface != nil {
+			return types.Implements(t, dcIface) || types.Implements(types.NewPointer(t), dcIface)
+		}
+		// The package does not import converter: the same methods.
+		for _, m := range []string{"ToPayload", "ToPayloads", "FromPayload", "FromPayloads", "ToString", "ToStrings"} {
+			if obj, _, _ := types.LookupFieldOrMethod(t, true, nil, m); obj == nil {
+				return false
+			}
+		}
+		return true
+	}
+	for _, d := range p.file.Decls {
+		gd, ok := d.(*dst.GenDecl)
+		if !ok {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			ts, ok := spec.(*dst.TypeSpec)
+			if !ok {
+				continue
+			}
+			a, ok := p.astOf(ts).(*ast.TypeSpec)
+			if !ok {
+				continue
+			}
+			tn, ok := p.pkg.TypesInfo.Defs[a.Name].(*types.TypeName)
+			if !ok || types.IsInterface(tn.Type()) {
+				continue
+			}
+			t := tn.Type()
+			if !isDC(t) || ownToPayload(t) == nil {
+				continue
+			}
+			p.todo(ts, "data-converters", "%s serializes values itself (its own ToPayload), which durable does not do: values are stored as JSON, "+
+				"and a durable engine runs a data converter only for what it does to payloads (compat.DataConverterCodec)", tn.Name())
+		}
+	}
 }
 
 // cleanClone copies e for a new position, without the comments and line
