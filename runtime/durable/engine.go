@@ -232,7 +232,8 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// Store returns the engine's store.
+// Store returns the engine's store, behind its payload codec when it has
+// one (WithPayloadCodec): values read through it are decoded.
 func (e *Engine) Store() store.Store { return e.store }
 
 // WorkerID returns the name this engine holds leases under.
