@@ -296,9 +296,29 @@ func (s *codecStore) ListRuns(ctx context.Context, p *store.ListRunsParams) ([]*
 	return s.decodeRuns(ctx, runs, err)
 }
 
+// ClaimRuns decodes the claimed runs. A run whose input, result or error
+// does not decode comes without them rather than failing the whole claim,
+// which would hold up every other run: the engine works a claimed run from
+// its journal, whose reading reports the error and gives the run back.
 func (s *codecStore) ClaimRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.Run, error) {
 	runs, err := s.Store.ClaimRuns(ctx, p)
-	return s.decodeRuns(ctx, runs, err)
+	if err != nil {
+		return runs, err
+	}
+	for _, r := range runs {
+		s.decodeClaimed(ctx, r)
+	}
+	return runs, nil
+}
+
+// decodeClaimed decodes a claimed run, clearing what does not decode (see
+// ClaimRuns); it reports whether all of it decoded.
+func (s *codecStore) decodeClaimed(ctx context.Context, r *store.Run) bool {
+	if err := s.decodeRun(ctx, r); err != nil {
+		r.Input, r.Result, r.Error = nil, nil, nil
+		return false
+	}
+	return true
 }
 
 func (s *codecStore) LoadJournal(ctx context.Context, runID string, afterSeq int64) ([]store.Event, error) {
@@ -452,18 +472,15 @@ func (s *codecStore) Subscribe(ctx context.Context) (<-chan store.Notification, 
 }
 
 // ClaimAndLoadRuns forwards store.RunLoader, decoding what it loaded. A
-// run whose journal or inbox does not decode comes without them, so the
-// engine reads them again with LoadJournal, which reports the error.
+// run whose fields, journal or inbox do not decode comes without them, so
+// the engine reads them again with LoadJournal, which reports the error.
 func (s *codecLoaderStore) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimRunsParams) ([]*store.LoadedRun, error) {
 	loaded, err := s.Store.(store.RunLoader).ClaimAndLoadRuns(ctx, p)
 	if err != nil {
 		return loaded, err
 	}
 	for _, lr := range loaded {
-		if err := s.decodeRun(ctx, lr.Run); err != nil {
-			return nil, err
-		}
-		if s.decodeEvents(ctx, lr.Run.RunID, lr.Journal) != nil || s.decodeInbox(ctx, lr.Inbox) != nil {
+		if !s.decodeClaimed(ctx, lr.Run) || s.decodeEvents(ctx, lr.Run.RunID, lr.Journal) != nil || s.decodeInbox(ctx, lr.Inbox) != nil {
 			lr.Journal, lr.Inbox, lr.TaskIDs = nil, nil, nil
 		}
 	}

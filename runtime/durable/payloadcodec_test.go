@@ -263,6 +263,29 @@ func TestPayloadCodec(t *testing.T) {
 		require.Regexp(t, `run \S+ event 1 \(`, err.Error())
 	})
 
+	t.Run("UndecodableRunDoesNotHoldUpOthers", func(t *testing.T) {
+		t.Parallel()
+		// A run written under another key fails where it is read, and
+		// the runs claimed with it go on.
+		path := filepath.Join(t.TempDir(), "mixed.db")
+		ctx := waitCtx(t)
+		old := open(t, path, durable.WithPayloadCodec(newAESCodec(t, codecOtherKey)))
+		_, err := old.Start(ctx, durable.StartOptions{ID: "old-key"}, CodecOrder, "input-canary", 0)
+		require.NoError(t, err)
+		require.NoError(t, old.Close())
+
+		e := open(t, path, durable.WithPayloadCodec(newAESCodec(t, codecKey)))
+		client := openEngine(t, "sqlite:"+path, durable.WithClientOnly(), durable.WithPayloadCodec(newAESCodec(t, codecKey)))
+		require.NoError(t, client.Signal(ctx, "old-key", "go", "signal-canary"))
+		_, err = client.Start(ctx, durable.StartOptions{ID: "new-key"}, CodecOrder, "input-canary", 1)
+		require.NoError(t, err)
+		var out string
+		require.NoError(t, client.Run("new-key").Get(ctx, &out))
+		require.Equal(t, "done input-canary", out)
+		_, err = e.Store().LoadJournal(ctx, runIDOf(t, path, "old-key"), 0)
+		require.ErrorIs(t, err, durable.ErrPayloadDecode)
+	})
+
 	t.Run("CodecAddedToAnExistingStore", func(t *testing.T) {
 		t.Parallel()
 		// Runs written without a codec, finished and unfinished, go on
