@@ -16,8 +16,8 @@
 // side effects, children, external signals and cancels, as the durable
 // runtime numbers them; completions find their command through the
 // scheduled, started or initiated event ID they carry. Payloads must be
-// json/plain (or binary/null); histories written with a custom data
-// converter or codec must be decoded first.
+// json/plain (or binary/null); histories written with payload codecs are
+// decoded first with [WithPayloadCodecs] (or exported decoded).
 //
 // # Verification
 //

@@ -25,7 +25,7 @@ type UnsupportedPayloadError struct {
 }
 
 func (e *UnsupportedPayloadError) Error() string {
-	return fmt.Sprintf("replay: payload encoding %q is not supported (json/plain, json/protobuf, binary/null and binary/plain are; decode payloads with your codec before exporting the history)", e.Encoding)
+	return fmt.Sprintf("replay: payload encoding %q is not supported (json/plain, json/protobuf, binary/null and binary/plain are; decode payloads with your codecs: replay.WithPayloadCodecs, or export the history with temporal workflow show --codec-endpoint)", e.Encoding)
 }
 
 // payloadValue decodes one payload into the JSON value the durable

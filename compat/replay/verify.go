@@ -11,6 +11,7 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/durable"
@@ -67,6 +68,7 @@ type Option func(*options)
 type options struct {
 	workflow   string
 	workflowID string
+	codecs     []converter.PayloadCodec // WithPayloadCodecs
 }
 
 // WithWorkflow replays the history through the workflow registered under
@@ -117,6 +119,16 @@ func VerifyFile(ctx context.Context, e *durable.Engine, path string, opts ...Opt
 // histories that cannot be checked at all: unreadable payloads, events with
 // no durable equivalent, a workflow that is not registered.
 func Verify(ctx context.Context, e *durable.Engine, h *historypb.History, opts ...Option) (*Report, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if len(o.codecs) > 0 {
+		var err error
+		if h, err = DecodePayloads(h, o.codecs...); err != nil {
+			return nil, err
+		}
+	}
 	j, err := Translate(h)
 	if err != nil {
 		return nil, err
