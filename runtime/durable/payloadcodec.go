@@ -498,7 +498,19 @@ func (s *codecStore) Exclusive() bool {
 func (s *codecStore) SettledRuns(ctx context.Context, runIDs []string) ([]*store.Run, error) {
 	if rs, ok := s.Store.(runStatuser); ok {
 		runs, err := rs.SettledRuns(ctx, runIDs)
-		return s.decodeRuns(ctx, runs, err)
+		if err != nil {
+			return runs, err
+		}
+		for i, r := range runs {
+			if s.decodeRun(ctx, r) != nil {
+				// Reported as stuck, a status whose waiters read the run
+				// again, so that the Get waiting for it reads it and
+				// reports the decode error; failing the whole read would
+				// leave every other Get of the batch to its poll interval.
+				runs[i] = &store.Run{RunID: r.RunID, WorkflowID: r.WorkflowID, Workflow: r.Workflow, Status: store.StatusStuck}
+			}
+		}
+		return runs, nil
 	}
 	var out []*store.Run
 	for _, id := range runIDs {

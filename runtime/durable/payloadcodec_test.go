@@ -388,3 +388,49 @@ func TestCodecStoreConformancePostgres(t *testing.T) {
 		return durable.NewCodecStore(st, newAESCodec(t, codecKey))
 	})
 }
+
+// poisonCodec refuses to decode values that contain "poison".
+type poisonCodec struct{}
+
+func (poisonCodec) Encode(_ context.Context, b []byte) ([]byte, error) { return b, nil }
+
+func (poisonCodec) Decode(_ context.Context, b []byte) ([]byte, error) {
+	if bytes.Contains(b, []byte("poison")) {
+		return nil, errors.New("poisoned value")
+	}
+	return b, nil
+}
+
+// PoisonOn returns a result that poisonCodec cannot decode for "bad".
+func PoisonOn(ctx context.Context, s string) (string, error) {
+	if s == "bad" {
+		return s + " poison", nil
+	}
+	return s + " ok", nil
+}
+
+func TestPayloadCodecClientGet(t *testing.T) {
+	t.Parallel()
+	// A client-only engine's Get of a run whose result does not decode
+	// fails naming it; the other runs' Gets return their results.
+	path := filepath.Join(t.TempDir(), "client.db")
+	worker := openEngine(t, "sqlite:"+path, durable.WithPayloadCodec(poisonCodec{}))
+	worker.RegisterWorkflow(PoisonOn)
+	client := openEngine(t, "sqlite:"+path, durable.WithClientOnly(), durable.WithPayloadCodec(poisonCodec{}))
+	ctx := waitCtx(t)
+	bad, err := client.Start(ctx, durable.StartOptions{ID: "bad"}, "PoisonOn", "bad")
+	require.NoError(t, err)
+	good, err := client.Start(ctx, durable.StartOptions{ID: "good"}, "PoisonOn", "good")
+	require.NoError(t, err)
+	// Both are closed before the client asks: its first status read
+	// returns both.
+	require.ErrorIs(t, worker.Run("bad").Get(ctx, nil), durable.ErrPayloadDecode)
+	require.NoError(t, worker.Run("good").Get(ctx, nil))
+
+	err = bad.Get(ctx, nil)
+	require.ErrorIs(t, err, durable.ErrPayloadDecode)
+	require.ErrorContains(t, err, "poisoned value")
+	var out string
+	require.NoError(t, good.Get(ctx, &out))
+	require.Equal(t, "good ok", out)
+}
