@@ -56,13 +56,13 @@ var ErrPayloadDecode = errors.New("durable: payload codec cannot decode a stored
 // NewCodecStore returns st with c applied: values are encoded on their way
 // into st and decoded on their way out (see PayloadCodec). The optional
 // store interfaces the engine uses (store.Notifier, store.RunLoader,
-// store.Exclusive, close and commit watching) work through it; of those
-// st lacks, the result implements none but store.Notifier (silent),
-// store.Exclusive (false) and the watchers (by plain reads or an error),
-// which the engine takes as it takes their absence. Open and
-// New apply WithPayloadCodec's codec this way; NewCodecStore is for
-// callers that stack their own store wrappers above the codec, as
-// runtime/durabletest does.
+// store.Exclusive, close and commit watching) work through it. It
+// implements store.RunLoader only when st does; the others it implements
+// always, and where st lacks them it answers as their absence would
+// (Subscribe never notifies, Exclusive is false, statuses are read run by
+// run, commit watching is refused). Open and New apply WithPayloadCodec's
+// codec this way; NewCodecStore is for callers that stack their own store
+// wrappers above the codec, as runtime/durabletest does.
 func NewCodecStore(st store.Store, c PayloadCodec) store.Store {
 	cs := &codecStore{Store: st, codec: c}
 	if _, ok := st.(store.RunLoader); ok {
