@@ -19,10 +19,15 @@ import (
 // any other data converter (held in a variable, made by a function of the
 // application) becomes compat.DataConverterCodec(dc), which keeps what it
 // does to payloads (encryption, compression) but not a custom value
-// serialization. The default data converter goes: payloads are JSON. The
-// Temporal codecs themselves stay as written (compat links Temporal's SDK),
-// so the rule takes back the TODOs the unsupported rule put on them.
-// It runs after the worker and test-suite rules, which convert the calls.
+// serialization. The default data converter goes: payloads are JSON.
+// Options kept in a variable give compat.DataConverterCodec(opts.DataConverter).
+//
+// The application's codecs and data converters stay as written (compat
+// links Temporal's SDK): the rule takes back the TODOs the unsupported rule
+// put on them, keeps workflow.Context in their WithWorkflowContext methods,
+// and marks TODO only a data converter type with a ToPayload of its own,
+// whose value serialization no longer happens. It runs after the worker and
+// test-suite rules, which convert the calls it completes.
 var codecRule = rule{
 	Name: "codec",
 	Doc:  "data converters and payload codecs to durable.WithPayloadCodec",
