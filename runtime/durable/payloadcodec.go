@@ -56,13 +56,14 @@ var ErrPayloadDecode = errors.New("durable: payload codec cannot decode a stored
 // NewCodecStore returns st with c applied: values are encoded on their way
 // into st and decoded on their way out (see PayloadCodec). The optional
 // store interfaces the engine uses (store.Notifier, store.RunLoader,
-// store.Exclusive, close and commit watching) work through it. It
-// implements store.RunLoader only when st does; the others it implements
-// always, and where st lacks them it answers as their absence would
-// (Subscribe never notifies, Exclusive is false, statuses are read run by
-// run, commit watching is refused). Open and New apply WithPayloadCodec's
-// codec this way; NewCodecStore is for callers that stack their own store
-// wrappers above the codec, as runtime/durabletest does.
+// store.Exclusive, store.RunCounter, close and commit watching) work
+// through it. It implements store.RunLoader only when st does; the others
+// it implements always, and where st lacks them it answers as their
+// absence would (Subscribe never notifies, Exclusive is false, runs are
+// counted by listing and their statuses read one by one, commit watching
+// is refused). Open and New apply WithPayloadCodec's codec this way;
+// NewCodecStore is for callers that stack their own store wrappers above
+// the codec, as runtime/durabletest does.
 func NewCodecStore(st store.Store, c PayloadCodec) store.Store {
 	cs := &codecStore{Store: st, codec: c}
 	if _, ok := st.(store.RunLoader); ok {
@@ -485,6 +486,25 @@ func (s *codecLoaderStore) ClaimAndLoadRuns(ctx context.Context, p *store.ClaimR
 		}
 	}
 	return loaded, nil
+}
+
+// CountRuns forwards store.RunCounter (counts need no decoding); a store
+// without it is counted by listing, as the engine would list it.
+func (s *codecStore) CountRuns(ctx context.Context, p *store.ListRunsParams) (map[store.RunStatus]int64, error) {
+	if c, ok := s.Store.(store.RunCounter); ok {
+		return c.CountRuns(ctx, p)
+	}
+	q := *p
+	q.Statuses, q.Limit, q.Newest, q.AfterRunID = nil, 0, false, ""
+	runs, err := s.Store.ListRuns(ctx, &q)
+	if err != nil {
+		return nil, err
+	}
+	out := map[store.RunStatus]int64{}
+	for _, r := range runs {
+		out[r.Status]++
+	}
+	return out, nil
 }
 
 // Exclusive forwards store.Exclusive.
