@@ -288,6 +288,10 @@ func keptCodecName(path, name string) bool {
 	switch path {
 	case pkgCommon:
 		return name == "Payload" || name == "Payloads"
+	case pkgWorkflow:
+		return name == "ContextAware" // a data converter's interface
+	case "go.temporal.io/sdk/internal":
+		return name == "ContextAware"
 	case pkgConverter:
 		switch name {
 		case "DataConverter", "PayloadCodec", "CodecDataConverter", "NewCodecDataConverter", "GetDefaultDataConverter",
