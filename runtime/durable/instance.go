@@ -55,6 +55,9 @@ type instance struct {
 	lastInbox      int64
 	timedOut       bool              // closing because the execution timeout passed
 	inboxAhead     []store.InboxItem // read with the claim, for begin (nil: read the store)
+	// noCode is set for a run terminated before its first step: Started
+	// runs no code (see terminatedBeforeStart).
+	noCode bool
 	tasksAhead     []string          // the run's task IDs, read with inboxAhead
 	now            time.Time
 	nextID         int64
@@ -346,6 +349,10 @@ func (in *instance) begin() {
 	if processed == 1 {
 		processed = 0
 	}
+	in.noCode = len(in.journal) > 1 && in.journal[1].Kind == journal.Terminated
+	if processed == 0 && in.created && !in.readonly {
+		in.noCode = in.terminatedBeforeStart()
+	}
 	for in.pos < len(in.journal) && in.halt == nil && in.closing == nil {
 		ev := in.journal[in.pos]
 		if !journal.Inbound(ev.Kind) {
@@ -425,7 +432,7 @@ func (in *instance) applyDecoded(ev store.Event, data any) {
 	switch d := data.(type) {
 	case *journal.StartedData:
 		in.onStarted(d)
-		if !in.replayingEvent && !in.replaying() {
+		if !in.replayingEvent && !in.replaying() && !in.noCode {
 			defer in.markFirstStep()
 		}
 	case *journal.ResultData:
@@ -478,6 +485,9 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		in.mainDone = true
 		in.mainErr = NewNonRetryableApplicationError(err.Error(), "ArgumentError", nil)
 		return
+	}
+	if in.noCode {
+		return // terminated before its first step (see terminatedBeforeStart)
 	}
 	in.sched.spawn("main", func() {
 		call := append(make([]reflect.Value, 0, len(args)+1), reflect.ValueOf(in.rootCtx))
