@@ -58,6 +58,11 @@ const (
 	ExternalSignaled        Kind = "ExternalSignaled"
 	ExternalCancelRequested Kind = "ExternalCancelRequested"
 	UpdateCompleted         Kind = "UpdateCompleted"
+	// UpdateRejected records an update the run's validator rejected when
+	// it arrived through the inbox, so that its sender (in another
+	// process) learns of it. A replay reads it and does nothing: the
+	// rejected update never ran.
+	UpdateRejected Kind = "UpdateRejected"
 	Completed               Kind = "Completed"
 	Failed                  Kind = "Failed"
 	Canceled                Kind = "Canceled"
@@ -71,7 +76,7 @@ const (
 func Inbound(k Kind) bool {
 	switch k {
 	case Started, ActivityCompleted, ActivityFailed, TimerFired, SignalReceived,
-		CancelRequested, ChildCompleted, ChildFailed, UpdateAccepted, Terminated:
+		CancelRequested, ChildCompleted, ChildFailed, UpdateAccepted, UpdateRejected, Terminated:
 		return true
 	}
 	return false
@@ -228,7 +233,7 @@ func Decode(kind Kind, data []byte) (any, error) {
 		v = new(StartedData)
 	case ActivityScheduled:
 		v = new(ActivityScheduledData)
-	case ActivityCompleted, ActivityFailed, ChildCompleted, ChildFailed, UpdateCompleted:
+	case ActivityCompleted, ActivityFailed, ChildCompleted, ChildFailed, UpdateCompleted, UpdateRejected:
 		v = new(ResultData)
 	case TimerStarted, TimerFired, TimerCanceled:
 		v = new(TimerData)

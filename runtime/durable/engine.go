@@ -1084,6 +1084,13 @@ func (in *instance) readInbox(items []store.InboxItem) {
 			if json.Unmarshal(it.Data, &ud) != nil {
 				continue
 			}
+			// The validator runs here, in the order the run takes its
+			// input, as Temporal's worker runs it: the sender's check
+			// against the journal may be stale.
+			if err := in.validateRaw(ud.Name, ud.Args); err != nil {
+				in.inbound(journal.UpdateRejected, &journal.ResultData{Update: ud.Update, Error: toFailure(err)})
+				continue
+			}
 			in.inbound(journal.UpdateAccepted, &ud)
 		default:
 			in.e.cfg.logger.Warn("durable: unknown inbox item", "kind", it.Kind, "run_id", in.runID)

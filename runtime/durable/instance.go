@@ -428,6 +428,9 @@ func (in *instance) apply(ev store.Event) {
 // applyDecoded is apply for an event whose payload is at hand.
 func (in *instance) applyDecoded(ev store.Event, data any) {
 	in.now = ev.At.UTC()
+	if ev.Kind == journal.UpdateRejected {
+		return // the update never ran; its sender reads the event
+	}
 	in.sched.progress++ // outside input: awaited conditions may hold now
 	switch d := data.(type) {
 	case *journal.StartedData:

@@ -218,7 +218,8 @@ func TestTwoProcessesOneSQLiteFile(t *testing.T) {
 	t.Run("QueryNeedsTheWorkflowInTheClient", func(t *testing.T) {
 		// A client that does not register the workflow cannot answer a
 		// query: queries replay the journal in the asking process, they
-		// do not travel to the worker.
+		// do not travel to the worker. Updates do travel: the worker
+		// validates and runs them.
 		bare, err := durable.Open(ctx, dsn, durable.WithClientOnly())
 		require.NoError(t, err)
 		defer bare.Close()
@@ -226,11 +227,17 @@ func TestTwoProcessesOneSQLiteFile(t *testing.T) {
 		require.NoError(t, err)
 		_, err = bare.Query(ctx, "sum-4", "total")
 		require.ErrorContains(t, err, "is not registered on this engine")
-		_, err = bare.Update(ctx, "sum-4", "add", 1)
-		require.ErrorContains(t, err, "is not registered on this engine")
+		v, err := bare.Update(ctx, "sum-4", "add", 1)
+		require.NoError(t, err)
+		var after int
+		require.NoError(t, v.Get(&after))
+		require.Equal(t, 1, after)
+		_, err = bare.Update(ctx, "sum-4", "add", -5)
+		require.ErrorIs(t, err, durable.ErrUpdateRejected, "the worker's validator rejects it")
+		require.ErrorContains(t, err, "want a positive number")
 		require.NoError(t, bare.Signal(ctx, "sum-4", "add", -1))
 		var total int
 		require.NoError(t, bare.Run("sum-4").Get(ctx, &total))
-		require.Zero(t, total)
+		require.Equal(t, 1, total)
 	})
 }

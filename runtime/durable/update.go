@@ -105,6 +105,22 @@ func (in *instance) validate(name string, args []any) error {
 	return err
 }
 
+// validateRaw runs the validator of an update whose arguments are
+// encoded (a JSON array), as it arrived through the inbox.
+func (in *instance) validateRaw(name string, raw json.RawMessage) error {
+	var parts []json.RawMessage
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &parts); err != nil {
+			return fmt.Errorf("durable: update %q: arguments: %w", name, err)
+		}
+	}
+	args := make([]any, len(parts))
+	for i, p := range parts {
+		args[i] = p
+	}
+	return in.validate(name, args)
+}
+
 // onUpdateRequest validates an update sent in-process and, if accepted,
 // journals it; the reply goes out once its result is committed.
 func (in *instance) onUpdateRequest(r *updateRequest) {
@@ -188,10 +204,15 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 			}
 		}
 	}
-	// The run is not loaded here: validate against its replayed state,
-	// then deliver the update through its inbox and wait for the result.
-	if err := e.validateByReplay(ctx, run, name, args); err != nil {
-		return nil, &rejectedError{err}
+	// The run is not loaded here: deliver the update through its inbox and
+	// wait for the result. The run's worker validates it as it takes it;
+	// when this process has the workflow's code, a check against the
+	// replayed journal first rejects what is already invalid without
+	// writing anything.
+	if e.reg.workflow(run.Workflow) != nil {
+		if err := e.validateByReplay(ctx, run, name, args); err != nil {
+			return nil, &rejectedError{err}
+		}
 	}
 	raw, err := encodeArgs(args)
 	if err != nil {
@@ -249,7 +270,7 @@ func (e *Engine) awaitUpdate(ctx context.Context, runID, updateID, what string) 
 		}
 		for _, ev := range events {
 			after = ev.Seq
-			if ev.Kind != journal.UpdateCompleted {
+			if ev.Kind != journal.UpdateCompleted && ev.Kind != journal.UpdateRejected {
 				continue
 			}
 			d, err := journal.Decode(ev.Kind, ev.Data)
@@ -257,6 +278,9 @@ func (e *Engine) awaitUpdate(ctx context.Context, runID, updateID, what string) 
 				continue
 			}
 			rd := d.(*journal.ResultData)
+			if rd.Update == updateID && ev.Kind == journal.UpdateRejected {
+				return nil, &rejectedError{fromFailure(rd.Error)}
+			}
 			if rd.Update == updateID {
 				if rd.Error != nil {
 					return nil, fromFailure(rd.Error)
