@@ -63,10 +63,10 @@ const (
 	// process) learns of it. A replay reads it and does nothing: the
 	// rejected update never ran.
 	UpdateRejected Kind = "UpdateRejected"
-	Completed               Kind = "Completed"
-	Failed                  Kind = "Failed"
-	Canceled                Kind = "Canceled"
-	ContinuedAsNew          Kind = "ContinuedAsNew"
+	Completed      Kind = "Completed"
+	Failed         Kind = "Failed"
+	Canceled       Kind = "Canceled"
+	ContinuedAsNew Kind = "ContinuedAsNew"
 	// FirstStep marks that a run's first step ran and issued no command, so
 	// that a journal of one Started event always means "not yet run".
 	FirstStep Kind = "FirstStep"

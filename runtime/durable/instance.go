@@ -40,25 +40,25 @@ type instance struct {
 	gone     bool
 
 	// Owned by the drainer.
-	created        bool
-	sched          *scheduler
-	journal        []store.Event // loaded events still to be matched (replay)
-	pos            int
-	journalLen     int64
-	pending        []store.Event
-	newTasks       []*store.Task
-	deleteTasks    []string
-	consume        []int64
-	createRuns     []*store.CreateRunParams
-	deliveries     []*store.DeliverParams
-	afterCommit    []func()
-	lastInbox      int64
-	timedOut       bool              // closing because the execution timeout passed
-	inboxAhead     []store.InboxItem // read with the claim, for begin (nil: read the store)
+	created     bool
+	sched       *scheduler
+	journal     []store.Event // loaded events still to be matched (replay)
+	pos         int
+	journalLen  int64
+	pending     []store.Event
+	newTasks    []*store.Task
+	deleteTasks []string
+	consume     []int64
+	createRuns  []*store.CreateRunParams
+	deliveries  []*store.DeliverParams
+	afterCommit []func()
+	lastInbox   int64
+	timedOut    bool              // closing because the execution timeout passed
+	inboxAhead  []store.InboxItem // read with the claim, for begin (nil: read the store)
 	// noCode is set for a run terminated before its first step: Started
 	// runs no code (see terminatedBeforeStart).
-	noCode bool
-	tasksAhead     []string          // the run's task IDs, read with inboxAhead
+	noCode         bool
+	tasksAhead     []string // the run's task IDs, read with inboxAhead
 	now            time.Time
 	nextID         int64
 	rootCtx        context.Context
