@@ -10,8 +10,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
@@ -71,11 +73,12 @@ const (
 )
 
 // WithMeterProvider makes the engine report its metrics (docs/telemetry.md)
-// through mp. Without it, or WithMeter, the engine reports none.
+// through mp. Without it, or WithMeter, the engine reports none; nor with
+// OpenTelemetry's noop provider, which it recognises and skips.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
 		c.meter = nil
-		if mp != nil {
+		if _, isNoop := mp.(metricnoop.MeterProvider); mp != nil && !isNoop {
 			c.meter = mp.Meter(TelemetryScope)
 		}
 	})
@@ -84,16 +87,24 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // WithMeter makes the engine report its metrics through m, for programs
 // that hold a Meter rather than its provider (as Temporal's
 // opentelemetry.MetricsHandlerOptions do).
-func WithMeter(m metric.Meter) Option { return optionFunc(func(c *config) { c.meter = m }) }
+func WithMeter(m metric.Meter) Option {
+	return optionFunc(func(c *config) {
+		if _, isNoop := m.(metricnoop.Meter); isNoop {
+			m = nil
+		}
+		c.meter = m
+	})
+}
 
 // WithTracerProvider makes the engine record spans (docs/telemetry.md)
 // through tp. Without it, or WithTracer, the engine records none, but
 // still stores the span context of a Start's ctx with the run, so that
-// workers that trace continue the starter's trace.
+// workers that trace continue the starter's trace. OpenTelemetry's noop
+// provider counts as none.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
 		c.tracer = nil
-		if tp != nil {
+		if _, isNoop := tp.(tracenoop.TracerProvider); tp != nil && !isNoop {
 			c.tracer = tp.Tracer(TelemetryScope)
 		}
 	})
@@ -102,7 +113,14 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // WithTracer makes the engine record spans through t, for programs that
 // hold a Tracer rather than its provider (as Temporal's
 // opentelemetry.TracerOptions do).
-func WithTracer(t trace.Tracer) Option { return optionFunc(func(c *config) { c.tracer = t }) }
+func WithTracer(t trace.Tracer) Option {
+	return optionFunc(func(c *config) {
+		if _, isNoop := t.(tracenoop.Tracer); isNoop {
+			t = nil
+		}
+		c.tracer = t
+	})
+}
 
 // telemetry holds the engine's instruments. A nil *telemetry reports
 // nothing; so does one whose tracer or instruments are nil.
