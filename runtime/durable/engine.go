@@ -856,7 +856,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	e.instances[runID] = in
 	e.mu.Unlock()
 	in.pending = []store.Event{startEv}
-	in.e.tel.stepStart(in)
+	in.e.tel.stepStart(in, nil)
 	in.apply(startEv)
 	if in.halt != nil {
 		// The first step panicked: keep the run, stuck, for fixed code.

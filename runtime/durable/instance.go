@@ -254,7 +254,7 @@ func (in *instance) drain() {
 		msgs := in.mailbox
 		in.mailbox = nil
 		in.mu.Unlock()
-		in.e.tel.stepStart(in) // telemetry.go
+		in.e.tel.stepStart(in, msgs) // telemetry.go
 		for i, m := range msgs {
 			if in.isGone() {
 				in.reject(msgs[i:])

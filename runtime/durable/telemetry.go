@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -356,10 +357,21 @@ func attemptOutcome(err error) string {
 }
 
 // stepStart begins the span of a run's step: the handling of a batch of
-// messages up to the commit of what it did. Its parent is the span
-// context stored with the run at Start (see withTraceparent).
-func (t *telemetry) stepStart(in *instance) {
+// messages (msgs; nil for a Start's first step) up to the commit of what
+// it did. Its parent is the span context stored with the run at Start
+// (see withTraceparent). A batch of queries only, which runs no step, has
+// no span.
+func (t *telemetry) stepStart(in *instance, msgs []any) {
 	if t == nil || t.tracer == nil || in.readonly {
+		return
+	}
+	if msgs != nil && !slices.ContainsFunc(msgs, func(m any) bool {
+		switch m.(type) {
+		case msgQuery, msgEvict:
+			return false
+		}
+		return true
+	}) {
 		return
 	}
 	parent := in.e.ctx

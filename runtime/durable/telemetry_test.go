@@ -51,6 +51,11 @@ func Fails(ctx context.Context) error { return errors.New("boom") }
 // WaitGo waits for the "go" signal.
 func WaitGo(ctx context.Context) (string, error) { return durable.Receive[string](ctx, "go") }
 
+// ParentOfSteps3 runs Steps3 as a child.
+func ParentOfSteps3(ctx context.Context) (string, error) {
+	return durable.Child[string](ctx, Steps3, "c")
+}
+
 func quietLogger() durable.Option { return durable.WithLogger(slog.New(slog.DiscardHandler)) }
 
 // telemetryWorkflows registers the workflows and activities of these tests.
@@ -59,6 +64,7 @@ func telemetryWorkflows(e *durable.Engine) {
 	e.RegisterWorkflow(RetryOnce)
 	e.RegisterWorkflow(Fails)
 	e.RegisterWorkflow(WaitGo)
+	e.RegisterWorkflow(ParentOfSteps3)
 	e.RegisterActivity(Dot)
 	e.RegisterActivity(&flaky{seen: map[string]bool{}})
 }
@@ -242,6 +248,74 @@ func TestTelemetry(t *testing.T) {
 		require.Equal(t, codes.Error, attempts[0].Status().Code)
 		require.Contains(t, attempts[0].Attributes(), attribute.String("durable.outcome", durable.OutcomeFailed))
 		require.Equal(t, codes.Unset, attempts[1].Status().Code)
+	})
+
+	t.Run("ChildRunsContinueTheTraceOfTheStepThatStartedThem", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rec := tracetest.NewSpanRecorder()
+		e, err := durable.Open(ctx, "memory:", durable.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))), quietLogger())
+		require.NoError(t, err)
+		defer e.Close()
+		telemetryWorkflows(e)
+		r, err := e.Start(ctx, durable.StartOptions{ID: "parent"}, ParentOfSteps3)
+		require.NoError(t, err)
+		var out string
+		require.NoError(t, r.Get(ctx, &out))
+		require.Equal(t, "c...", out)
+		require.NoError(t, e.Close())
+
+		names := map[string]string{}
+		for _, s := range rec.Ended() {
+			names[s.SpanContext().SpanID().String()] = s.Name()
+		}
+		var start sdktrace.ReadOnlySpan
+		childSteps := 0
+		for _, s := range rec.Ended() {
+			if s.Name() == "durable.start ParentOfSteps3" {
+				start = s
+			}
+		}
+		require.NotNil(t, start)
+		for _, s := range rec.Ended() {
+			require.Equal(t, start.SpanContext().TraceID(), s.SpanContext().TraceID(), "%s is in the parent's trace", s.Name())
+			if s.Name() == "durable.step Steps3" {
+				childSteps++
+				require.Equal(t, "durable.step ParentOfSteps3", names[s.Parent().SpanID().String()])
+			}
+		}
+		require.GreaterOrEqual(t, childSteps, 4)
+	})
+
+	t.Run("NoTraceStoredWithoutASpan", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e, err := durable.Open(ctx, "memory:", quietLogger())
+		require.NoError(t, err)
+		defer e.Close()
+		telemetryWorkflows(e)
+		r, err := e.Start(ctx, durable.StartOptions{ID: "plain"}, Steps3, "x")
+		require.NoError(t, err)
+		require.NoError(t, r.Get(ctx, nil))
+		startedEvent := func(id string) string {
+			r, err := e.Store().CurrentRun(ctx, id)
+			require.NoError(t, err)
+			events, err := e.Store().LoadJournal(ctx, r.RunID, 0)
+			require.NoError(t, err)
+			require.NotEmpty(t, events)
+			require.Equal(t, "Started", events[0].Kind)
+			return string(events[0].Data)
+		}
+		require.NotContains(t, startedEvent("plain"), "traceparent")
+
+		callerCtx, caller := sdktrace.NewTracerProvider().Tracer("app").Start(ctx, "handle request")
+		defer caller.End()
+		r, err = e.Start(callerCtx, durable.StartOptions{ID: "traced"}, Steps3, "x")
+		require.NoError(t, err)
+		require.NoError(t, r.Get(ctx, nil))
+		require.Contains(t, startedEvent("traced"), caller.SpanContext().TraceID().String(), "an engine without a tracer stores the caller's span context")
 	})
 
 	t.Run("TraceCrossesProcessesThroughTheStore", func(t *testing.T) {
