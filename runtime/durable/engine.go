@@ -155,6 +155,7 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	var err error
 	if e.tel, err = newTelemetry(e); err != nil { // telemetry.go
+		e.cancel()
 		return nil, err
 	}
 	if ex, ok := st.(store.Exclusive); ok && ex.Exclusive() && !cfg.clientOnly {
@@ -856,7 +857,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	e.instances[runID] = in
 	e.mu.Unlock()
 	in.pending = []store.Event{startEv}
-	in.e.tel.stepStart(in, nil)
+	e.tel.stepStart(in, nil)
 	in.apply(startEv)
 	if in.halt != nil {
 		// The first step panicked: keep the run, stuck, for fixed code.
@@ -869,7 +870,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	} else {
 		in.settle()
 	}
-	in.e.tel.stepEnd(in)
+	e.tel.stepEnd(in)
 	if in.createErr != nil {
 		e.forget(in)
 		if errors.Is(in.createErr, store.ErrAlreadyExists) && opts.WorkflowIDConflictPolicy == IDConflictUseExisting {

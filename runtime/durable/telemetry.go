@@ -28,15 +28,15 @@ import (
 //
 // Metric names (instrumentation scope TelemetryScope):
 //
-//	durable.runs.started              counter   {workflow, queue}
-//	durable.runs.closed               counter   {workflow, queue, status}
-//	durable.runs.stuck                counter   {workflow, queue}
-//	durable.activity.attempts         counter   {activity, outcome}
-//	durable.activity.schedule_to_start histogram (s) {activity}
-//	durable.activity.execution        histogram (s) {activity, outcome}
-//	durable.commit.latency            histogram (s) {outcome}
-//	durable.runs.loaded               gauge     runs in this engine's memory
-//	durable.runs.parked               gauge     loaded runs waiting for input
+//	durable.runs.started                counter        {workflow, queue}
+//	durable.runs.closed                 counter        {workflow, queue, status}
+//	durable.runs.stuck                  counter        {workflow, queue}
+//	durable.activity.attempts           counter        {activity, outcome}
+//	durable.activity.schedule_to_start  histogram (s)  {activity}
+//	durable.activity.execution          histogram (s)  {activity, outcome}
+//	durable.commit.latency              histogram (s)  {outcome}
+//	durable.runs.loaded                 gauge          runs in this engine's memory
+//	durable.runs.parked                 gauge          loaded runs waiting for input
 //
 // Spans: "durable.start WORKFLOW" for a client's Start, "durable.step
 // WORKFLOW" for each step of a run (its code running between two waits,
