@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -132,7 +133,60 @@ type telemetry struct {
 	started, closed, stuck, attempts   metric.Int64Counter
 	scheduleToStart, execution, commit metric.Float64Histogram
 	gauges                             metric.Registration // loaded and parked runs
+	commitOK, commitErr                metric.MeasurementOption
+
+	// sets caches attribute sets: building one sorts and hashes its
+	// attributes, which would cost more than the measurement.
+	setsMu sync.RWMutex
+	sets   map[attrKey]metric.MeasurementOption
 }
+
+// attrKey names an attribute set of one of the metrics: its keys are
+// fixed by kind, its values are a, b and c.
+type attrKey struct {
+	kind    uint8
+	a, b, c string
+}
+
+// Attribute set kinds.
+const (
+	setRun       uint8 = iota // workflow, queue
+	setRunStatus              // workflow, queue, status
+	setActivity               // activity
+	setAttempt                // activity, outcome
+)
+
+// attrs returns the measurement option of an attribute set, made once.
+func (t *telemetry) attrs(k attrKey) metric.MeasurementOption {
+	t.setsMu.RLock()
+	o, ok := t.sets[k]
+	t.setsMu.RUnlock()
+	if ok {
+		return o
+	}
+	var kvs []attribute.KeyValue
+	switch k.kind {
+	case setRun:
+		kvs = []attribute.KeyValue{attribute.String("workflow", k.a), attribute.String("queue", k.b)}
+	case setRunStatus:
+		kvs = []attribute.KeyValue{attribute.String("workflow", k.a), attribute.String("queue", k.b), attribute.String("status", k.c)}
+	case setActivity:
+		kvs = []attribute.KeyValue{attribute.String("activity", k.a)}
+	case setAttempt:
+		kvs = []attribute.KeyValue{attribute.String("activity", k.a), attribute.String("outcome", k.b)}
+	}
+	o = metric.WithAttributeSet(attribute.NewSet(kvs...))
+	t.setsMu.Lock()
+	if len(t.sets) >= attrSetsMax {
+		clear(t.sets) // many workflow or activity names: start over rather than grow
+	}
+	t.sets[k] = o
+	t.setsMu.Unlock()
+	return o
+}
+
+// attrSetsMax bounds the attribute sets telemetry keeps.
+const attrSetsMax = 4096
 
 // stepTelemetry is a run's tracing state.
 type stepTelemetry struct {
@@ -147,7 +201,7 @@ func newTelemetry(e *Engine) (*telemetry, error) {
 	if cfg.meter == nil && cfg.tracer == nil {
 		return nil, nil
 	}
-	t := &telemetry{tracer: cfg.tracer}
+	t := &telemetry{tracer: cfg.tracer, sets: map[attrKey]metric.MeasurementOption{}}
 	m := cfg.meter
 	if m == nil {
 		return t, nil
@@ -187,6 +241,8 @@ func newTelemetry(e *Engine) (*telemetry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("durable: telemetry gauges: %w", err)
 	}
+	t.commitOK = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", "ok")))
+	t.commitErr = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", "error")))
 	t.metrics = true
 	return t, nil
 }
@@ -220,16 +276,12 @@ func (e *Engine) loadedRuns() (loaded, parked int) {
 	return loaded, parked
 }
 
-func runAttrs(in *instance) []attribute.KeyValue {
-	return []attribute.KeyValue{attribute.String("workflow", in.workflow), attribute.String("queue", in.queue)}
-}
-
 // runStarted counts a run whose first step runs (live, not replayed).
 func (t *telemetry) runStarted(in *instance) {
 	if t == nil || !t.metrics {
 		return
 	}
-	t.started.Add(in.e.ctx, 1, metric.WithAttributes(runAttrs(in)...))
+	t.started.Add(in.e.ctx, 1, t.attrs(attrKey{kind: setRun, a: in.workflow, b: in.queue}))
 }
 
 // runClosed counts a run whose close was committed.
@@ -237,7 +289,7 @@ func (t *telemetry) runClosed(in *instance, status store.RunStatus) {
 	if t == nil || !t.metrics {
 		return
 	}
-	t.closed.Add(in.e.ctx, 1, metric.WithAttributes(append(runAttrs(in), attribute.String("status", string(status)))...))
+	t.closed.Add(in.e.ctx, 1, t.attrs(attrKey{kind: setRunStatus, a: in.workflow, b: in.queue, c: string(status)}))
 }
 
 // runStuck counts a run stopped as stuck.
@@ -245,7 +297,7 @@ func (t *telemetry) runStuck(in *instance) {
 	if t == nil || !t.metrics {
 		return
 	}
-	t.stuck.Add(in.e.ctx, 1, metric.WithAttributes(runAttrs(in)...))
+	t.stuck.Add(in.e.ctx, 1, t.attrs(attrKey{kind: setRun, a: in.workflow, b: in.queue}))
 }
 
 // commitStart returns the time a commit starts, zero when commits are not
@@ -262,11 +314,11 @@ func (t *telemetry) commitDone(start time.Time, err error) {
 	if t == nil || !t.metrics {
 		return
 	}
-	outcome := "ok"
+	o := t.commitOK
 	if err != nil {
-		outcome = "error"
+		o = t.commitErr
 	}
-	t.commit.Record(context.Background(), time.Since(start).Seconds(), metric.WithAttributes(attribute.String("outcome", outcome)))
+	t.commit.Record(context.Background(), time.Since(start).Seconds(), o)
 }
 
 // attempt is an activity attempt being measured (attemptStart).
@@ -294,7 +346,7 @@ func (t *telemetry) attemptStart(ctx context.Context, at *activityTask, st *acti
 		}
 		if !due.IsZero() {
 			d := max(st.info.StartedTime.Sub(due), 0)
-			t.scheduleToStart.Record(ctx, d.Seconds(), metric.WithAttributes(attribute.String("activity", at.Activity)))
+			t.scheduleToStart.Record(ctx, d.Seconds(), t.attrs(attrKey{kind: setActivity, a: at.Activity}))
 		}
 	}
 	if t.tracer != nil {
@@ -322,7 +374,7 @@ func (t *telemetry) attemptEnd(a attempt, at *activityTask, err error) {
 	}
 	outcome := attemptOutcome(err)
 	if t.metrics {
-		attrs := metric.WithAttributes(attribute.String("activity", at.Activity), attribute.String("outcome", outcome))
+		attrs := t.attrs(attrKey{kind: setAttempt, a: at.Activity, b: outcome})
 		t.attempts.Add(context.Background(), 1, attrs)
 		t.execution.Record(context.Background(), time.Since(a.start).Seconds(), attrs)
 	}
