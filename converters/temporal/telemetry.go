@@ -40,25 +40,22 @@ var telemetryRule = rule{
 				uses[obj]++
 			}
 		}
+		// Count the uses in Interceptors lists that hold tracing
+		// interceptors only, which become options of durable.Open.
+		candidates := p.convertTracingInterceptors(nil)
 		listed := map[types.Object]int{}
 		for _, d := range dials {
-			if d.interceptors == nil {
+			if d.interceptors == nil || !allIn(p, d.interceptors.Elts, candidates) {
 				continue
 			}
 			for _, el := range d.interceptors.Elts {
-				if obj := p.objOf(el); obj != nil {
-					listed[obj]++
-				}
+				listed[p.objOf(el)]++
 			}
 		}
 		converted := p.convertTracingInterceptors(func(obj types.Object) bool { return listed[obj] > 0 && listed[obj] == uses[obj] })
 		for _, d := range dials {
 			if d.interceptors != nil && len(d.interceptors.Elts) > 0 {
-				all := true
-				for _, el := range d.interceptors.Elts {
-					all = all && converted[p.objOf(el)]
-				}
-				if all {
+				if allIn(p, d.interceptors.Elts, converted) {
 					for _, el := range d.interceptors.Elts {
 						p.addOpenOption(d.call, dst.Clone(el).(dst.Expr))
 					}
@@ -136,12 +133,23 @@ func (p *pass) dialOptions() []dialOption {
 	return out
 }
 
+// allIn reports whether every expression of elts denotes an object of set.
+func allIn(p *pass, elts []dst.Expr, set map[types.Object]bool) bool {
+	for _, el := range elts {
+		if obj := p.objOf(el); obj == nil || !set[obj] {
+			return false
+		}
+	}
+	return true
+}
+
 // convertTracingInterceptors rewrites "x, err :=
 // opentelemetry.NewTracingInterceptor(opts)" followed by "if err != nil
 // {...}" to "x := durable.WithTracer(...)" for each x that want accepts,
 // when err is declared again (":=") by the next statement that mentions
 // it, so that the code after it compiles as before. It returns the
-// variables converted.
+// variables converted; with want nil, it changes nothing and returns the
+// variables it could convert.
 func (p *pass) convertTracingInterceptors(want func(types.Object) bool) map[types.Object]bool {
 	done := map[types.Object]bool{}
 	dst.Inspect(p.file, func(n dst.Node) bool {
@@ -162,7 +170,7 @@ func (p *pass) convertTracingInterceptors(want func(types.Object) bool) map[type
 			}
 			obj := p.objOf(x)
 			opt := tracerOption(call.Args[0])
-			if obj == nil || !want(obj) || opt == nil {
+			if obj == nil || want != nil && !want(obj) || opt == nil {
 				continue
 			}
 			end := i + 1
@@ -171,6 +179,10 @@ func (p *pass) convertTracingInterceptors(want func(types.Object) bool) map[type
 					continue
 				}
 				end = i + 2
+			}
+			if want == nil {
+				done[obj] = true
+				continue
 			}
 			p.findings = append(p.findings, newFinding(p.pos(as), p.rule, SeverityNote,
 				"the OpenTelemetry tracing interceptor became "+optionName(opt)+" on durable.Open: the engine records a span per run step and activity attempt (see docs/telemetry.md), named differently from Temporal's", ""))
