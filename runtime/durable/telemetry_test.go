@@ -56,6 +56,12 @@ func ParentOfSteps3(ctx context.Context) (string, error) {
 	return durable.Child[string](ctx, Steps3, "c")
 }
 
+// DotElsewhere calls Dot on the "acts" queue, which another worker serves.
+func DotElsewhere(ctx context.Context, s string) (string, error) {
+	ctx = durable.WithCallOptions(ctx, durable.CallOptions{Queue: "acts", StartToCloseTimeout: 10 * time.Second})
+	return durable.Call[string](ctx, Dot, s)
+}
+
 func quietLogger() durable.Option { return durable.WithLogger(slog.New(slog.DiscardHandler)) }
 
 // telemetryWorkflows registers the workflows and activities of these tests.
@@ -65,6 +71,7 @@ func telemetryWorkflows(e *durable.Engine) {
 	e.RegisterWorkflow(Fails)
 	e.RegisterWorkflow(WaitGo)
 	e.RegisterWorkflow(ParentOfSteps3)
+	e.RegisterWorkflow(DotElsewhere)
 	e.RegisterActivity(Dot)
 	e.RegisterActivity(&flaky{seen: map[string]bool{}})
 }
@@ -316,6 +323,44 @@ func TestTelemetry(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, r.Get(ctx, nil))
 		require.Contains(t, startedEvent("traced"), caller.SpanContext().TraceID().String(), "an engine without a tracer stores the caller's span context")
+	})
+
+	t.Run("AttemptsOnAnotherWorkerAreChildrenOfTheirStep", func(t *testing.T) {
+		t.Parallel()
+		dsn, schema := pgSchema(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		runsRec, actsRec := tracetest.NewSpanRecorder(), tracetest.NewSpanRecorder()
+		runs := openPGEngine(t, dsn, schema, durable.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(runsRec))))
+		runs.RegisterWorkflow(DotElsewhere)
+		acts := openPGEngine(t, dsn, schema, durable.WithQueues("acts"), durable.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(actsRec))))
+		acts.RegisterActivity(Dot)
+
+		r, err := runs.Start(ctx, durable.StartOptions{ID: "elsewhere"}, DotElsewhere, "x")
+		require.NoError(t, err)
+		var out string
+		require.NoError(t, r.Get(ctx, &out))
+		require.Equal(t, "x.", out)
+		require.NoError(t, acts.Close())
+		require.NoError(t, runs.Close())
+
+		steps := map[string]bool{}
+		var start sdktrace.ReadOnlySpan
+		for _, s := range runsRec.Ended() {
+			switch s.Name() {
+			case "durable.step DotElsewhere":
+				steps[s.SpanContext().SpanID().String()] = true
+			case "durable.start DotElsewhere":
+				start = s
+			}
+		}
+		require.NotNil(t, start)
+		attempts := actsRec.Ended()
+		require.Len(t, attempts, 1)
+		require.Equal(t, "durable.activity Dot", attempts[0].Name())
+		require.Equal(t, start.SpanContext().TraceID(), attempts[0].SpanContext().TraceID())
+		require.True(t, attempts[0].Parent().IsRemote())
+		require.True(t, steps[attempts[0].Parent().SpanID().String()], "the attempt's parent is the step that scheduled it, on the other worker")
 	})
 
 	t.Run("TraceCrossesProcessesThroughTheStore", func(t *testing.T) {
