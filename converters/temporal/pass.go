@@ -64,6 +64,9 @@ type pass struct {
 	// unread are result variables a rewrite turned from pointer targets
 	// into assignment targets, with no other reads (see noteUnread).
 	unread map[types.Object]bool
+	// openOptions are options for the durable.Open a client.Dial call
+	// becomes (telemetryRule finds them, workerRule adds them).
+	openOptions map[*dst.CallExpr][]dst.Expr
 }
 
 func newPass(u unit, dec *decorator.Decorator, f *dst.File) *pass {

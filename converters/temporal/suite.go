@@ -4,6 +4,7 @@ package temporal
 // before the ones that retarget types (context), and unrecognised, which
 // marks every Temporal reference left, runs last.
 var Suite = []rule{
+	telemetryRule,
 	unsupportedRule,
 	activityRule,
 	childRule,

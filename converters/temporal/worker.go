@@ -53,6 +53,7 @@ var workerRule = rule{
 						call.Args = append(call.Args, &dst.CallExpr{Fun: durableIdent("WithClientOnly")})
 						how = ", client-only (the package makes no worker)"
 					}
+					call.Args = append(call.Args, p.openOptions[call]...) // telemetry.go
 					p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote,
 						"client."+name+" became durable.Open(ctx, durable.DSN()"+how+"): the store comes from $DURABLE_DSN (default "+StoreDSNDefault+"); the Temporal connection options were dropped", ""))
 					p.changed()

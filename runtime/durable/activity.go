@@ -106,6 +106,7 @@ type activityTask struct {
 	Args        json.RawMessage `json:"args"`
 	Options     CallOptions     `json:"options"`
 	ScheduledAt time.Time       `json:"scheduledAt"`
+	Trace       string          `json:"trace,omitempty"` // W3C traceparent of the step that scheduled it (telemetry.go)
 }
 
 func taskID(runID string, id int64) string { return runID + "/" + strconv.FormatInt(id, 10) }
@@ -178,7 +179,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	live := in.command(journal.ActivityScheduled, data, desc) == nil
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
-		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now,
+		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now, Trace: in.traceparent(),
 	}
 	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, queue: queue, task: task, p: newPromise(in),
 		waitCancel: opts.WaitForCancellation && !local, replayed: !live}

@@ -179,6 +179,8 @@ func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at 
 	if def == nil {
 		return nil, NewApplicationError(fmt.Sprintf("activity %q is not registered on worker %s", at.Activity, e.workerID), "ActivityNotRegistered")
 	}
+	ctx, span := e.tel.attemptStart(ctx, at, st) // telemetry.go
+	defer func() { e.tel.attemptEnd(span, at, err) }()
 	args, err := decodeArgs(def, at.Args)
 	if err != nil {
 		return nil, NewNonRetryableApplicationError(err.Error(), "ArgumentError", nil)

@@ -4,7 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"testing"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/durablego/toolkit/runtime/durable"
 )
@@ -75,5 +82,63 @@ func BenchmarkSelectHeavy(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*messages), "ns/message")
 		})
+	}
+}
+
+// BenchmarkSteps3Telemetry reports the cost of a steps3 run (three
+// activity calls) without telemetry (Off), with OpenTelemetry's noop
+// providers (Noop, which the engine treats as none) and with the SDK's
+// providers and exporters that drop what they get (SDKMetrics, SDKTraces,
+// and both: SDK), which measures the instrumentation itself: on an in-memory store, where nothing hides it,
+// and on an SQLite file (without fsync), the default store.
+func BenchmarkSteps3Telemetry(b *testing.B) {
+	cases := []struct {
+		name string
+		opts func() []durable.Option
+	}{
+		{"Off", func() []durable.Option { return nil }},
+		{"Noop", func() []durable.Option {
+			return []durable.Option{durable.WithMeterProvider(metricnoop.NewMeterProvider()), durable.WithTracerProvider(tracenoop.NewTracerProvider())}
+		}},
+		{"SDKMetrics", func() []durable.Option {
+			return []durable.Option{durable.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())))}
+		}},
+		{"SDKTraces", func() []durable.Option {
+			return []durable.Option{durable.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter())))}
+		}},
+		{"SDK", func() []durable.Option {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			return []durable.Option{durable.WithMeterProvider(mp), durable.WithTracerProvider(tp)}
+		}},
+	}
+	for _, store := range []string{"memory", "sqlite"} {
+		for _, c := range cases {
+			b.Run(store+"/"+c.name, func(b *testing.B) {
+				ctx := context.Background()
+				dsn := "memory:"
+				if store == "sqlite" {
+					dsn = "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+				}
+				e, err := durable.Open(ctx, dsn, append(c.opts(), durable.WithLogger(slog.New(slog.DiscardHandler)))...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				e.RegisterWorkflow(Steps3)
+				e.RegisterActivity(Dot)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					run, err := e.Start(ctx, durable.StartOptions{ID: fmt.Sprint("s", i)}, Steps3, "x")
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := run.Get(ctx, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -204,7 +204,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 			if opts.CronSchedule != "" {
 				started.RunTimeout = max(opts.RunTimeout, 0)
 			}
-			started.Options = childOpts
+			started.Options = withTraceparent(childOpts, in.spanContext()) // telemetry.go
 			p := &store.CreateRunParams{
 				Run: &store.Run{
 					RunID: data.RunID, WorkflowID: childID, Workflow: name, Queue: queue, Status: store.StatusRunning,

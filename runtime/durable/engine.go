@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/store"
@@ -74,6 +75,7 @@ type Engine struct {
 	queueSeen, queueWarned map[string]bool
 
 	health storeHealth // whether the store answers (unavailable.go)
+	tel    *telemetry  // metrics and spans; nil: none (telemetry.go)
 }
 
 // Open opens the store named by dsn and returns an engine on it:
@@ -151,6 +153,11 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 	queues := slices.Clone(cfg.queues)
 	e.queues.Store(&queues)
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	var err error
+	if e.tel, err = newTelemetry(e); err != nil { // telemetry.go
+		e.cancel()
+		return nil, err
+	}
 	if ex, ok := st.(store.Exclusive); ok && ex.Exclusive() && !cfg.clientOnly {
 		// Only this process can have the store open: leases left by a
 		// previous process died with it.
@@ -220,6 +227,7 @@ func (e *Engine) Close() error {
 		}
 	}
 	e.wg.Wait()
+	e.tel.close()
 	// Hand our leases over at once rather than at expiry.
 	relCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -801,6 +809,9 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	if started.Options, err = encodeStartOptions(opts); err != nil { // attributes.go
 		return nil, fmt.Errorf("durable: Start %s: %w", name, err)
 	}
+	ctx, span := e.tel.startSpan(ctx, name, id) // telemetry.go
+	defer span.End()
+	started.Options = withTraceparent(started.Options, trace.SpanContextFromContext(ctx))
 	if opts.CronSchedule != "" {
 		started.Options = withCron(started.Options, cronOptions{CronSchedule: opts.CronSchedule})
 	}
@@ -846,6 +857,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	e.instances[runID] = in
 	e.mu.Unlock()
 	in.pending = []store.Event{startEv}
+	e.tel.stepStart(in, nil)
 	in.apply(startEv)
 	if in.halt != nil {
 		// The first step panicked: keep the run, stuck, for fixed code.
@@ -858,6 +870,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	} else {
 		in.settle()
 	}
+	e.tel.stepEnd(in)
 	if in.createErr != nil {
 		e.forget(in)
 		if errors.Is(in.createErr, store.ErrAlreadyExists) && opts.WorkflowIDConflictPolicy == IDConflictUseExisting {

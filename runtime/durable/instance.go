@@ -94,6 +94,7 @@ type instanceExtra struct {
 	updateReplies  map[string]chan updateReply
 	promotions     []chan *store.Task // onActivityPromote replies not sent yet
 	attrs          *attributes        // memo and search attributes (attributes.go)
+	tel            stepTelemetry      // the current step's span (telemetry.go)
 }
 
 type cancelWatch struct {
@@ -253,6 +254,7 @@ func (in *instance) drain() {
 		msgs := in.mailbox
 		in.mailbox = nil
 		in.mu.Unlock()
+		in.e.tel.stepStart(in, msgs) // telemetry.go
 		for i, m := range msgs {
 			if in.isGone() {
 				in.reject(msgs[i:])
@@ -270,6 +272,7 @@ func (in *instance) drain() {
 		if !in.isGone() {
 			in.settle()
 		}
+		in.e.tel.stepEnd(in)
 	}
 }
 
@@ -437,6 +440,7 @@ func (in *instance) applyDecoded(ev store.Event, data any) {
 		in.onStarted(d)
 		if !in.replayingEvent && !in.replaying() && !in.noCode {
 			defer in.markFirstStep()
+			in.e.tel.runStarted(in)
 		}
 	case *journal.ResultData:
 		in.onResult(ev, d)
@@ -744,6 +748,7 @@ func (in *instance) settleStuck() {
 	}
 	f := toFailure(in.halt)
 	in.e.cfg.logger.Error("durable: run is stuck", "workflow_id", in.workflowID, "run_id", in.runID, "error", in.halt)
+	in.e.tel.runStuck(in)
 	if !in.created {
 		in.teardown()
 		return
@@ -840,6 +845,7 @@ func (in *instance) flush() bool {
 	}
 	ctx := in.e.ctx
 	var err error
+	commitStart := in.e.tel.commitStart()
 	if !in.created {
 		err = in.create(ctx, update) // Start retries it (unavailable.go)
 	} else {
@@ -859,6 +865,7 @@ func (in *instance) flush() bool {
 		// answers; the fence makes that safe (unavailable.go).
 		_, err = in.e.retryWorker("commit", func(ctx context.Context) error { return in.e.store.Commit(ctx, p) })
 	}
+	in.e.tel.commitDone(commitStart, err)
 	if err != nil {
 		in.commitFailed(err)
 		return false
@@ -876,6 +883,7 @@ func (in *instance) flush() bool {
 	if update.Status != store.StatusRunning {
 		if !update.Status.Open() { // closed runs never change again
 			in.e.recordClose(in.runID, update)
+			in.e.tel.runClosed(in, update.Status)
 		}
 		in.e.notifyChange(in.workflowID)
 	}

@@ -3,6 +3,9 @@ package durable
 import (
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Option configures Open.
@@ -44,6 +47,9 @@ type config struct {
 	unavailableRetry time.Duration
 	// codec encodes stored values (WithPayloadCodec); nil: stored as they are.
 	codec PayloadCodec
+	// meter and tracer report metrics and spans; nil: none (telemetry.go).
+	meter  metric.Meter
+	tracer trace.Tracer
 }
 
 func defaultConfig() config {

@@ -170,7 +170,7 @@ allow it, 5 --timeout passed.`,
 	root.PersistentFlags().StringVar(&a.schema, "schema", postgres.SchemaDefault, "PostgreSQL schema that holds the store")
 	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 0, "give up after this long (commands that wait for a worker: update, start --wait, reset of an open run); 0: never")
 	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
-		if a.timeout > 0 && cmd.Name() != "ui" {
+		if a.timeout > 0 && cmd.Name() != "ui" && cmd.Name() != "metrics" {
 			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
 			a.cancel = cancel
 			cmd.SetContext(ctx)
@@ -181,7 +181,7 @@ allow it, 5 --timeout passed.`,
 		newListCmd(a), newDescribeCmd(a), newHistoryCmd(a), newStartCmd(a),
 		newSignalCmd(a), newQueryCmd(a), newUpdateCmd(a),
 		newCancelCmd(a), newTerminateCmd(a), newResumeCmd(a), newResetCmd(a),
-		newUICmd(a),
+		newUICmd(a), newMetricsCmd(a),
 	)
 	return root, a
 }

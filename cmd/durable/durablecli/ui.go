@@ -33,6 +33,7 @@ type uiOptions struct {
 	addr        string
 	allowRemote bool
 	tokenFile   string
+	metrics     bool // ui: serve /metrics too (metrics.go)
 }
 
 func newUICmd(a *app) *cobra.Command {
@@ -47,7 +48,10 @@ actions (signal, cancel, terminate, resume a stuck run).
 It listens on ` + UIAddrDefault + ` (loopback) by default. Listening on any other
 address needs --allow-remote and authentication: a token ($` + UITokenEnv + ` or
 --token-file), or basic auth ($` + UIUserEnv + ` and $` + UIPasswordEnv + `). Put it behind
-TLS (a reverse proxy) when it leaves the machine.`,
+TLS (a reverse proxy) when it leaves the machine.
+
+It also serves the store's metrics for Prometheus at /metrics (see durable
+metrics), behind the same authentication; --metrics=false turns that off.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -58,6 +62,7 @@ TLS (a reverse proxy) when it leaves the machine.`,
 	cmd.Flags().StringVar(&o.addr, "addr", UIAddrDefault, "HOST:PORT to listen on")
 	cmd.Flags().BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback --addr (requires a token or basic auth)")
 	cmd.Flags().StringVar(&o.tokenFile, "token-file", "", "file holding the access token (instead of $"+UITokenEnv+")")
+	cmd.Flags().BoolVar(&o.metrics, "metrics", true, "serve the store's metrics for Prometheus at /metrics")
 	return cmd
 }
 
@@ -120,8 +125,20 @@ func (a *app) serveUI(ctx context.Context, cmd *cobra.Command, o *uiOptions) err
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
+	handler := durableui.New(e, uo)
+	if o.metrics {
+		mh, release, err := metricsHandler(e, uo) // metrics.go
+		if err != nil {
+			return err
+		}
+		defer release()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mh)
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	srv := &http.Server{
-		Handler:           durableui.New(e, uo),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
