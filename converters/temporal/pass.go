@@ -192,9 +192,17 @@ func (p *pass) anchorOf(n dst.Node) dst.Node {
 		if par == nil {
 			return cur
 		}
-		switch cur.(type) {
-		case dst.Decl, *dst.Field:
+		switch c := cur.(type) {
+		case dst.Decl:
 			return cur
+		case *dst.Field:
+			// An unnamed result or parameter shares its line with the
+			// signature, where a comment would land inside a qualified
+			// name ("func f() client. // TODO ... MetricsHandler"): the TODO
+			// goes on what holds the signature.
+			if len(c.Names) > 0 || !p.inSignature(c) {
+				return cur
+			}
 		case dst.Stmt:
 			switch par.(type) {
 			case *dst.BlockStmt, *dst.CaseClause, *dst.CommClause:
@@ -207,6 +215,17 @@ func (p *pass) anchorOf(n dst.Node) dst.Node {
 		}
 		cur = par
 	}
+}
+
+// inSignature reports whether f is a parameter or result of a function
+// type.
+func (p *pass) inSignature(f *dst.Field) bool {
+	list, ok := p.parent(f).(*dst.FieldList)
+	if !ok {
+		return false
+	}
+	_, ok = p.parent(list).(*dst.FuncType)
+	return ok
 }
 
 // todo leaves n in place, marks it for a person and reports it.
