@@ -172,11 +172,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		queue = in.queue
 	}
 	data := &journal.ActivityScheduledData{ID: id, Activity: name, ArgTypes: argTypes(args), Args: raw, Local: local, Queue: queue}
-	desc := "" // only a replay that diverges shows it
-	if in.replaying() {
-		desc = callDesc(name, args)
-	}
-	live := in.command(journal.ActivityScheduled, data, desc) == nil
+	live := in.command(journal.ActivityScheduled, data) == nil
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
 		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now, Trace: in.traceparent(),
@@ -208,7 +204,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 	// Whether the call waits depends on where its attempt is, which replay
 	// cannot see: the journal keeps the decision.
 	data := &journal.IDData{ID: ac.id, Wait: ac.waitCancel && in.e.isRunning(ac.taskID)}
-	if got := in.command(journal.ActivityCancelRequested, data, "cancel activity "+ac.name); got != nil {
+	if got := in.command(journal.ActivityCancelRequested, data); got != nil {
 		if d, err := journal.Decode(journal.ActivityCancelRequested, got); err == nil {
 			data = d.(*journal.IDData)
 		}

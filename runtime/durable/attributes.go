@@ -138,7 +138,7 @@ func (in *instance) executionTimeout() time.Duration {
 
 // upsertAttributes journals and applies an upsert.
 func (in *instance) upsertAttributes(d *journal.AttributesData) {
-	in.command(journal.AttributesUpserted, d, "UpsertAttributes")
+	in.command(journal.AttributesUpserted, d)
 	a := in.attributes()
 	apply := func(dst, src map[string]json.RawMessage) {
 		for k, v := range src {

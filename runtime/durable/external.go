@@ -20,7 +20,7 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 	}
 	data := &journal.SignalData{ID: in.newID(), Name: signal, Arg: raw, WorkflowID: workflowID}
 	if in.replaying() {
-		if d, err := journal.Decode(journal.ExternalSignaled, in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)); err == nil {
+		if d, err := journal.Decode(journal.ExternalSignaled, in.command(journal.ExternalSignaled, data)); err == nil {
 			return fromFailure(d.(*journal.SignalData).Error)
 		}
 		return nil
@@ -38,7 +38,7 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 			data.Error = toFailure(err)
 		}
 	}
-	in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)
+	in.command(journal.ExternalSignaled, data)
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}
@@ -69,7 +69,7 @@ func CancelExternal(ctx context.Context, workflowID string) error {
 	in := instanceOf(ctx, "CancelExternal")
 	data := &journal.CancelData{ID: in.newID(), WorkflowID: workflowID}
 	if in.replaying() {
-		if d, err := journal.Decode(journal.ExternalCancelRequested, in.command(journal.ExternalCancelRequested, data, "CancelExternal "+workflowID)); err == nil {
+		if d, err := journal.Decode(journal.ExternalCancelRequested, in.command(journal.ExternalCancelRequested, data)); err == nil {
 			return fromFailure(d.(*journal.CancelData).Error)
 		}
 		return nil
@@ -77,7 +77,7 @@ func CancelExternal(ctx context.Context, workflowID string) error {
 	if !in.e.openRun(workflowID) {
 		data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("cancel workflow %s: no open run", workflowID), "ExternalWorkflowNotFound", nil))
 	}
-	in.command(journal.ExternalCancelRequested, data, "CancelExternal "+workflowID)
+	in.command(journal.ExternalCancelRequested, data)
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}

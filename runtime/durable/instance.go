@@ -8,12 +8,11 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime/debug"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
@@ -42,8 +41,8 @@ type instance struct {
 	// Owned by the drainer.
 	created     bool
 	sched       *scheduler
-	journal     []store.Event // loaded events still to be matched (replay)
-	pos         int
+	journal     []store.Event   // the loaded journal, until begin replays it
+	cur         *machine.Cursor // replay's position in the loaded journal (nil: live)
 	journalLen  int64
 	pending     []store.Event
 	newTasks    []*store.Task
@@ -356,26 +355,26 @@ func (in *instance) begin() {
 	if processed == 0 && in.created && !in.readonly {
 		in.noCode = in.terminatedBeforeStart()
 	}
-	for in.pos < len(in.journal) && in.halt == nil && in.closing == nil {
-		ev := in.journal[in.pos]
-		if !journal.Inbound(ev.Kind) {
-			in.nondeterminism(ev, "nothing (every coroutine is waiting)")
+	in.cur = machine.NewCursor(in.journal, machine.Options{CompareArgs: in.compareArgs})
+	in.journal = nil
+	for in.cur.Replaying() && in.halt == nil && in.closing == nil {
+		ev, div := in.cur.NextInbound()
+		if div != nil {
+			in.diverged(div)
 			break
 		}
-		in.pos++
-		in.replayingEvent = in.pos <= processed
+		in.replayingEvent = in.cur.Pos() <= processed
 		in.apply(ev)
 		in.replayingEvent = false
-		if ev.Kind == journal.Started && in.pos < len(in.journal) && in.journal[in.pos].Kind == journal.FirstStep {
-			in.pos++
+		if next, ok := in.cur.Peek(); ok && ev.Kind == journal.Started && next.Kind == journal.FirstStep {
+			in.cur.Skip()
 		}
 	}
 	if in.halt != nil {
 		in.settleStuck()
 		return
 	}
-	in.journal = nil
-	in.pos = 0
+	in.cur = nil // replay is over: the code's commands are new from here
 	if in.created && !in.readonly && in.closing == nil {
 		items, taskIDs := in.inboxAhead, in.tasksAhead
 		in.inboxAhead, in.tasksAhead = nil, nil
@@ -390,7 +389,7 @@ func (in *instance) begin() {
 
 // replaying reports whether the code's next command is matched against
 // the journal rather than recorded.
-func (in *instance) replaying() bool { return in.pos < len(in.journal) }
+func (in *instance) replaying() bool { return in.cur.Replaying() }
 
 // reexecuting reports whether the code is re-executing history: matching
 // the journal, or reacting to an event it already reacted to before.
@@ -536,14 +535,14 @@ func (in *instance) afterRun() {
 	var can *ContinueAsNewError
 	switch {
 	case err == nil:
-		in.command(journal.Completed, &journal.CompletedData{Result: in.mainResult}, "Complete")
+		in.command(journal.Completed, &journal.CompletedData{Result: in.mainResult})
 		in.closeWith(&store.RunUpdate{Status: store.StatusCompleted, Result: in.mainResult})
 		// closeWith ignores a close that replay found to diverge (in.halt).
 	case errors.As(err, &can):
 		in.continueAsNew(can)
 	case errors.Is(err, context.Canceled) && in.rootCtx.Err() != nil:
 		f := toFailure(&CanceledError{})
-		in.command(journal.Canceled, &journal.FailedData{Error: f}, "Cancel")
+		in.command(journal.Canceled, &journal.FailedData{Error: f})
 		in.closeWith(&store.RunUpdate{Status: store.StatusCanceled, Error: journal.Encode(f)})
 	default:
 		in.fail(err)
@@ -557,7 +556,7 @@ func (in *instance) fail(err error) {
 	f := toFailure(err)
 	data := &journal.FailedData{Error: f}
 	if in.replaying() {
-		got := in.command(journal.Failed, data, "Fail")
+		got := in.command(journal.Failed, data)
 		if d, err := journal.Decode(journal.Failed, got); err == nil {
 			data = d.(*journal.FailedData)
 		}
@@ -567,7 +566,7 @@ func (in *instance) fail(err error) {
 				data.NextRunID, data.RetryAt = newID(), in.now.Add(wait)
 			}
 		}
-		in.command(journal.Failed, data, "Fail")
+		in.command(journal.Failed, data)
 	}
 	if in.halt != nil {
 		return
@@ -606,23 +605,19 @@ func (in *instance) closeWith(u *store.RunUpdate) {
 // command records what the code did. Replaying, it matches the journal's
 // next event and returns its data; live, it appends a new event and returns
 // nil. A mismatch stops the run as stuck (and never returns).
-func (in *instance) command(kind string, data any, desc string) []byte {
+func (in *instance) command(kind string, data any) []byte {
 	if in.halt != nil {
 		in.parkForever()
 		return nil
 	}
 	if in.replaying() {
-		ev := in.journal[in.pos]
-		if ev.Kind != kind || !in.sameCommand(ev, data) {
-			if in.compareArgs {
-				desc = describeWithArgs(kind, data, desc)
-			}
-			in.nondeterminism(ev, desc)
+		got, div := in.cur.Match(kind, data)
+		if div != nil {
+			in.diverged(div)
 			in.parkForever()
 			return nil
 		}
-		in.pos++
-		return ev.Data
+		return got
 	}
 	if in.readonly && in.closing == nil {
 		// A query replays up to the journal's end and must not go further.
@@ -632,81 +627,15 @@ func (in *instance) command(kind string, data any, desc string) []byte {
 	return nil
 }
 
-// sameCommand compares the identity of a command with a journaled one.
-func (in *instance) sameCommand(ev store.Event, data any) bool {
-	got, err := journal.Decode(ev.Kind, ev.Data)
-	if err != nil {
-		return false
-	}
-	switch want := data.(type) {
-	case *journal.ActivityScheduledData:
-		g := got.(*journal.ActivityScheduledData)
-		if g.Activity != want.Activity || g.Local != want.Local {
-			return false
-		}
-		// A journal built from a Temporal history has no argument types.
-		if g.ArgTypes != nil && !slices.Equal(g.ArgTypes, want.ArgTypes) {
-			return false
-		}
-		return !in.compareArgs || jsonEqual(g.Args, want.Args)
-	case *journal.ChildStartedData:
-		g := got.(*journal.ChildStartedData)
-		return g.Workflow == want.Workflow
-	case *journal.SignalData:
-		g := got.(*journal.SignalData)
-		return g.Name == want.Name && g.WorkflowID == want.WorkflowID
-	case *journal.CancelData:
-		g := got.(*journal.CancelData)
-		return g.WorkflowID == want.WorkflowID
-	case *journal.ContinuedData:
-		g := got.(*journal.ContinuedData)
-		return g.Workflow == want.Workflow
-	}
-	return true
+// nondeterminism stops the run as stuck: the journal delivers ev, which
+// the code has nothing waiting for (reason says what is missing).
+func (in *instance) nondeterminism(ev store.Event, reason string) {
+	in.diverged(in.cur.Unexpected(ev, reason))
 }
 
-// describeWithArgs adds an activity call's arguments to its description,
-// for replays that compare argument values.
-func describeWithArgs(kind string, data any, desc string) string {
-	if d, ok := data.(*journal.ActivityScheduledData); ok && kind == journal.ActivityScheduled {
-		return desc + " " + string(d.Args)
-	}
-	return desc
-}
-
-// describe renders a journaled event the way the code's side is described.
-func describe(ev store.Event) string {
-	d, err := journal.Decode(ev.Kind, ev.Data)
-	if err != nil {
-		return ev.Kind + " (undecodable)"
-	}
-	switch d := d.(type) {
-	case *journal.ActivityScheduledData:
-		if d.ArgTypes == nil && len(d.Args) > 2 {
-			return fmt.Sprintf("Call %s %s", d.Activity, d.Args) // from a Temporal history: values, no types
-		}
-		return fmt.Sprintf("Call %s(%s)", d.Activity, strings.Join(d.ArgTypes, ", "))
-	case *journal.TimerData:
-		return fmt.Sprintf("%s #%d", ev.Kind, d.ID)
-	case *journal.ChildStartedData:
-		return fmt.Sprintf("Child %s", d.Workflow)
-	case *journal.SignalData:
-		return fmt.Sprintf("%s %q", ev.Kind, d.Name)
-	case *journal.VersionData:
-		return fmt.Sprintf("Version(%q) = %d", d.ChangeID, d.Version)
-	case *journal.ContinuedData:
-		return fmt.Sprintf("ContinueAsNew %s", d.Workflow)
-	}
-	return ev.Kind
-}
-
-func callDesc(name string, args []any) string {
-	return fmt.Sprintf("Call %s(%s)", name, strings.Join(argTypes(args), ", "))
-}
-
-// nondeterminism stops the run as stuck with both sides named.
-func (in *instance) nondeterminism(ev store.Event, code string) {
-	in.stuck(&NonDeterminismError{RunID: in.runID, Seq: ev.Seq, Journal: describe(ev), Code: code})
+// diverged stops the run as stuck with a typed NonDeterminismError.
+func (in *instance) diverged(d *machine.Divergence) {
+	in.stuck(newNonDeterminismError(in.runID, d))
 }
 
 // stuck stops the scheduler; the drainer then records the status.
