@@ -111,4 +111,3 @@ func newNonDeterminismError(runID string, d *machine.Divergence) *NonDeterminism
 		Kind: DivergenceKind(d.Kind), Expected: (*Command)(d.Expected), Found: (*Command)(d.Found), Reason: d.Reason,
 	}
 }
-
