@@ -29,7 +29,8 @@ type Command struct {
 	Local bool `json:"local,omitempty"`
 	// WorkflowID is the target of an external signal or cancellation.
 	WorkflowID string `json:"workflowId,omitempty"`
-	// Duration is a timer's duration (FireAt less the event's time).
+	// Duration is a timer's duration: for the code's side exact, for the
+	// journal's side its FireAt less the time the event was journaled.
 	Duration time.Duration `json:"duration,omitempty"`
 	// Version is the version a Version marker chose.
 	Version int `json:"version,omitempty"`
@@ -41,8 +42,7 @@ type Command struct {
 }
 
 // CommandOf describes an event payload (decoded, as journal.Decode returns
-// it) of the given kind; at is the time of the step that issued it, for
-// timer durations.
+// it) of the given kind; at is when it was issued, for timer durations.
 func CommandOf(kind journal.Kind, data any, at time.Time) Command {
 	c := Command{Kind: kind}
 	switch d := data.(type) {

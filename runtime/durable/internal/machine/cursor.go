@@ -110,15 +110,10 @@ func (c *Cursor) Unexpected(ev store.Event, reason string) *Divergence {
 	return &Divergence{Kind: KindUnexpectedEvent, Seq: ev.Seq, Expected: c.describe(ev), Reason: reason}
 }
 
+// describe is the journal's side of a divergence at ev. A timer's duration
+// is measured from the time the event was journaled.
 func (c *Cursor) describe(ev store.Event) *Command {
-	var at time.Time
-	if c != nil {
-		at = c.now
-	}
-	if at.IsZero() {
-		at = ev.At
-	}
-	cmd := EventCommand(ev.Kind, ev.Data, at)
+	cmd := EventCommand(ev.Kind, ev.Data, ev.At)
 	return &cmd
 }
 
