@@ -47,30 +47,27 @@ func CommandOf(kind journal.Kind, data any, at time.Time) Command {
 	c := Command{Kind: kind}
 	switch d := data.(type) {
 	case *journal.ActivityScheduledData:
-		c.Name, c.ArgTypes, c.Local = d.Activity, d.ArgTypes, d.Local
-		if !isNull(d.Args) {
-			c.Args = d.Args
-		}
+		c.Name, c.ArgTypes, c.Args, c.Local = d.Activity, d.ArgTypes, recorded(d.Args), d.Local
 	case *journal.TimerData:
 		if !d.FireAt.IsZero() && !at.IsZero() {
 			c.Duration = d.FireAt.Sub(at)
 		}
 	case *journal.ChildStartedData:
-		c.Name, c.Args, c.WorkflowID = d.Workflow, d.Args, d.WorkflowID
+		c.Name, c.Args, c.WorkflowID = d.Workflow, recorded(d.Args), d.WorkflowID
 	case *journal.SignalData:
-		c.Name, c.Args, c.WorkflowID = d.Name, d.Arg, d.WorkflowID
+		c.Name, c.Args, c.WorkflowID = d.Name, recorded(d.Arg), d.WorkflowID
 	case *journal.CancelData:
 		c.WorkflowID = d.WorkflowID
 	case *journal.VersionData:
 		c.Name, c.Version = d.ChangeID, d.Version
 	case *journal.ContinuedData:
-		c.Name, c.Args, c.Status = d.Workflow, d.Args, "continued"
+		c.Name, c.Args, c.Status = d.Workflow, recorded(d.Args), "continued"
 	case *journal.UpdateData:
-		c.Name, c.Args = d.Name, d.Args
+		c.Name, c.Args = d.Name, recorded(d.Args)
 	case *journal.ResultData:
 		c.Name = d.Update
 	case *journal.CompletedData:
-		c.Result, c.Status = d.Result, "completed"
+		c.Result, c.Status = recorded(d.Result), "completed"
 	case *journal.FailedData:
 		c.Status = "failed"
 		if kind == journal.Canceled {
@@ -161,6 +158,14 @@ func argList(raw json.RawMessage) string {
 		parts[i] = string(a)
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// recorded is raw, or nil when it records nothing (absent or null).
+func recorded(raw json.RawMessage) json.RawMessage {
+	if isNull(raw) {
+		return nil
+	}
+	return raw
 }
 
 func isNull(raw json.RawMessage) bool {

@@ -158,8 +158,12 @@ func CompareEnd(seq int64, want Command, found *Command) *Divergence {
 	return nil
 }
 
-// JSONEqual reports whether two JSON texts encode the same value.
+// JSONEqual reports whether two JSON texts encode the same value; absent
+// and null are the same.
 func JSONEqual(a, b json.RawMessage) bool {
+	if isNull(a) || isNull(b) {
+		return isNull(a) == isNull(b)
+	}
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return bytes.Equal(a, b)
