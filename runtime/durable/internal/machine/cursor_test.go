@@ -18,7 +18,9 @@ func ev(seq int64, kind journal.Kind, data any) store.Event {
 	return store.Event{Seq: seq, Kind: kind, Data: journal.Encode(data), At: t0.Add(time.Duration(seq) * time.Second)}
 }
 
-func started() store.Event { return ev(1, journal.Started, &journal.StartedData{Workflow: "W", Args: json.RawMessage(`[]`)}) }
+func started() store.Event {
+	return ev(1, journal.Started, &journal.StartedData{Workflow: "W", Args: json.RawMessage(`[]`)})
+}
 
 // cmd is a command the code issues: a kind and its payload.
 type cmd struct {
