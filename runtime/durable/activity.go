@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -111,6 +112,14 @@ type activityTask struct {
 
 func taskID(runID string, id int64) string { return runID + "/" + strconv.FormatInt(id, 10) }
 
+// taskCallID is the activity call ID a task ID ends with (see taskID); 0
+// when it has none.
+func taskCallID(taskID string) int64 {
+	i := strings.LastIndexByte(taskID, '/')
+	id, _ := strconv.ParseInt(taskID[i+1:], 10, 64)
+	return id
+}
+
 // failedFuture is a future that holds an error from the call site.
 func failedFuture[R any](in *instance, err error) Future[R] {
 	p := newPromise(in)
@@ -166,6 +175,9 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		opts = localCallOptionsOf(ctx).callOptions()
 	} else {
 		opts = callOptionsOf(ctx)
+		if f := in.e.cfg.retryDefaults; f != nil {
+			opts.RetryPolicy = f(opts.RetryPolicy.clone())
+		}
 	}
 	queue := opts.Queue
 	if queue == "" {
@@ -270,7 +282,7 @@ func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 			return // cancelled before the commit
 		}
 		e.execute(&store.Task{
-			ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: ac.task.ScheduledAt,
+			ID: ac.taskID, RunID: in.runID, Kind: taskActivity, Queue: ac.queue, DueAt: ac.task.ScheduledAt,
 			Attempt: 1, Owner: e.workerID, Abandoned: abandoned,
 		}, ac.task)
 	})
@@ -292,8 +304,8 @@ func (in *instance) onActivityRetry(m msgRetry) {
 // (onActivityRetry, onActivityPromote): free, due at due.
 func (in *instance) activityRow(ac *activityCall, attempt int, due time.Time, details json.RawMessage) *store.Task {
 	return &store.Task{
-		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: due,
-		Attempt: attempt, Data: journal.Encode(ac.task), Details: details,
+		ID: ac.taskID, RunID: in.runID, Kind: taskActivity, Queue: ac.queue, DueAt: due,
+		Attempt: attempt, Data: encodeTask(ac.task), Details: details,
 	}
 }
 

@@ -25,11 +25,11 @@ func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task
 	t := &store.Task{
 		ID:      id,
 		RunID:   at.RunID,
-		Kind:    "activity",
+		Kind:    taskActivity,
 		Queue:   queue,
 		DueAt:   at.ScheduledAt,
 		Attempt: 1,
-		Data:    journal.Encode(at),
+		Data:    encodeTask(at),
 	}
 	if e.serves(queue) {
 		t.Owner = e.workerID
@@ -72,7 +72,11 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	}
 	if known != nil {
 		at = *known
-	} else if err := json.Unmarshal(t.Data, &at); err != nil {
+	} else if decoded, err := decodeTask(t.Data); err == nil {
+		at = decoded
+	} else {
+		// The row still says which call it is for: fail that call.
+		at.RunID, at.ID = t.RunID, taskCallID(t.ID)
 		e.deliverResult(t, &at, false, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
 		return
 	}

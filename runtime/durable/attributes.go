@@ -57,7 +57,7 @@ func encodeStartOptions(opts StartOptions) (json.RawMessage, error) {
 	o := struct {
 		startedOptions
 		attributeOptions
-	}{startedOptions{RetryPolicy: opts.RetryPolicy}, attributeOptions{Memo: memo, SearchAttributes: search, ExecutionTimeout: max(opts.ExecutionTimeout, 0)}}
+	}{startedOptions{RetryPolicy: toRetryPolicyWire(opts.RetryPolicy)}, attributeOptions{Memo: memo, SearchAttributes: search, ExecutionTimeout: max(opts.ExecutionTimeout, 0)}}
 	if o.RetryPolicy == nil && memo == nil && search == nil && o.ExecutionTimeout == 0 {
 		return nil, nil
 	}

@@ -20,16 +20,6 @@ import (
 	"github.com/durablego/toolkit/runtime/store/sqlite"
 )
 
-// Inbox item kinds.
-const (
-	inboxSignal    = "signal"
-	inboxCancel    = "cancel"
-	inboxTerminate = "terminate"
-	inboxActivity  = "activity"
-	inboxChild     = "child"
-	inboxUpdate    = "update"
-)
-
 // Engine runs workflows durably on a store. By default it also works the
 // runs and activities of its queues in its own process (embedded mode);
 // several engines on one PostgreSQL store share the work.
@@ -426,7 +416,7 @@ func (e *Engine) pollOnce() bool {
 	if free <= 0 || !e.pollTasks.Swap(false) {
 		return more
 	}
-	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
+	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{taskActivity}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
 	if err != nil {
 		if e.noteStore("claim tasks", err) {
 			e.cfg.logger.Warn("durable: claim tasks", "error", err)

@@ -661,12 +661,9 @@ func (in *instance) parkForever() {
 	panic("durable: halted coroutine resumed")
 }
 
-type haltPanic struct{}
-
+// coroutinePanicked stops the run as stuck when workflow code panics.
+// (Halted coroutines end with runtime.Goexit, which is no panic.)
 func (in *instance) coroutinePanicked(c *coroutine, r any) {
-	if _, ok := r.(haltPanic); ok {
-		return
-	}
 	in.stuck(&PanicError{Value: fmt.Sprint(r), Stack: string(debug.Stack())})
 }
 

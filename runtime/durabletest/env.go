@@ -132,9 +132,9 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		// Temporal's test environment ignores task queues.
 		durable.WithAllQueues(),
 		// Every attempt goes through the store, where clockStore applies
-		// the test retry defaults, seeded heartbeat details and due times
-		// on the test clock.
+		// seeded heartbeat details and due times on the test clock.
 		durable.WithActivityTaskRows(true),
+		durable.WithActivityRetryDefaults(testRetryDefaults),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 		// Signals to workflows that do not run here go to the mocks
 		// (OnSignalExternalWorkflow).

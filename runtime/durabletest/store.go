@@ -1,9 +1,9 @@
 package durabletest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"strconv"
 	"sync"
 	"time"
 
@@ -18,7 +18,8 @@ import (
 // until the test clock reaches the time the engine asked for; the engine
 // pokes its poller at that time on its own.
 //
-// It also seeds heartbeat details into new activity tasks (ActivityEnv).
+// It also seeds heartbeat details into new activity tasks (ActivityEnv):
+// a store field, not the engine's task payload.
 type clockStore struct {
 	store.Store
 	clk *Clock
@@ -44,8 +45,7 @@ func (s *clockStore) setSeed(details json.RawMessage) {
 	s.seed = details
 }
 
-// seedTasks prepares new activity tasks: Temporal's test retry defaults,
-// and the seeded heartbeat details.
+// seedTasks gives new activity tasks the seeded heartbeat details.
 func (s *clockStore) seedTasks(tasks []*store.Task) {
 	s.mu.Lock()
 	seed := s.seed
@@ -54,7 +54,6 @@ func (s *clockStore) seedTasks(tasks []*store.Task) {
 		if t.Kind != "activity" {
 			continue
 		}
-		t.Data = testRetryDefaults(t.Data)
 		if seed != nil && t.Details == nil {
 			t.Details = seed
 		}
@@ -67,59 +66,21 @@ func (s *clockStore) seedTasks(tasks []*store.Task) {
 const MaximumAttemptsDefault = 10
 
 // testRetryDefaults applies Temporal's test-environment retry defaults to
-// an activity task: at most MaximumAttemptsDefault attempts unless the
-// policy sets a limit, and a MaximumInterval of InitialInterval unless set.
-// The task is the engine's JSON; anything unexpected leaves it unchanged.
-func testRetryDefaults(data []byte) []byte {
-	var task map[string]json.RawMessage
-	if json.Unmarshal(data, &task) != nil {
-		return data
+// an activity call's policy: at most MaximumAttemptsDefault attempts unless
+// the policy sets a limit, and a MaximumInterval of InitialInterval unless
+// set. The engine calls it for every activity call (an Env passes it with
+// durable.WithActivityRetryDefaults).
+func testRetryDefaults(p *durable.RetryPolicy) *durable.RetryPolicy {
+	if p == nil {
+		p = &durable.RetryPolicy{}
 	}
-	var opts map[string]json.RawMessage
-	if json.Unmarshal(task["options"], &opts) != nil || opts == nil {
-		return data
+	if p.MaximumAttempts == 0 {
+		p.MaximumAttempts = MaximumAttemptsDefault
 	}
-	rp := map[string]json.RawMessage{}
-	if raw := opts["RetryPolicy"]; len(raw) > 0 && string(raw) != "null" {
-		if json.Unmarshal(raw, &rp) != nil {
-			return data
-		}
+	if p.MaximumInterval == 0 {
+		p.MaximumInterval = cmp.Or(p.InitialInterval, durable.RetryInitialIntervalDefault)
 	}
-	num := func(k string) (int64, bool) {
-		raw, ok := rp[k]
-		if !ok {
-			return 0, true
-		}
-		var n int64
-		return n, json.Unmarshal(raw, &n) == nil
-	}
-	attempts, ok1 := num("MaximumAttempts")
-	initial, ok2 := num("InitialInterval")
-	maxInterval, ok3 := num("MaximumInterval")
-	if !ok1 || !ok2 || !ok3 {
-		return data
-	}
-	if attempts == 0 {
-		rp["MaximumAttempts"] = json.RawMessage(strconv.Itoa(MaximumAttemptsDefault))
-	}
-	if initial == 0 {
-		initial = int64(durable.RetryInitialIntervalDefault)
-	}
-	if maxInterval == 0 {
-		rp["MaximumInterval"] = json.RawMessage(strconv.FormatInt(initial, 10))
-	}
-	var err error
-	if opts["RetryPolicy"], err = json.Marshal(rp); err != nil {
-		return data
-	}
-	if task["options"], err = json.Marshal(opts); err != nil {
-		return data
-	}
-	out, err := json.Marshal(task)
-	if err != nil {
-		return data
-	}
-	return out
+	return p
 }
 
 func (s *clockStore) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
