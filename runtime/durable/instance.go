@@ -679,10 +679,8 @@ func (in *instance) settleStuck() {
 		in.teardown()
 		return
 	}
-	err := in.e.store.Commit(in.e.ctx, &store.CommitParams{
-		RunID: in.runID, Owner: in.e.workerID, ExpectLen: in.journalLen,
-		Update: &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)},
-	})
+	in.resetPending() // what the diverging step produced is dropped
+	err := in.e.store.Commit(in.e.ctx, in.commitParams(&store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)}))
 	if err != nil {
 		in.e.cfg.logger.Warn("durable: record stuck run", "run_id", in.runID, "error", err)
 	}
@@ -775,18 +773,7 @@ func (in *instance) flush() bool {
 	if !in.created {
 		err = in.create(ctx, update) // Start retries it (unavailable.go)
 	} else {
-		p := &store.CommitParams{
-			RunID:        in.runID,
-			Owner:        in.e.workerID,
-			ExpectLen:    in.journalLen,
-			Events:       in.pending,
-			ConsumeInbox: in.consume,
-			CreateTasks:  in.newTasks,
-			DeleteTasks:  in.deleteTasks,
-			Update:       update,
-			CreateRuns:   in.createRuns,
-			Deliver:      in.deliveries,
-		}
+		p := in.commitParams(update)
 		// While the store is unavailable the commit is made again until it
 		// answers; the fence makes that safe (unavailable.go).
 		_, err = in.e.retryWorker("commit", func(ctx context.Context) error { return in.e.store.Commit(ctx, p) })
@@ -828,6 +815,25 @@ func (in *instance) runAfterCommit() {
 	}
 }
 
+// commitParams is the one commit of the step the instance has buffered:
+// the events to append after the journal's current length, the tasks to
+// create and delete, the inbox items consumed, the runs to create and the
+// deliveries to other runs, with update as the run's new state.
+func (in *instance) commitParams(update *store.RunUpdate) *store.CommitParams {
+	return &store.CommitParams{
+		RunID:        in.runID,
+		Owner:        in.e.workerID,
+		ExpectLen:    in.journalLen,
+		Events:       in.pending,
+		ConsumeInbox: in.consume,
+		CreateTasks:  in.newTasks,
+		DeleteTasks:  in.deleteTasks,
+		Update:       update,
+		CreateRuns:   in.createRuns,
+		Deliver:      in.deliveries,
+	}
+}
+
 func (in *instance) resetPending() {
 	in.pending = nil
 	in.newTasks = nil
@@ -854,11 +860,7 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 		in.created = true
 		in.journalLen = 1
 		in.pending = in.pending[1:]
-		return in.e.store.Commit(ctx, &store.CommitParams{
-			RunID: in.runID, Owner: in.e.workerID, ExpectLen: 1, Events: in.pending,
-			CreateTasks: in.newTasks, DeleteTasks: in.deleteTasks, ConsumeInbox: in.consume,
-			Update: update, CreateRuns: in.createRuns, Deliver: in.deliveries,
-		})
+		return in.e.store.Commit(ctx, in.commitParams(update))
 	}
 	if err := in.e.store.CreateRun(ctx, p); err != nil {
 		return err
