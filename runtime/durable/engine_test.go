@@ -281,6 +281,11 @@ func TestBadInput(t *testing.T) {
 	require.ErrorContains(t, err, `workflow "Greet" is not registered`)
 	_, err = e.Start(ctx, durable.StartOptions{}, Steps3)
 	require.ErrorContains(t, err, "got 0 arguments, want 1: Steps3(string)")
+	var ae *durable.ArgumentError
+	require.ErrorAs(t, err, &ae)
+	got, want, ok := ae.Counts()
+	require.True(t, ok)
+	require.Equal(t, [2]int{0, 1}, [2]int{got, want})
 	_, err = e.Start(ctx, durable.StartOptions{}, Steps3, 7)
 	require.ErrorContains(t, err, "argument 1 has type int, want string")
 

@@ -8,9 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -465,8 +463,9 @@ func (e *Env) QueryWorkflowByID(workflowID, name string, args ...any) (durable.V
 	v, err := e.eng.Query(e.ctx, workflowID, name, args...)
 	if err != nil {
 		// The engine wants every argument; pad with nulls (zero values).
-		if m := tooFewArgs.FindStringSubmatch(err.Error()); m != nil && m[1] == strconv.Itoa(len(args)) {
-			if want, _ := strconv.Atoi(m[2]); want > len(args) {
+		var ae *durable.ArgumentError
+		if errors.As(err, &ae) {
+			if got, want, ok := ae.Counts(); ok && got == len(args) && want > len(args) {
 				padded := append(append([]any(nil), args...), make([]any, want-len(args))...)
 				return e.eng.Query(e.ctx, workflowID, name, padded...)
 			}
@@ -474,9 +473,6 @@ func (e *Env) QueryWorkflowByID(workflowID, name string, args ...any) (durable.V
 	}
 	return v, err
 }
-
-// tooFewArgs is how the engine says a handler got too few arguments.
-var tooFewArgs = regexp.MustCompile(`decode arguments of [^:]*: got (\d+) arguments, want (\d+)`)
 
 // CancelWorkflow asks the workflow under test to cancel: its context is
 // cancelled and the workflow decides what to do.
