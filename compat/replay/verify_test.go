@@ -103,6 +103,9 @@ var histories = []struct {
 	{"counter.json", counterHistory},
 	{"fallback.json", fallbackHistory},
 	{"remind.json", remindHistory},
+	{"countdown-2.json", countdown2History},
+	{"countdown-1.json", countdown1History},
+	{"countdown-0.json", countdown0History},
 }
 
 // TestTestdata keeps testdata/*.json (the format `temporal workflow show
@@ -127,7 +130,7 @@ func TestTestdata(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	t.Parallel()
-	all := []any{Greet, Fan, Guarded, Parent, Kid, Counter, Fallback, Remind}
+	all := []any{Greet, Fan, Guarded, Parent, Kid, Counter, Fallback, Remind, Countdown}
 	for _, h := range histories {
 		t.Run(h.file, func(t *testing.T) {
 			t.Parallel()
