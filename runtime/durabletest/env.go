@@ -48,7 +48,7 @@ type Env struct {
 	tb  testing.TB
 	cfg config
 	clk *Clock
-	st  *clockStore
+	st  *heartbeatStore
 	eng *durable.Engine
 	ctx context.Context
 	// codec is beneath st; SetPayloadCodec sets it.
@@ -112,11 +112,13 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 	e.clk = NewClock(e.cfg.startTime)
 	e.clk.poll = pollInterval
 	e.clk.lease = leaseTimeout / 3
-	mem, err := sqlite.OpenMemory(e.ctx)
+	// The store reads the test clock, so that it sees as due what the
+	// engine, on the same clock, made due.
+	mem, err := sqlite.OpenMemory(e.ctx, sqlite.WithClock(e.clk.Now))
 	if err != nil {
 		tb.Fatalf("durabletest: open in-memory store: %v", err)
 	}
-	e.st = newClockStore(durable.NewCodecStore(mem, &e.codec), e.clk)
+	e.st = newHeartbeatStore(durable.NewCodecStore(mem, &e.codec))
 	e.st.onHeartbeat = e.heartbeat
 	engineOpts := []durable.Option{
 		durable.WithClock(e.clk),
@@ -129,8 +131,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithWorkerID("durabletest"),
 		// Temporal's test environment ignores task queues.
 		durable.WithAllQueues(),
-		// Every attempt goes through the store, where clockStore applies
-		// seeded heartbeat details and due times on the test clock.
+		// Every attempt goes through the store, where heartbeatStore seeds
+		// heartbeat details (ActivityEnv) and reports recorded ones.
 		durable.WithActivityTaskRows(true),
 		durable.WithActivityRetryDefaults(testRetryDefaults),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
