@@ -111,11 +111,17 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// New returns an engine on a store the caller opened and will close.
+// New returns an engine on a store the caller opened and will close. The
+// store's own options (sqlite.WithFsync, postgres.WithSchema, ...) are given
+// to the backend's Open; a program that calls New with a store of one
+// backend configures only that one.
 func New(ctx context.Context, st store.Store, opts ...Option) (*Engine, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o.applyOption(&cfg)
+	}
+	if cfg.fsync {
+		return nil, errors.New("durable: New: WithFsync configures the store Open opens; open the store with its backend's option (sqlite.WithFsync)")
 	}
 	return newEngine(ctx, st, cfg)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/durablego/toolkit/runtime/durable"
 	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/store/sqlite"
 )
 
 // waitCtx bounds every wait of a test.
@@ -457,4 +458,16 @@ func TestStartAcceptsAStructThatEncodesAlike(t *testing.T) {
 	require.Equal(t, "a2", out)
 	_, err = e.Start(ctx, durable.StartOptions{}, "Take", struct{ Other int }{1})
 	require.ErrorContains(t, err, "want durable_test.orderB")
+}
+
+func TestNewRefusesWithFsync(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.OpenMemory(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	_, err = durable.New(context.Background(), st, durable.WithFsync(true))
+	require.ErrorContains(t, err, "sqlite.WithFsync")
+	e, err := durable.New(context.Background(), st, durable.WithFsync(false))
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
 }

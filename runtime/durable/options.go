@@ -88,7 +88,10 @@ func WithActivityRetryDefaults(f func(*RetryPolicy) *RetryPolicy) Option {
 }
 
 // WithFsync makes every commit survive power loss (SQLite synchronous=FULL),
-// not only a crash of the process. It costs an fsync per group commit.
+// not only a crash of the process. It costs an fsync per group commit. It
+// configures the SQLite store Open opens; a store passed to New has its
+// own option (sqlite.WithFsync), and New refuses this one rather than
+// ignore it.
 func WithFsync(on bool) Option { return optionFunc(func(c *config) { c.fsync = on }) }
 
 // WithLogger sets the logger of the engine and of workflow and activity
