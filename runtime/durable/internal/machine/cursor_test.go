@@ -262,17 +262,18 @@ func TestCompareEnd(t *testing.T) {
 	t.Parallel()
 	completed := Command{Kind: journal.Completed, Status: "completed", Result: json.RawMessage(`{"a":1,"b":2}`)}
 	for _, tc := range []struct {
-		name     string
-		want     Command
-		found    *Command
-		kind     Kind // "": no divergence
-		codeText string
+		name        string
+		want        Command
+		found       *Command
+		kind        Kind // "": no divergence
+		codeText    string
+		journalText string
 	}{
-		{"SameResult", completed, &Command{Kind: journal.Completed, Status: "completed", Result: json.RawMessage(`{"b":2, "a":1}`)}, "", ""},
-		{"OtherResult", completed, &Command{Kind: journal.Completed, Status: "completed", Result: json.RawMessage(`{"a":2}`)}, KindResult, `result {"a":2}`},
-		{"OtherStatus", completed, &Command{Kind: journal.Failed, Status: "failed"}, KindEnd, "ends failed"},
-		{"NotReturned", completed, nil, KindEnd, "has not returned"},
-		{"FailedBoth", Command{Kind: journal.Failed, Status: "failed"}, &Command{Kind: journal.Failed, Status: "failed"}, "", ""},
+		{"SameResult", completed, &Command{Kind: journal.Completed, Status: "completed", Result: json.RawMessage(`{"b":2, "a":1}`)}, "", "", ""},
+		{"OtherResult", completed, &Command{Kind: journal.Completed, Status: "completed", Result: json.RawMessage(`{"a":2}`)}, KindResult, `result {"a":2}`, `result {"a":1,"b":2}`},
+		{"OtherStatus", completed, &Command{Kind: journal.Failed, Status: "failed"}, KindEnd, "ends failed", "ends completed"},
+		{"NotReturned", completed, nil, KindEnd, "has not returned", "ends completed"},
+		{"FailedBoth", Command{Kind: journal.Failed, Status: "failed"}, &Command{Kind: journal.Failed, Status: "failed"}, "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -285,6 +286,7 @@ func TestCompareEnd(t *testing.T) {
 			require.Equal(t, tc.kind, d.Kind)
 			require.Equal(t, int64(9), d.Seq)
 			require.Equal(t, tc.codeText, d.CodeText())
+			require.Equal(t, tc.journalText, d.JournalText())
 		})
 	}
 }

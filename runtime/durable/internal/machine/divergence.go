@@ -53,7 +53,15 @@ type Divergence struct {
 }
 
 // JournalText renders the journal's side for a message.
-func (d *Divergence) JournalText() string { return d.Expected.String() }
+func (d *Divergence) JournalText() string {
+	switch d.Kind {
+	case KindEnd:
+		return "ends " + d.Expected.Status
+	case KindResult:
+		return "result " + string(d.Expected.Result)
+	}
+	return d.Expected.String()
+}
 
 // CodeText renders the code's side for a message.
 func (d *Divergence) CodeText() string {
