@@ -86,10 +86,10 @@ type activityCall struct {
 	task   *activityTask // what an attempt needs, for dispatching it again
 	p      *promise
 	done   bool
-	local  *localCall
-	// inline: the current attempt runs in this process without a task row
-	// (see dispatchActivity).
-	inline bool
+	// mode is where the current attempt lives (attempt.go); local holds
+	// a local activity's execution (mode attemptLocal).
+	mode  attemptMode
+	local *localCall
 	// replayed: scheduled by a command matched against the journal, not
 	// dispatched by this instance (see orphans).
 	replayed bool
@@ -193,7 +193,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		waitCancel: opts.WaitForCancellation && !local, replayed: !live}
 	in.activities[id] = ac
 	if local {
-		ac.local = &localCall{task: task}
+		ac.mode, ac.local = attemptLocal, &localCall{task: task}
 		if in.e.reg.activity(name) == nil {
 			if v := reflect.ValueOf(activity); v.Kind() == reflect.Func {
 				ac.local.def, _ = newFuncDef("activity", name, v, false)
@@ -231,10 +231,10 @@ func (in *instance) cancelActivity(ac *activityCall) {
 	}
 	ac.done = true
 	delete(in.activities, ac.id)
-	if ac.local != nil {
+	if ac.mode == attemptLocal {
 		ac.local.cancel()
 	} else {
-		if !ac.inline {
+		if ac.mode.hasRow() {
 			in.deleteTasks = append(in.deleteTasks, ac.taskID)
 		}
 		taskID := ac.taskID
@@ -248,12 +248,12 @@ func (in *instance) onActivityResult(m msgActivity) {
 	ac := in.activities[m.id]
 	if ac == nil || ac.done {
 		// Cancelled meanwhile, or a duplicate of an at-least-once delivery.
-		if !m.inline && (ac == nil || ac.local == nil) {
+		if m.mode.hasRow() && (ac == nil || ac.mode != attemptLocal) {
 			in.deleteTasks = append(in.deleteTasks, m.taskID)
 		}
 		return
 	}
-	if ac.local == nil && !m.inline {
+	if ac.mode != attemptLocal && m.mode.hasRow() {
 		in.deleteTasks = append(in.deleteTasks, m.taskID)
 	}
 	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt}))
@@ -273,12 +273,13 @@ func (in *instance) onActivityResult(m msgActivity) {
 func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 	e := in.e
 	if e.cfg.taskRows || !e.serves(ac.queue) || ac.task.Options.HeartbeatTimeout > 0 {
+		ac.mode = attemptRow
 		in.newTasks = append(in.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
 		return
 	}
-	ac.inline = true
+	ac.mode = attemptInline
 	in.afterCommit = append(in.afterCommit, func() {
-		if ac.done || !ac.inline {
+		if ac.done || ac.mode != attemptInline {
 			return // cancelled before the commit
 		}
 		e.execute(&store.Task{
@@ -293,10 +294,10 @@ func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 // any worker of the queue (this one, usually).
 func (in *instance) onActivityRetry(m msgRetry) {
 	ac := in.activities[m.id]
-	if ac == nil || ac.done || !ac.inline {
+	if ac == nil || ac.done || ac.mode != attemptInline {
 		return // cancelled meanwhile
 	}
-	ac.inline = false
+	ac.mode = attemptRow
 	in.newTasks = append(in.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
 }
 
@@ -319,7 +320,7 @@ func (in *instance) activityRow(ac *activityCall, attempt int, due time.Time, de
 // neither. ok is false when reading failed and the run was unloaded.
 func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans []*activityCall, ok bool) {
 	for _, ac := range in.activities {
-		if ac.replayed && !ac.done && ac.local == nil {
+		if ac.replayed && !ac.done && ac.mode != attemptLocal {
 			orphans = append(orphans, ac)
 		}
 	}
@@ -353,11 +354,11 @@ func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans 
 // A commit that fails tears the instance down, which replies nil.
 func (in *instance) onActivityPromote(m msgPromote) {
 	ac := in.activities[m.id]
-	if ac == nil || ac.done || !ac.inline {
+	if ac == nil || ac.done || ac.mode != attemptInline {
 		m.reply <- nil
 		return
 	}
-	ac.inline = false
+	ac.mode = attemptRow
 	t := in.activityRow(ac, m.attempt, ac.task.ScheduledAt, m.details)
 	t.Owner, t.LeaseUntil = in.e.workerID, in.e.cfg.clock.Now().Add(in.e.cfg.lease)
 	in.newTasks = append(in.newTasks, t)

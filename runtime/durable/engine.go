@@ -461,7 +461,7 @@ func (e *Engine) leaseLoop() {
 		}
 		tasks := make([]string, 0, len(e.running))
 		for id, r := range e.running {
-			if !r.inline { // an inline attempt has no row: its run's lease covers it
+			if r.mode.hasRow() { // an inline attempt has no row: its run's lease covers it
 				tasks = append(tasks, id)
 			}
 		}

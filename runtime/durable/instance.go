@@ -110,8 +110,8 @@ type (
 		id      int64
 		result  json.RawMessage
 		failure *journal.Failure
-		inline  bool // the attempt ran without a task row
-		attempt int  // the attempt that produced the outcome (journaled for readers)
+		mode    attemptMode // where the attempt ran
+		attempt int         // the attempt that produced the outcome (journaled for readers)
 	}
 	// msgPromote: an inline attempt recorded heartbeat details and wants a
 	// task row for them (reply: the row once committed, or nil).
@@ -707,7 +707,7 @@ func (in *instance) settle() {
 // dies (see inMemoryWake).
 func (in *instance) wakeAt() time.Time {
 	for _, ac := range in.activities {
-		if !ac.done && (ac.inline || ac.local != nil) {
+		if !ac.done && !ac.mode.hasRow() {
 			return in.inMemoryWake()
 		}
 	}
