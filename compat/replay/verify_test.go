@@ -3,6 +3,7 @@ package replay_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -117,7 +118,11 @@ func TestTestdata(t *testing.T) {
 		got, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h.history(t))
 		require.NoError(t, err)
 		if *update {
-			require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+			// protojson varies its spacing on purpose; store one layout.
+			var compact, indented bytes.Buffer
+			require.NoError(t, json.Compact(&compact, got))
+			require.NoError(t, json.Indent(&indented, compact.Bytes(), "", "  "))
+			require.NoError(t, os.WriteFile(path, append(indented.Bytes(), '\n'), 0o644))
 			continue
 		}
 		want, err := replay.Load(path)
