@@ -235,7 +235,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 		ac.local.cancel()
 	} else {
 		if ac.mode.hasRow() {
-			in.deleteTasks = append(in.deleteTasks, ac.taskID)
+			in.step.deleteTasks = append(in.step.deleteTasks, ac.taskID)
 		}
 		taskID := ac.taskID
 		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelled) })
@@ -249,12 +249,12 @@ func (in *instance) onActivityResult(m msgActivity) {
 	if ac == nil || ac.done {
 		// Cancelled meanwhile, or a duplicate of an at-least-once delivery.
 		if m.mode.hasRow() && (ac == nil || ac.mode != attemptLocal) {
-			in.deleteTasks = append(in.deleteTasks, m.taskID)
+			in.step.deleteTasks = append(in.step.deleteTasks, m.taskID)
 		}
 		return
 	}
 	if ac.mode != attemptLocal && m.mode.hasRow() {
-		in.deleteTasks = append(in.deleteTasks, m.taskID)
+		in.step.deleteTasks = append(in.step.deleteTasks, m.taskID)
 	}
 	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt}))
 }
@@ -274,7 +274,7 @@ func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 	e := in.e
 	if e.cfg.taskRows || !e.serves(ac.queue) || ac.task.Options.HeartbeatTimeout > 0 {
 		ac.mode = attemptRow
-		in.newTasks = append(in.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
+		in.step.newTasks = append(in.step.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
 		return
 	}
 	ac.mode = attemptInline
@@ -298,7 +298,7 @@ func (in *instance) onActivityRetry(m msgRetry) {
 		return // cancelled meanwhile
 	}
 	ac.mode = attemptRow
-	in.newTasks = append(in.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
+	in.step.newTasks = append(in.step.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
 }
 
 // activityRow is the task row of a call's attempt that leaves memory
@@ -361,7 +361,7 @@ func (in *instance) onActivityPromote(m msgPromote) {
 	ac.mode = attemptRow
 	t := in.activityRow(ac, m.attempt, ac.task.ScheduledAt, m.details)
 	t.Owner, t.LeaseUntil = in.e.workerID, in.e.cfg.clock.Now().Add(in.e.cfg.lease)
-	in.newTasks = append(in.newTasks, t)
+	in.step.newTasks = append(in.step.newTasks, t)
 	in.extra.promotions = append(in.extra.promotions, m.reply)
 	in.afterCommit = append(in.afterCommit, func() {
 		in.extra.promotions = slices.DeleteFunc(in.extra.promotions, func(c chan *store.Task) bool { return c == m.reply })

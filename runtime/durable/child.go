@@ -157,7 +157,7 @@ func (in *instance) terminateChild(c *childCall, reason string) {
 	in.command(journal.ChildCancelRequested, &journal.IDData{ID: c.id})
 	if !in.replaying() {
 		raw, _ := json.Marshal(reason)
-		in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
+		in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
 	}
 }
 
@@ -215,7 +215,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 			if in.e.serves(queue) && in.e.reg.workflow(name) != nil {
 				p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 			}
-			in.createRuns = append(in.createRuns, p)
+			in.step.createRuns = append(in.step.createRuns, p)
 		}
 	}
 	c.runID = data.RunID
@@ -232,7 +232,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 		c.done = true
 		in.command(journal.ChildCancelRequested, &journal.IDData{ID: id})
 		if !in.replaying() {
-			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 		in.resolve(c.p, nil, &CanceledError{})
 	})
@@ -277,9 +277,9 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 		}
 		switch c.policy {
 		case ParentCloseTerminate:
-			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
+			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
 		case ParentCloseRequestCancel:
-			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 	}
 	if in.started.ParentRun == "" || u.Status == store.StatusContinued || chained {
@@ -295,5 +295,5 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 		}
 		rd.Error = f
 	}
-	in.deliveries = append(in.deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
+	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
 }

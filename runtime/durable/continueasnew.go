@@ -57,5 +57,5 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 	if in.e.serves(in.queue) && in.e.reg.workflow(can.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.createRuns = append(in.createRuns, p)
+	in.step.createRuns = append(in.step.createRuns, p)
 }

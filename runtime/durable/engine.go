@@ -852,13 +852,13 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	e.mu.Lock()
 	e.instances[runID] = in
 	e.mu.Unlock()
-	in.pending = []store.Event{startEv}
+	in.step.events = []store.Event{startEv}
 	e.tel.stepStart(in, nil)
 	in.apply(startEv)
 	if in.halt != nil {
 		// The first step panicked: keep the run, stuck, for fixed code.
-		in.pending = in.pending[:1]
-		in.newTasks, in.createRuns, in.deliveries = nil, nil, nil
+		in.step.events = in.step.events[:1]
+		in.step.newTasks, in.step.createRuns, in.step.deliveries = nil, nil, nil
 		in.closing = &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))}
 		in.halt = nil
 		in.flush()
@@ -1050,7 +1050,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 			return
 		}
 		in.lastInbox = it.ID
-		in.consume = append(in.consume, it.ID)
+		in.step.consume = append(in.step.consume, it.ID)
 		switch it.Kind {
 		case inboxSignal:
 			in.inbound(journal.SignalReceived, &journal.SignalData{Name: it.Name, Arg: it.Data})
@@ -1110,7 +1110,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 // idle reports whether the run waits for nothing that would be lost or
 // slowed down by unloading it: no activity, child or update in flight.
 func (in *instance) idle() bool {
-	if in.readonly || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.dirty() || in.extra.runningUpdates > 0 {
+	if in.readonly || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.step.dirty() || in.extra.runningUpdates > 0 {
 		return false
 	}
 	for _, c := range in.extra.children {

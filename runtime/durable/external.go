@@ -45,7 +45,7 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 	if handled {
 		return nil
 	}
-	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
+	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
 	return nil
 }
 
@@ -81,7 +81,7 @@ func CancelExternal(ctx context.Context, workflowID string) error {
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}
-	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
+	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
 	return nil
 }
 

@@ -44,12 +44,7 @@ type instance struct {
 	journal     []store.Event   // the loaded journal, until begin replays it
 	cur         *machine.Cursor // replay's position in the loaded journal (nil: live)
 	journalLen  int64
-	pending     []store.Event
-	newTasks    []*store.Task
-	deleteTasks []string
-	consume     []int64
-	createRuns  []*store.CreateRunParams
-	deliveries  []*store.DeliverParams
+	step        step // what the code produced since the last commit (step.go)
 	afterCommit []func()
 	lastInbox   int64
 	timedOut    bool              // closing because the execution timeout passed
@@ -259,7 +254,7 @@ func (in *instance) drain() {
 				in.reject(msgs[i:])
 				break
 			}
-			if _, ok := m.(msgQuery); ok && in.dirty() {
+			if _, ok := m.(msgQuery); ok && in.step.dirty() {
 				in.settle() // queries see committed state only
 				if in.isGone() {
 					in.reject(msgs[i:])
@@ -412,7 +407,7 @@ func (in *instance) event(kind string, data any) store.Event {
 // crash before it is as if the event never arrived.
 func (in *instance) inbound(kind string, data any) {
 	ev := in.event(kind, data)
-	in.pending = append(in.pending, ev)
+	in.step.events = append(in.step.events, ev)
 	in.applyDecoded(ev, data)
 }
 
@@ -518,12 +513,12 @@ func (in *instance) onStarted(d *journal.StartedData) {
 
 // markFirstStep records that a run's first step issued no command.
 func (in *instance) markFirstStep() {
-	for _, ev := range in.pending {
+	for _, ev := range in.step.events {
 		if !journal.Inbound(ev.Kind) {
 			return
 		}
 	}
-	in.pending = append(in.pending, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
+	in.step.events = append(in.step.events, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
 }
 
 // afterRun closes the run when its main coroutine has returned.
@@ -591,7 +586,7 @@ func (in *instance) fail(err error) {
 	if in.e.serves(in.queue) && in.e.reg.workflow(started.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.createRuns = append(in.createRuns, p)
+	in.step.createRuns = append(in.step.createRuns, p)
 }
 
 func (in *instance) closeWith(u *store.RunUpdate) {
@@ -623,7 +618,7 @@ func (in *instance) command(kind string, data any) []byte {
 		// A query replays up to the journal's end and must not go further.
 		in.parkForever()
 	}
-	in.pending = append(in.pending, store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())})
+	in.step.events = append(in.step.events, store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())})
 	return nil
 }
 
@@ -679,8 +674,8 @@ func (in *instance) settleStuck() {
 		in.teardown()
 		return
 	}
-	in.resetPending() // what the diverging step produced is dropped
-	err := in.e.store.Commit(in.e.ctx, in.commitParams(&store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)}))
+	in.step.reset() // what the diverging step produced is dropped
+	err := in.e.store.Commit(in.e.ctx, in.stepCommit(&store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)}))
 	if err != nil {
 		in.e.cfg.logger.Warn("durable: record stuck run", "run_id", in.runID, "error", err)
 	}
@@ -746,20 +741,15 @@ func (in *instance) inMemoryWake() time.Time {
 	return start
 }
 
-func (in *instance) dirty() bool {
-	return len(in.pending) > 0 || len(in.newTasks) > 0 || len(in.deleteTasks) > 0 || len(in.consume) > 0 ||
-		len(in.createRuns) > 0 || len(in.deliveries) > 0
-}
-
 // flush commits pending changes, then acts on them. It reports false, and
 // unloads the instance, when the commit failed.
 func (in *instance) flush() bool {
 	if in.readonly {
-		in.resetPending()
+		in.step.reset()
 		return true
 	}
 	needStatus := in.closing != nil && !in.closeCommitted
-	if in.created && !in.dirty() && !needStatus {
+	if in.created && !in.step.dirty() && !needStatus {
 		in.runAfterCommit()
 		return true
 	}
@@ -773,7 +763,7 @@ func (in *instance) flush() bool {
 	if !in.created {
 		err = in.create(ctx, update) // Start retries it (unavailable.go)
 	} else {
-		p := in.commitParams(update)
+		p := in.stepCommit(update)
 		// While the store is unavailable the commit is made again until it
 		// answers; the fence makes that safe (unavailable.go).
 		_, err = in.e.retryWorker("commit", func(ctx context.Context) error { return in.e.store.Commit(ctx, p) })
@@ -783,14 +773,14 @@ func (in *instance) flush() bool {
 		in.commitFailed(err)
 		return false
 	}
-	in.journalLen += int64(len(in.pending))
+	in.journalLen += int64(len(in.step.events))
 	if update == in.closing {
 		in.closeCommitted = true
 	}
-	tasks := in.newTasks
-	runs := in.createRuns
-	deliveries := in.deliveries
-	in.resetPending()
+	tasks := in.step.newTasks
+	runs := in.step.createRuns
+	deliveries := in.step.deliveries
+	in.step.reset()
 	in.e.dispatchCreated(tasks, runs)
 	in.e.nudgeDeliveries(deliveries)
 	if update.Status != store.StatusRunning {
@@ -815,42 +805,21 @@ func (in *instance) runAfterCommit() {
 	}
 }
 
-// commitParams is the one commit of the step the instance has buffered:
-// the events to append after the journal's current length, the tasks to
-// create and delete, the inbox items consumed, the runs to create and the
-// deliveries to other runs, with update as the run's new state.
-func (in *instance) commitParams(update *store.RunUpdate) *store.CommitParams {
-	return &store.CommitParams{
-		RunID:        in.runID,
-		Owner:        in.e.workerID,
-		ExpectLen:    in.journalLen,
-		Events:       in.pending,
-		ConsumeInbox: in.consume,
-		CreateTasks:  in.newTasks,
-		DeleteTasks:  in.deleteTasks,
-		Update:       update,
-		CreateRuns:   in.createRuns,
-		Deliver:      in.deliveries,
-	}
-}
-
-func (in *instance) resetPending() {
-	in.pending = nil
-	in.newTasks = nil
-	in.deleteTasks = nil
-	in.consume = nil
-	in.createRuns = nil
-	in.deliveries = nil
+// stepCommit is the one commit of the step the instance has buffered, with
+// update as the run's new state: every commit of a run (a step, the rest of
+// a new run's first step, a stuck run) is made from it.
+func (in *instance) stepCommit(update *store.RunUpdate) *store.CommitParams {
+	return in.step.commitParams(in.runID, in.e.workerID, in.journalLen, update)
 }
 
 // create inserts a new run with its first step in one transaction.
 func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 	run := in.e.newRunRecord(in, update)
-	p := &store.CreateRunParams{Run: run, Events: in.pending, Tasks: in.newTasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
-	if len(in.createRuns) > 0 || len(in.deliveries) > 0 || len(in.deleteTasks) > 0 || len(in.consume) > 0 {
+	p := &store.CreateRunParams{Run: run, Events: in.step.events, Tasks: in.step.newTasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
+	if len(in.step.createRuns) > 0 || len(in.step.deliveries) > 0 || len(in.step.deleteTasks) > 0 || len(in.step.consume) > 0 {
 		// Children started (or signals sent) in the very first step: create
 		// the run with its Started event, then commit the rest.
-		first := in.pending[:1]
+		first := in.step.events[:1]
 		run.Status = store.StatusRunning
 		run.Result, run.Error = nil, nil
 		run.WakeAt = in.e.cfg.clock.Now()
@@ -859,8 +828,8 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 		}
 		in.created = true
 		in.journalLen = 1
-		in.pending = in.pending[1:]
-		return in.e.store.Commit(ctx, in.commitParams(update))
+		in.step.events = in.step.events[1:]
+		return in.e.store.Commit(ctx, in.stepCommit(update))
 	}
 	if err := in.e.store.CreateRun(ctx, p); err != nil {
 		return err
@@ -873,7 +842,7 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 // the store failed and the run must be replayed from what is committed.
 func (in *instance) commitFailed(err error) {
 	in.e.mu.Lock()
-	for _, t := range in.newTasks {
+	for _, t := range in.step.newTasks {
 		delete(in.e.decoded, t.ID)
 	}
 	in.e.mu.Unlock()

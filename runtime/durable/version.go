@@ -39,7 +39,7 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 		in.versions[changeID] = v
 	}
 	if v < minSupported || v > maxSupported {
-		seq := in.journalLen + int64(len(in.pending))
+		seq := in.journalLen + int64(len(in.step.events))
 		if in.cur != nil && in.cur.Pos() > 0 {
 			seq = in.cur.LastSeq()
 		}
