@@ -31,6 +31,7 @@ type activityTaskWire struct {
 	Args        json.RawMessage `json:"args"`
 	Options     callOptionsWire `json:"options"`
 	ScheduledAt time.Time       `json:"scheduledAt"`
+	Trace       string          `json:"trace,omitempty"` // W3C traceparent of the scheduling step
 }
 
 // callOptionsWire is the stored form of CallOptions.
@@ -81,7 +82,7 @@ func encodeTask(at *activityTask) []byte {
 	o := at.Options
 	w := activityTaskWire{
 		V: taskWireVersion, RunID: at.RunID, WorkflowID: at.WorkflowID, Workflow: at.Workflow, ID: at.ID,
-		Activity: at.Activity, Args: at.Args, ScheduledAt: at.ScheduledAt,
+		Activity: at.Activity, Args: at.Args, ScheduledAt: at.ScheduledAt, Trace: at.Trace,
 		Options: callOptionsWire{
 			StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
 			ScheduleToStartTimeout: o.ScheduleToStartTimeout, HeartbeatTimeout: o.HeartbeatTimeout,
@@ -109,7 +110,7 @@ func decodeTask(data []byte) (activityTask, error) {
 	o := w.Options
 	return activityTask{
 		RunID: w.RunID, WorkflowID: w.WorkflowID, Workflow: w.Workflow, ID: w.ID,
-		Activity: w.Activity, Args: w.Args, ScheduledAt: w.ScheduledAt,
+		Activity: w.Activity, Args: w.Args, ScheduledAt: w.ScheduledAt, Trace: w.Trace,
 		Options: CallOptions{
 			StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
 			ScheduleToStartTimeout: o.ScheduleToStartTimeout, HeartbeatTimeout: o.HeartbeatTimeout,
