@@ -76,9 +76,14 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type NotRegisteredError struct {
 	Kind string // "workflow" or "activity"
 	Name string
+
+	why string // what cannot be done here, when not "call Register... first"
 }
 
 func (e *NotRegisteredError) Error() string {
+	if e.why != "" {
+		return fmt.Sprintf("%s %q is not registered on this engine, so %s", e.Kind, e.Name, e.why)
+	}
 	reg := "RegisterWorkflow"
 	if e.Kind == "activity" {
 		reg = "RegisterActivity"

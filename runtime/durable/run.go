@@ -219,7 +219,7 @@ func (e *Engine) queryRunOnce(ctx context.Context, id, runID, name string, args 
 // instance that never writes, and asks it.
 func (e *Engine) queryByReplay(ctx context.Context, run *store.Run, name string, args []any) (json.RawMessage, error) {
 	if e.reg.workflow(run.Workflow) == nil {
-		return nil, fmt.Errorf("workflow %q is not registered on this engine, so its state cannot be rebuilt", run.Workflow)
+		return nil, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "its state cannot be rebuilt"}
 	}
 	events, err := e.store.LoadJournal(ctx, run.RunID, 0)
 	if err != nil {

@@ -232,7 +232,7 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 
 func (e *Engine) validateByReplay(ctx context.Context, run *store.Run, name string, args []any) error {
 	if e.reg.workflow(run.Workflow) == nil {
-		return fmt.Errorf("durable: Update %q: workflow %q is not registered on this engine, so the update cannot be validated", name, run.Workflow)
+		return fmt.Errorf("durable: Update %q: %w", name, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "the update cannot be validated"})
 	}
 	var events []store.Event
 	err := e.retryClient(ctx, fmt.Sprintf("Update %s %q", run.WorkflowID, name), func(ctx context.Context, _ int) (err error) {

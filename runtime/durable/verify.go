@@ -85,7 +85,7 @@ func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Even
 func (e *Engine) rebuild(run *store.Run, events []store.Event, compareArgs bool) (*instance, error) {
 	def := e.reg.workflow(run.Workflow)
 	if def == nil {
-		return nil, &NotRegisteredError{Kind: "workflow", Name: run.Workflow}
+		return nil, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "its state cannot be rebuilt"}
 	}
 	in := newInstance(e, run, def)
 	in.readonly = true
