@@ -157,7 +157,7 @@ func run() error {
 // openEngine opens the store (PostgreSQL with the -schema, -maxconns and
 // -synccommit options) and an engine on it; closeAll closes both.
 func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll func(), err error) {
-	opts := []durable.Option{durable.WithFsync(o.fsync), durable.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
+	opts := []durable.Option{durable.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
 	if !o.worker {
 		opts = append(opts, durable.WithClientOnly())
 	}
@@ -173,7 +173,7 @@ func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll fun
 	}
 	kind := storeKind(o.dsn)
 	if kind != "postgres" && kind != "postgresql" {
-		e, err := durable.Open(ctx, o.dsn, opts...)
+		e, err := durable.Open(ctx, o.dsn, append(opts, durable.WithFsync(o.fsync))...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -59,9 +59,21 @@ func (b *historyBuilder) start(workflowID, workflow string, args ...any) *histor
 
 // task records a workflow task: scheduled, started, completed.
 func (b *historyBuilder) task() *historyBuilder {
-	b.add(enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, nil)
-	b.add(enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED, nil)
-	b.add(enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, nil)
+	scheduled := b.add(enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, func(ev *historypb.HistoryEvent) {
+		ev.Attributes = &historypb.HistoryEvent_WorkflowTaskScheduledEventAttributes{WorkflowTaskScheduledEventAttributes: &historypb.WorkflowTaskScheduledEventAttributes{
+			StartToCloseTimeout: durationpb.New(10 * time.Second), Attempt: 1,
+		}}
+	})
+	started := b.add(enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED, func(ev *historypb.HistoryEvent) {
+		ev.Attributes = &historypb.HistoryEvent_WorkflowTaskStartedEventAttributes{WorkflowTaskStartedEventAttributes: &historypb.WorkflowTaskStartedEventAttributes{
+			ScheduledEventId: scheduled,
+		}}
+	})
+	b.add(enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, func(ev *historypb.HistoryEvent) {
+		ev.Attributes = &historypb.HistoryEvent_WorkflowTaskCompletedEventAttributes{WorkflowTaskCompletedEventAttributes: &historypb.WorkflowTaskCompletedEventAttributes{
+			ScheduledEventId: scheduled, StartedEventId: started,
+		}}
+	})
 	return b
 }
 

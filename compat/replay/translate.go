@@ -465,7 +465,9 @@ func (t *translator) marker(ev *historypb.HistoryEvent) error {
 			return t.bad(ev, fmt.Errorf("local activity marker without an activity type: %s", raw))
 		}
 		id := t.newID(ev)
-		it := t.add(ev, journal.ActivityScheduled, &journal.ActivityScheduledData{ID: id, Activity: md.ActivityType, Args: json.RawMessage("[]"), Local: true},
+		// The marker does not record the arguments: null, which replay
+		// reads as "not recorded" rather than "none".
+		it := t.add(ev, journal.ActivityScheduled, &journal.ActivityScheduledData{ID: id, Activity: md.ActivityType, Args: nil, Local: true},
 			"local activity "+md.ActivityType+"(…)")
 		it.nargs, it.types = -1, typesUnknown
 		if f := a.GetFailure(); f != nil {

@@ -3,11 +3,11 @@ package replay
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -15,7 +15,6 @@ import (
 
 	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/durable"
-	"github.com/durablego/toolkit/runtime/store"
 )
 
 // Report is the outcome of replaying one Temporal history.
@@ -164,16 +163,22 @@ func (j *Journal) Verify(ctx context.Context, e *durable.Engine, opts ...Option)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		err := replaySafely(ctx, e, workflowID, workflow, j.Events())
+		err := e.Replay(ctx, workflowID, workflow, j.Events())
 		if err == nil {
 			return rep, nil
 		}
-		var nd *durable.NonDeterminismError
-		if !errors.As(err, &nd) {
-			if strings.Contains(err.Error(), "is not registered") {
-				return nil, fmt.Errorf("replay: %w", err)
-			}
-			rep.Divergence = j.ending(err)
+		var (
+			nd  *durable.NonDeterminismError
+			nre *durable.NotRegisteredError
+		)
+		switch {
+		case errors.As(err, &nre):
+			return nil, fmt.Errorf("replay: %w", err)
+		case errors.As(err, &nd) && (nd.Kind == durable.DivergenceEnd || nd.Kind == durable.DivergenceResult):
+			rep.Divergence = j.ending(nd)
+			return rep, nil
+		case nd == nil:
+			rep.Divergence = j.failure(err)
 			return rep, nil
 		}
 		if j.settle(nd) {
@@ -185,8 +190,6 @@ func (j *Journal) Verify(ctx context.Context, e *durable.Engine, opts ...Option)
 	return nil, fmt.Errorf("replay: %s: replay did not settle", workflowID)
 }
 
-const codeWaits = "nothing (every coroutine is waiting)"
-
 // settle fixes the journal where the divergence at nd is only a fact the
 // history does not record, and reports whether it did.
 func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
@@ -197,10 +200,11 @@ func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
 	it := &j.items[p]
 	if it.kind == journal.ActivityScheduled && (it.types == typesUnknown || it.types == typesGuessed) {
 		d := it.data.(*journal.ActivityScheduledData)
-		name, types, ok := parseCall(nd.Code)
-		if !ok || name != d.Activity || it.nargs >= 0 && len(types) != it.nargs {
+		call := foundCall(nd)
+		if call == nil || call.Name != d.Activity || it.nargs >= 0 && len(call.ArgTypes) != it.nargs {
 			return j.deliverEarlier(p, nd)
 		}
+		name, types := call.Name, call.ArgTypes
 		d.ArgTypes, it.types = types, typesConfirmed
 		for k := p + 1; k < len(j.items); k++ {
 			o := &j.items[k]
@@ -218,7 +222,7 @@ func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
 // delivered first.
 func (j *Journal) deliverEarlier(p int, nd *durable.NonDeterminismError) bool {
 	it := &j.items[p]
-	if !journal.Inbound(it.kind) && nd.Code == codeWaits {
+	if !journal.Inbound(it.kind) && nd.Kind == durable.DivergenceMissingCommand {
 		for q := p + 1; q < len(j.items) && j.items[q].batch == it.batch; q++ {
 			if journal.Inbound(j.items[q].kind) {
 				moved := j.items[q]
@@ -231,37 +235,13 @@ func (j *Journal) deliverEarlier(p int, nd *durable.NonDeterminismError) bool {
 	return false
 }
 
-// parseCall splits the runtime's description of an activity call,
-// "Call Name(T1, T2)", into the name and the argument types.
-func parseCall(desc string) (string, []string, bool) {
-	rest, ok := strings.CutPrefix(desc, "Call ")
-	if !ok || !strings.HasSuffix(rest, ")") {
-		return "", nil, false
+// foundCall is the activity call the code made where the journal
+// diverged, nil when the code made none there.
+func foundCall(nd *durable.NonDeterminismError) *durable.Command {
+	if nd.Found == nil || nd.Found.Kind != journal.ActivityScheduled {
+		return nil
 	}
-	open := strings.IndexByte(rest, '(')
-	if open < 0 {
-		return "", nil, false
-	}
-	name, list := rest[:open], rest[open+1:len(rest)-1]
-	if list == "" {
-		return name, nil, true
-	}
-	var types []string
-	depth, start := 0, 0
-	for i := 0; i < len(list); i++ {
-		switch list[i] {
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			depth--
-		case ',':
-			if depth == 0 {
-				types = append(types, strings.TrimSpace(list[start:i]))
-				start = i + 1
-			}
-		}
-	}
-	return name, append(types, strings.TrimSpace(list[start:])), true
+	return nd.Found
 }
 
 // divergence describes a non-determinism error in the history's terms.
@@ -269,30 +249,36 @@ func (j *Journal) divergence(nd *durable.NonDeterminismError) *Divergence {
 	p := int(nd.Seq) - 1
 	if p < 0 || p >= len(j.items) {
 		// Version outside the supported range: find its marker.
-		for _, it := range j.items {
-			if v, ok := it.data.(*journal.VersionData); ok && strings.Contains(nd.Journal, fmt.Sprintf("%q", v.ChangeID)) {
-				return &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
+		if nd.Kind == durable.DivergenceVersion && nd.Expected != nil {
+			for _, it := range j.items {
+				if v, ok := it.data.(*journal.VersionData); ok && v.ChangeID == nd.Expected.Name {
+					return &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
+				}
 			}
 		}
 		return &Divergence{History: nd.Journal, Code: nd.Code, Err: nd}
 	}
 	it := j.items[p]
 	d := &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
-	switch {
-	case journal.Inbound(it.kind) && nd.Code != codeWaits && !strings.HasPrefix(nd.Code, "no such"):
+	switch nd.Kind {
+	case durable.DivergenceExtraCommand:
 		d.History = "no further command before " + it.src.Desc
-	case nd.Code == codeWaits:
+	case durable.DivergenceMissingCommand:
 		d.Code = "nothing: every coroutine waits"
 	}
 	if ad, ok := it.data.(*journal.ActivityScheduledData); ok {
-		if name, types, ok := parseCall(nd.Code); ok && name == ad.Activity {
+		if call := foundCall(nd); call != nil && call.Name == ad.Activity {
 			switch {
-			case it.nargs >= 0 && len(types) != it.nargs:
-				d.Code += fmt.Sprintf(" (%d arguments; the history has %d)", len(types), it.nargs)
-			case ad.Local:
+			case it.nargs >= 0 && len(call.ArgTypes) != it.nargs:
+				d.Code += fmt.Sprintf(" (%d arguments; the history has %d)", len(call.ArgTypes), it.nargs)
+			case ad.Local && !call.Local:
 				d.Code += " (not as a local activity)"
+			case !ad.Local && call.Local:
+				d.Code += " (as a local activity)"
+			case ad.Args != nil && call.Args != nil && !sameJSON(ad.Args, call.Args):
+				d.Code += " (with other argument values)"
 			default:
-				d.Code += " (with other argument types than at its first call, or as a local activity)"
+				d.Code += " (with other argument types than at its first call)"
 			}
 		}
 	}
@@ -300,15 +286,25 @@ func (j *Journal) divergence(nd *durable.NonDeterminismError) *Divergence {
 }
 
 // ending describes a difference in how the run ends.
-func (j *Journal) ending(err error) *Divergence {
-	msg := err.Error()
-	if i := strings.Index(msg, ": the journal says "); i >= 0 {
-		msg = strings.TrimPrefix(msg[i+2:], "the journal says ")
-	} else if i := strings.Index(msg, ": result differs: "); i >= 0 {
-		msg = "result differs: " + msg[i+len(": result differs: "):]
-	}
+func (j *Journal) ending(nd *durable.NonDeterminismError) *Divergence {
 	last := j.items[len(j.items)-1]
-	d := &Divergence{EventID: last.src.EventID, EventType: last.src.EventType, History: last.src.Desc, Code: msg, Err: err}
+	d := &Divergence{EventID: last.src.EventID, EventType: last.src.EventType, History: last.src.Desc, Err: nd}
+	switch {
+	case nd.Kind == durable.DivergenceResult:
+		d.Code = fmt.Sprintf("result differs: journal %s, code %s", nd.Expected.Result, nd.Found.Result)
+	case nd.Found == nil:
+		d.Code = fmt.Sprintf("%s, but the code has not returned", nd.Expected.Status)
+	default:
+		d.Code = fmt.Sprintf("%s, the code ends %s", nd.Expected.Status, nd.Found.Status)
+	}
+	return d
+}
+
+// failure describes a replay that stopped for another reason than a
+// divergence: the code panicked, or the journal could not be read.
+func (j *Journal) failure(err error) *Divergence {
+	last := j.items[len(j.items)-1]
+	d := &Divergence{EventID: last.src.EventID, EventType: last.src.EventType, History: last.src.Desc, Code: err.Error(), Err: err}
 	var pe *durable.PanicError
 	if errors.As(err, &pe) {
 		d.EventID, d.EventType, d.History = 0, "", "no panic"
@@ -317,21 +313,13 @@ func (j *Journal) ending(err error) *Divergence {
 	return d
 }
 
-// errEndsOtherwise stands for a runtime panic seen when the code's closing
-// command does not match the journal's (the runtime checks it outside a
-// coroutine and cannot park there).
-var errEndsOtherwise = errors.New("ends otherwise (its closing command differs)")
-
-// replaySafely runs Engine.Replay and turns the runtime's internal halt
-// panic (a mismatch found while closing the run) into an error.
-func replaySafely(ctx context.Context, e *durable.Engine, workflowID, workflow string, events []store.Event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if fmt.Sprintf("%T", r) != "durable.haltPanic" {
-				panic(r)
-			}
-			err = errEndsOtherwise
-		}
-	}()
-	return e.Replay(ctx, workflowID, workflow, events)
+// sameJSON reports whether two JSON texts encode the same value.
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	ax, _ := json.Marshal(x)
+	by, _ := json.Marshal(y)
+	return bytes.Equal(ax, by)
 }

@@ -3,6 +3,7 @@ package replay_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -102,6 +103,10 @@ var histories = []struct {
 	{"parent.json", parentHistory},
 	{"counter.json", counterHistory},
 	{"fallback.json", fallbackHistory},
+	{"remind.json", remindHistory},
+	{"countdown-2.json", countdown2History},
+	{"countdown-1.json", countdown1History},
+	{"countdown-0.json", countdown0History},
 }
 
 // TestTestdata keeps testdata/*.json (the format `temporal workflow show
@@ -113,7 +118,11 @@ func TestTestdata(t *testing.T) {
 		got, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h.history(t))
 		require.NoError(t, err)
 		if *update {
-			require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+			// protojson varies its spacing on purpose; store one layout.
+			var compact, indented bytes.Buffer
+			require.NoError(t, json.Compact(&compact, got))
+			require.NoError(t, json.Indent(&indented, compact.Bytes(), "", "  "))
+			require.NoError(t, os.WriteFile(path, append(indented.Bytes(), '\n'), 0o644))
 			continue
 		}
 		want, err := replay.Load(path)
@@ -126,7 +135,7 @@ func TestTestdata(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	t.Parallel()
-	all := []any{Greet, Fan, Guarded, Parent, Kid, Counter, Fallback}
+	all := []any{Greet, Fan, Guarded, Parent, Kid, Counter, Fallback, Remind, Countdown}
 	for _, h := range histories {
 		t.Run(h.file, func(t *testing.T) {
 			t.Parallel()
@@ -201,15 +210,16 @@ func TestVerifyReportsFirstDivergence(t *testing.T) {
 		eventID  int64
 		history_ string
 		code     string
+		kind     durable.DivergenceKind
 	}{
-		{"OtherActivity", greetHistory, GreetOtherActivity, 5, `activity Hello("World")`, "Call Count(int)"},
-		{"OtherArgumentTypes", greetHistory, GreetOtherArgType, 5, `activity Hello("World")`, "Call Charge(string, int)"},
-		{"MissingTimer", greetHistory, GreetNoSleep, 11, "timer 1m0s", "nothing: every coroutine waits"},
-		{"ExtraTimer", greetHistory, GreetExtraSleep, 5, `activity Hello("World")`, "Timer 1s"},
-		{"OtherResult", greetHistory, GreetOtherResult, 20, `completed with "Hello World!"`, `result differs: journal "Hello World!", code "Hello World!?"`},
-		{"FailsInstead", greetHistory, GreetFails, 20, `completed with "Hello World!"`, "Fail"},
-		{"ActivitiesReordered", fanHistory, FanReordered, 5, `activity Hello("a")`, "Call Count(int)"},
-		{"VersionRemoved", guardedHistory, GuardedNoVersion, 6, `Version("charge-v2") = 1`, "Call Charge(string, int)"},
+		{"OtherActivity", greetHistory, GreetOtherActivity, 5, `activity Hello("World")`, "Call Count(int)", durable.DivergenceMismatch},
+		{"OtherArgumentTypes", greetHistory, GreetOtherArgType, 5, `activity Hello("World")`, "Call Charge(string, int)", durable.DivergenceMismatch},
+		{"MissingTimer", greetHistory, GreetNoSleep, 11, "timer 1m0s", "nothing: every coroutine waits", durable.DivergenceMissingCommand},
+		{"ExtraTimer", greetHistory, GreetExtraSleep, 5, `activity Hello("World")`, "Timer 1s", durable.DivergenceMismatch},
+		{"OtherResult", greetHistory, GreetOtherResult, 20, `completed with "Hello World!"`, `result differs: journal "Hello World!", code "Hello World!?"`, durable.DivergenceResult},
+		{"FailsInstead", greetHistory, GreetFails, 20, `completed with "Hello World!"`, "Fail", durable.DivergenceMismatch},
+		{"ActivitiesReordered", fanHistory, FanReordered, 5, `activity Hello("a")`, "Call Count(int)", durable.DivergenceMismatch},
+		{"VersionRemoved", guardedHistory, GuardedNoVersion, 6, `Version("charge-v2") = 1`, "Call Charge(string, int)", durable.DivergenceMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -223,6 +233,10 @@ func TestVerifyReportsFirstDivergence(t *testing.T) {
 			require.Equal(t, tc.eventID, d.EventID, rep.String())
 			require.Equal(t, tc.history_, d.History, rep.String())
 			require.Contains(t, d.Code, tc.code, rep.String())
+			var nd *durable.NonDeterminismError
+			require.ErrorAs(t, d.Err, &nd)
+			require.Equal(t, tc.kind, nd.Kind, rep.String())
+			require.Equal(t, tc.eventID, d.EventID)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -85,10 +86,10 @@ type activityCall struct {
 	task   *activityTask // what an attempt needs, for dispatching it again
 	p      *promise
 	done   bool
-	local  *localCall
-	// inline: the current attempt runs in this process without a task row
-	// (see dispatchActivity).
-	inline bool
+	// mode is where the current attempt lives (attempt.go); local holds
+	// a local activity's execution (mode attemptLocal).
+	mode  attemptMode
+	local *localCall
 	// replayed: scheduled by a command matched against the journal, not
 	// dispatched by this instance (see orphans).
 	replayed bool
@@ -110,6 +111,14 @@ type activityTask struct {
 }
 
 func taskID(runID string, id int64) string { return runID + "/" + strconv.FormatInt(id, 10) }
+
+// taskCallID is the activity call ID a task ID ends with (see taskID); 0
+// when it has none.
+func taskCallID(taskID string) int64 {
+	i := strings.LastIndexByte(taskID, '/')
+	id, _ := strconv.ParseInt(taskID[i+1:], 10, 64)
+	return id
+}
 
 // failedFuture is a future that holds an error from the call site.
 func failedFuture[R any](in *instance, err error) Future[R] {
@@ -166,17 +175,16 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		opts = localCallOptionsOf(ctx).callOptions()
 	} else {
 		opts = callOptionsOf(ctx)
+		if f := in.e.cfg.retryDefaults; f != nil {
+			opts.RetryPolicy = f(opts.RetryPolicy.clone())
+		}
 	}
 	queue := opts.Queue
 	if queue == "" {
 		queue = in.queue
 	}
 	data := &journal.ActivityScheduledData{ID: id, Activity: name, ArgTypes: argTypes(args), Args: raw, Local: local, Queue: queue}
-	desc := "" // only a replay that diverges shows it
-	if in.replaying() {
-		desc = callDesc(name, args)
-	}
-	live := in.command(journal.ActivityScheduled, data, desc) == nil
+	live := in.command(journal.ActivityScheduled, data) == nil
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
 		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now, Trace: in.traceparent(),
@@ -185,7 +193,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 		waitCancel: opts.WaitForCancellation && !local, replayed: !live}
 	in.activities[id] = ac
 	if local {
-		ac.local = &localCall{task: task}
+		ac.mode, ac.local = attemptLocal, &localCall{task: task}
 		if in.e.reg.activity(name) == nil {
 			if v := reflect.ValueOf(activity); v.Kind() == reflect.Func {
 				ac.local.def, _ = newFuncDef("activity", name, v, false)
@@ -208,7 +216,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 	// Whether the call waits depends on where its attempt is, which replay
 	// cannot see: the journal keeps the decision.
 	data := &journal.IDData{ID: ac.id, Wait: ac.waitCancel && in.e.isRunning(ac.taskID)}
-	if got := in.command(journal.ActivityCancelRequested, data, "cancel activity "+ac.name); got != nil {
+	if got := in.command(journal.ActivityCancelRequested, data); got != nil {
 		if d, err := journal.Decode(journal.ActivityCancelRequested, got); err == nil {
 			data = d.(*journal.IDData)
 		}
@@ -223,11 +231,11 @@ func (in *instance) cancelActivity(ac *activityCall) {
 	}
 	ac.done = true
 	delete(in.activities, ac.id)
-	if ac.local != nil {
+	if ac.mode == attemptLocal {
 		ac.local.cancel()
 	} else {
-		if !ac.inline {
-			in.deleteTasks = append(in.deleteTasks, ac.taskID)
+		if ac.mode.hasRow() {
+			in.step.deleteTasks = append(in.step.deleteTasks, ac.taskID)
 		}
 		taskID := ac.taskID
 		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelled) })
@@ -240,13 +248,13 @@ func (in *instance) onActivityResult(m msgActivity) {
 	ac := in.activities[m.id]
 	if ac == nil || ac.done {
 		// Cancelled meanwhile, or a duplicate of an at-least-once delivery.
-		if !m.inline && (ac == nil || ac.local == nil) {
-			in.deleteTasks = append(in.deleteTasks, m.taskID)
+		if m.mode.hasRow() && (ac == nil || ac.mode != attemptLocal) {
+			in.step.deleteTasks = append(in.step.deleteTasks, m.taskID)
 		}
 		return
 	}
-	if ac.local == nil && !m.inline {
-		in.deleteTasks = append(in.deleteTasks, m.taskID)
+	if ac.mode != attemptLocal && m.mode.hasRow() {
+		in.step.deleteTasks = append(in.step.deleteTasks, m.taskID)
 	}
 	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt}))
 }
@@ -265,16 +273,17 @@ func (in *instance) onActivityResult(m msgActivity) {
 func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 	e := in.e
 	if e.cfg.taskRows || !e.serves(ac.queue) || ac.task.Options.HeartbeatTimeout > 0 {
-		in.newTasks = append(in.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
+		ac.mode = attemptRow
+		in.step.newTasks = append(in.step.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
 		return
 	}
-	ac.inline = true
+	ac.mode = attemptInline
 	in.afterCommit = append(in.afterCommit, func() {
-		if ac.done || !ac.inline {
+		if ac.done || ac.mode != attemptInline {
 			return // cancelled before the commit
 		}
 		e.execute(&store.Task{
-			ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: ac.task.ScheduledAt,
+			ID: ac.taskID, RunID: in.runID, Kind: taskActivity, Queue: ac.queue, DueAt: ac.task.ScheduledAt,
 			Attempt: 1, Owner: e.workerID, Abandoned: abandoned,
 		}, ac.task)
 	})
@@ -285,19 +294,19 @@ func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 // any worker of the queue (this one, usually).
 func (in *instance) onActivityRetry(m msgRetry) {
 	ac := in.activities[m.id]
-	if ac == nil || ac.done || !ac.inline {
+	if ac == nil || ac.done || ac.mode != attemptInline {
 		return // cancelled meanwhile
 	}
-	ac.inline = false
-	in.newTasks = append(in.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
+	ac.mode = attemptRow
+	in.step.newTasks = append(in.step.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
 }
 
 // activityRow is the task row of a call's attempt that leaves memory
 // (onActivityRetry, onActivityPromote): free, due at due.
 func (in *instance) activityRow(ac *activityCall, attempt int, due time.Time, details json.RawMessage) *store.Task {
 	return &store.Task{
-		ID: ac.taskID, RunID: in.runID, Kind: "activity", Queue: ac.queue, DueAt: due,
-		Attempt: attempt, Data: journal.Encode(ac.task), Details: details,
+		ID: ac.taskID, RunID: in.runID, Kind: taskActivity, Queue: ac.queue, DueAt: due,
+		Attempt: attempt, Data: encodeTask(ac.task), Details: details,
 	}
 }
 
@@ -311,7 +320,7 @@ func (in *instance) activityRow(ac *activityCall, attempt int, due time.Time, de
 // neither. ok is false when reading failed and the run was unloaded.
 func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans []*activityCall, ok bool) {
 	for _, ac := range in.activities {
-		if ac.replayed && !ac.done && ac.local == nil {
+		if ac.replayed && !ac.done && ac.mode != attemptLocal {
 			orphans = append(orphans, ac)
 		}
 	}
@@ -345,14 +354,14 @@ func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans 
 // A commit that fails tears the instance down, which replies nil.
 func (in *instance) onActivityPromote(m msgPromote) {
 	ac := in.activities[m.id]
-	if ac == nil || ac.done || !ac.inline {
+	if ac == nil || ac.done || ac.mode != attemptInline {
 		m.reply <- nil
 		return
 	}
-	ac.inline = false
+	ac.mode = attemptRow
 	t := in.activityRow(ac, m.attempt, ac.task.ScheduledAt, m.details)
 	t.Owner, t.LeaseUntil = in.e.workerID, in.e.cfg.clock.Now().Add(in.e.cfg.lease)
-	in.newTasks = append(in.newTasks, t)
+	in.step.newTasks = append(in.step.newTasks, t)
 	in.extra.promotions = append(in.extra.promotions, m.reply)
 	in.afterCommit = append(in.afterCommit, func() {
 		in.extra.promotions = slices.DeleteFunc(in.extra.promotions, func(c chan *store.Task) bool { return c == m.reply })

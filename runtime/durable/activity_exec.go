@@ -18,18 +18,18 @@ import (
 type runningActivity struct {
 	cancel context.CancelCauseFunc
 	state  *activityState
-	inline bool // no task row (see instance.dispatchActivity)
+	mode   attemptMode // attemptRow, or attemptInline until promoted
 }
 
 func (e *Engine) newActivityTask(id, queue string, at *activityTask) *store.Task {
 	t := &store.Task{
 		ID:      id,
 		RunID:   at.RunID,
-		Kind:    "activity",
+		Kind:    taskActivity,
 		Queue:   queue,
 		DueAt:   at.ScheduledAt,
 		Attempt: 1,
-		Data:    journal.Encode(at),
+		Data:    encodeTask(at),
 	}
 	if e.serves(queue) {
 		t.Owner = e.workerID
@@ -62,9 +62,12 @@ func (e *Engine) execute(t *store.Task, at *activityTask) {
 
 func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	var at activityTask
-	inline := inlineTask != nil
+	mode := attemptRow
+	if inlineTask != nil {
+		mode = attemptInline
+	}
 	known := inlineTask
-	if !inline {
+	if mode.hasRow() {
 		e.mu.Lock()
 		known = e.decoded[t.ID]
 		delete(e.decoded, t.ID)
@@ -72,8 +75,12 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	}
 	if known != nil {
 		at = *known
-	} else if err := json.Unmarshal(t.Data, &at); err != nil {
-		e.deliverResult(t, &at, false, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
+	} else if decoded, err := decodeTask(t.Data); err == nil {
+		at = decoded
+	} else {
+		// The row still says which call it is for: fail that call.
+		at.RunID, at.ID = t.RunID, taskCallID(t.ID)
+		e.deliverResult(t, &at, attemptRow, nil, toFailure(NewNonRetryableApplicationError(fmt.Sprintf("decode activity task %s: %v", t.ID, err), "DecodeError", nil)))
 		return
 	}
 	attempt := max(t.Attempt, 1)
@@ -81,28 +88,28 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	if t.Abandoned {
 		// The attempt died with its worker: a StartToClose timeout, as Temporal sees it.
 		f := toFailure(&TimeoutError{Kind: "StartToClose"})
-		if !e.retryOrFail(t, &at, inline, attempt, f, policy, t.Details) {
+		if !e.retryOrFail(t, &at, mode, attempt, f, policy, t.Details) {
 			return
 		}
 		attempt++
 	}
 	t.Attempt = attempt // deliverResult journals it
 	if d := at.Options.ScheduleToCloseTimeout; d > 0 && !e.cfg.clock.Now().Before(at.ScheduledAt.Add(d)) {
-		e.deliverResult(t, &at, inline, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
+		e.deliverResult(t, &at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
 		return
 	}
 	ctx, cancel := context.WithCancelCause(e.ctx)
 	st := newActivityState(e, &at, t, attempt, t.Details)
-	if inline {
+	st.mode = mode
+	if !mode.hasRow() {
 		st.task = nil // no row until heartbeat details make one (promote)
-		st.inline = true
 	}
 	e.mu.Lock()
-	e.running[t.ID] = &runningActivity{cancel: cancel, state: st, inline: inline}
+	e.running[t.ID] = &runningActivity{cancel: cancel, state: st, mode: mode}
 	e.mu.Unlock()
 	result, err := e.invoke(ctx, cancel, &at, st, nil)
 	e.mu.Lock()
-	inline = e.running[t.ID].inline // promote may have given it a row
+	mode = e.running[t.ID].mode // promote may have given it a row
 	delete(e.running, t.ID)
 	e.mu.Unlock()
 	cancel(nil)
@@ -112,17 +119,17 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 	if errors.Is(context.Cause(ctx), errTaskCancelledWait) {
 		// The run waits for this attempt's end (and ends the call
 		// cancelled): report it, no retry.
-		e.deliverResult(t, &at, inline, nil, toFailure(&CanceledError{}))
+		e.deliverResult(t, &at, mode, nil, toFailure(&CanceledError{}))
 		return
 	}
 	if err == nil {
-		e.deliverResult(t, &at, inline, result, nil)
+		e.deliverResult(t, &at, mode, result, nil)
 		return
 	}
 	if e.ctx.Err() != nil {
 		return // the engine closed: the attempt is as abandoned as if it had died
 	}
-	e.retryOrFail(t, &at, inline, attempt, toFailure(err), policy, st.latestDetails())
+	e.retryOrFail(t, &at, mode, attempt, toFailure(err), policy, st.latestDetails())
 }
 
 var (
@@ -134,23 +141,23 @@ var (
 // failure to the run. It reports true when the caller should go on with the
 // next attempt right away (only for abandoned attempts). The retry of an
 // inline attempt gets a task row, written by its run (onActivityRetry).
-func (e *Engine) retryOrFail(t *store.Task, at *activityTask, inline bool, attempt int, f *journal.Failure, policy *RetryPolicy, details json.RawMessage) bool {
+func (e *Engine) retryOrFail(t *store.Task, at *activityTask, mode attemptMode, attempt int, f *journal.Failure, policy *RetryPolicy, details json.RawMessage) bool {
 	wait, ok := policy.backoff(f, attempt)
 	now := e.cfg.clock.Now()
 	if ok {
 		if d := at.Options.ScheduleToCloseTimeout; d > 0 && now.Add(wait).After(at.ScheduledAt.Add(d)) {
-			e.deliverResult(t, at, inline, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose", Cause: fromFailure(f)}))
+			e.deliverResult(t, at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose", Cause: fromFailure(f)}))
 			return false
 		}
 	}
 	if !ok {
-		e.deliverResult(t, at, inline, nil, f)
+		e.deliverResult(t, at, mode, nil, f)
 		return false
 	}
 	if t.Abandoned && wait == 0 {
 		return true
 	}
-	if inline {
+	if mode == attemptInline {
 		// Gone run: whoever works it now dispatches the activity again.
 		if in := e.instance(at.RunID); in != nil && in.post(msgRetry{id: at.ID, attempt: attempt + 1, dueAt: now.Add(wait), details: details}) {
 			e.cfg.clock.AfterFunc(wait, e.pokePoller)
@@ -254,8 +261,8 @@ func callRecover(fn reflect.Value, args []reflect.Value) (out []reflect.Value, e
 
 // deliverResult hands an activity's final outcome to its run: straight to
 // the instance when it is loaded here, else through the store's inbox.
-func (e *Engine) deliverResult(t *store.Task, at *activityTask, inline bool, result json.RawMessage, f *journal.Failure) {
-	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f, inline: inline, attempt: t.Attempt}
+func (e *Engine) deliverResult(t *store.Task, at *activityTask, mode attemptMode, result json.RawMessage, f *journal.Failure) {
+	m := msgActivity{taskID: t.ID, id: at.ID, result: result, failure: f, mode: mode, attempt: t.Attempt}
 	if in := e.instance(at.RunID); in != nil && in.post(m) {
 		return
 	}
@@ -275,7 +282,7 @@ func (e *Engine) completeRemotely(m msgActivity) {
 	// Made again while the store is unavailable: a result delivered twice
 	// is ignored, and a completion that landed leaves no task to complete.
 	_, err := e.retryWorker("complete activity", func(ctx context.Context) error {
-		if m.inline {
+		if !m.mode.hasRow() {
 			_, err := e.store.Deliver(ctx, result)
 			return err
 		}
@@ -321,7 +328,7 @@ type activityState struct {
 	e        *Engine
 	task     *store.Task // its row; nil for local and inline attempts
 	id       int64       // the call's ID in its run
-	inline   bool        // an inline attempt: promote gives it a row
+	mode     attemptMode // attemptInline: promote gives it a row
 	info     ActivityInfo
 	previous json.RawMessage // heartbeat details of earlier attempts
 
@@ -415,7 +422,7 @@ func (s *activityState) promote(details json.RawMessage) {
 	s.mu.Unlock()
 	e.mu.Lock()
 	if r := e.running[t.ID]; r != nil {
-		r.inline = false
+		r.mode = attemptRow
 	}
 	e.mu.Unlock()
 }
@@ -437,7 +444,7 @@ func (s *activityState) heartbeat(details json.RawMessage) {
 	}
 	now := s.e.cfg.clock.Now()
 	write := s.task != nil && now.Sub(s.lastWrite) >= throttle
-	promote := s.task == nil && s.inline && !s.promoted && s.latest != nil
+	promote := s.task == nil && s.mode == attemptInline && !s.promoted && s.latest != nil
 	if write || promote {
 		s.lastWrite = now
 	}

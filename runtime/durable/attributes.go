@@ -57,7 +57,7 @@ func encodeStartOptions(opts StartOptions) (json.RawMessage, error) {
 	o := struct {
 		startedOptions
 		attributeOptions
-	}{startedOptions{RetryPolicy: opts.RetryPolicy}, attributeOptions{Memo: memo, SearchAttributes: search, ExecutionTimeout: max(opts.ExecutionTimeout, 0)}}
+	}{startedOptions{RetryPolicy: toRetryPolicyWire(opts.RetryPolicy)}, attributeOptions{Memo: memo, SearchAttributes: search, ExecutionTimeout: max(opts.ExecutionTimeout, 0)}}
 	if o.RetryPolicy == nil && memo == nil && search == nil && o.ExecutionTimeout == 0 {
 		return nil, nil
 	}
@@ -138,7 +138,7 @@ func (in *instance) executionTimeout() time.Duration {
 
 // upsertAttributes journals and applies an upsert.
 func (in *instance) upsertAttributes(d *journal.AttributesData) {
-	in.command(journal.AttributesUpserted, d, "UpsertAttributes")
+	in.command(journal.AttributesUpserted, d)
 	a := in.attributes()
 	apply := func(dst, src map[string]json.RawMessage) {
 		for k, v := range src {

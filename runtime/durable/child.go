@@ -154,10 +154,10 @@ func (in *instance) terminateChild(c *childCall, reason string) {
 		return
 	}
 	c.done = true
-	in.command(journal.ChildCancelRequested, &journal.IDData{ID: c.id}, "terminate child")
+	in.command(journal.ChildCancelRequested, &journal.IDData{ID: c.id})
 	if !in.replaying() {
 		raw, _ := json.Marshal(reason)
-		in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
+		in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
 	}
 }
 
@@ -171,7 +171,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 	data := &journal.ChildStartedData{ID: id, Workflow: name, WorkflowID: childID, Args: raw}
 	c := &childCall{id: id, workflowID: childID, p: newPromise(in), policy: opts.ParentClosePolicy}
 	if in.replaying() {
-		got := in.command(journal.ChildStarted, data, "Child "+name)
+		got := in.command(journal.ChildStarted, data)
 		if d, err := journal.Decode(journal.ChildStarted, got); err == nil {
 			data = d.(*journal.ChildStartedData)
 		}
@@ -191,7 +191,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 		} else if run, err := in.e.store.CurrentRun(in.e.ctx, childID); err == nil && run.Status.Open() {
 			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: workflow ID %q is already running", name, childID), "ChildWorkflowExecutionAlreadyStarted", nil))
 		}
-		in.command(journal.ChildStarted, data, "Child "+name)
+		in.command(journal.ChildStarted, data)
 		if data.Error == nil {
 			queue := opts.Queue
 			if queue == "" {
@@ -215,7 +215,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 			if in.e.serves(queue) && in.e.reg.workflow(name) != nil {
 				p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 			}
-			in.createRuns = append(in.createRuns, p)
+			in.step.createRuns = append(in.step.createRuns, p)
 		}
 	}
 	c.runID = data.RunID
@@ -230,9 +230,9 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 			return
 		}
 		c.done = true
-		in.command(journal.ChildCancelRequested, &journal.IDData{ID: id}, "cancel child "+name)
+		in.command(journal.ChildCancelRequested, &journal.IDData{ID: id})
 		if !in.replaying() {
-			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 		in.resolve(c.p, nil, &CanceledError{})
 	})
@@ -277,9 +277,9 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 		}
 		switch c.policy {
 		case ParentCloseTerminate:
-			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
+			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
 		case ParentCloseRequestCancel:
-			in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 	}
 	if in.started.ParentRun == "" || u.Status == store.StatusContinued || chained {
@@ -295,5 +295,5 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 		}
 		rd.Error = f
 	}
-	in.deliveries = append(in.deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
+	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
 }

@@ -73,7 +73,7 @@ func argTypes(args []any) []string {
 func checkArgs(call string, def *funcDef, args []any) error {
 	params := def.params()
 	if len(args) != len(params) {
-		return fmt.Errorf("%s: %w", call, &ArgumentError{Got: fmt.Sprint(len(args)), Want: fmt.Sprintf("%d: %s", len(params), def.signature())})
+		return fmt.Errorf("%s: %w", call, countError(def, len(args), len(params)))
 	}
 	for i, a := range args {
 		p := params[i]
@@ -142,7 +142,7 @@ func decodeArgsEach(def *funcDef, params []reflect.Type, raw json.RawMessage) ([
 		}
 	}
 	if len(elems) != len(params) {
-		return nil, fmt.Errorf("decode arguments of %s: got %d arguments, want %d: %s", def.name, len(elems), len(params), def.signature())
+		return nil, fmt.Errorf("decode arguments of %s: %w", def.name, countError(def, len(elems), len(params)))
 	}
 	vals := make([]reflect.Value, len(params))
 	for i, p := range params {

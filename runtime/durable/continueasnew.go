@@ -24,13 +24,13 @@ func ContinueAsNew(ctx context.Context, workflow any, args ...any) error {
 func (in *instance) continueAsNew(can *ContinueAsNewError) {
 	data := &journal.ContinuedData{Workflow: can.Workflow, Args: can.args}
 	if in.replaying() {
-		got := in.command(journal.ContinuedAsNew, data, "ContinueAsNew "+can.Workflow)
+		got := in.command(journal.ContinuedAsNew, data)
 		if d, err := journal.Decode(journal.ContinuedAsNew, got); err == nil {
 			data = d.(*journal.ContinuedData)
 		}
 	} else {
 		data.NextRunID = newID()
-		in.command(journal.ContinuedAsNew, data, "ContinueAsNew "+can.Workflow)
+		in.command(journal.ContinuedAsNew, data)
 	}
 	if in.halt != nil {
 		return
@@ -57,5 +57,5 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 	if in.e.serves(in.queue) && in.e.reg.workflow(can.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.createRuns = append(in.createRuns, p)
+	in.step.createRuns = append(in.step.createRuns, p)
 }

@@ -217,7 +217,7 @@ func (in *instance) scheduleCron(u *store.RunUpdate) bool {
 	if in.e.serves(in.queue) && in.e.reg.workflow(started.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.createRuns = append(in.createRuns, p)
+	in.step.createRuns = append(in.step.createRuns, p)
 	return true
 }
 

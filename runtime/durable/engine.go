@@ -20,16 +20,6 @@ import (
 	"github.com/durablego/toolkit/runtime/store/sqlite"
 )
 
-// Inbox item kinds.
-const (
-	inboxSignal    = "signal"
-	inboxCancel    = "cancel"
-	inboxTerminate = "terminate"
-	inboxActivity  = "activity"
-	inboxChild     = "child"
-	inboxUpdate    = "update"
-)
-
 // Engine runs workflows durably on a store. By default it also works the
 // runs and activities of its queues in its own process (embedded mode);
 // several engines on one PostgreSQL store share the work.
@@ -121,11 +111,17 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// New returns an engine on a store the caller opened and will close.
+// New returns an engine on a store the caller opened and will close. The
+// store's own options (sqlite.WithFsync, postgres.WithSchema, ...) are given
+// to the backend's Open; a program that calls New with a store of one
+// backend configures only that one.
 func New(ctx context.Context, st store.Store, opts ...Option) (*Engine, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o.applyOption(&cfg)
+	}
+	if cfg.fsync {
+		return nil, errors.New("durable: New: WithFsync configures the store Open opens; open the store with its backend's option (sqlite.WithFsync)")
 	}
 	return newEngine(ctx, st, cfg)
 }
@@ -426,7 +422,7 @@ func (e *Engine) pollOnce() bool {
 	if free <= 0 || !e.pollTasks.Swap(false) {
 		return more
 	}
-	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{"activity"}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
+	tasks, err := e.store.ClaimTasks(e.ctx, &store.ClaimTasksParams{Owner: e.workerID, Kinds: []string{taskActivity}, Queues: e.claimQueues(), Limit: min(free, claimBatch), Lease: e.cfg.lease})
 	if err != nil {
 		if e.noteStore("claim tasks", err) {
 			e.cfg.logger.Warn("durable: claim tasks", "error", err)
@@ -465,7 +461,7 @@ func (e *Engine) leaseLoop() {
 		}
 		tasks := make([]string, 0, len(e.running))
 		for id, r := range e.running {
-			if !r.inline { // an inline attempt has no row: its run's lease covers it
+			if r.mode.hasRow() { // an inline attempt has no row: its run's lease covers it
 				tasks = append(tasks, id)
 			}
 		}
@@ -856,13 +852,13 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	e.mu.Lock()
 	e.instances[runID] = in
 	e.mu.Unlock()
-	in.pending = []store.Event{startEv}
+	in.step.events = []store.Event{startEv}
 	e.tel.stepStart(in, nil)
 	in.apply(startEv)
 	if in.halt != nil {
 		// The first step panicked: keep the run, stuck, for fixed code.
-		in.pending = in.pending[:1]
-		in.newTasks, in.createRuns, in.deliveries = nil, nil, nil
+		in.step.events = in.step.events[:1]
+		in.step.newTasks, in.step.createRuns, in.step.deliveries = nil, nil, nil
 		in.closing = &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))}
 		in.halt = nil
 		in.flush()
@@ -1054,7 +1050,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 			return
 		}
 		in.lastInbox = it.ID
-		in.consume = append(in.consume, it.ID)
+		in.step.consume = append(in.step.consume, it.ID)
 		switch it.Kind {
 		case inboxSignal:
 			in.inbound(journal.SignalReceived, &journal.SignalData{Name: it.Name, Arg: it.Data})
@@ -1114,7 +1110,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 // idle reports whether the run waits for nothing that would be lost or
 // slowed down by unloading it: no activity, child or update in flight.
 func (in *instance) idle() bool {
-	if in.readonly || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.dirty() || in.extra.runningUpdates > 0 {
+	if in.readonly || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.step.dirty() || in.extra.runningUpdates > 0 {
 		return false
 	}
 	for _, c := range in.extra.children {

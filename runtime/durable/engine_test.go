@@ -13,6 +13,7 @@ import (
 
 	"github.com/durablego/toolkit/runtime/durable"
 	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/store/sqlite"
 )
 
 // waitCtx bounds every wait of a test.
@@ -281,6 +282,11 @@ func TestBadInput(t *testing.T) {
 	require.ErrorContains(t, err, `workflow "Greet" is not registered`)
 	_, err = e.Start(ctx, durable.StartOptions{}, Steps3)
 	require.ErrorContains(t, err, "got 0 arguments, want 1: Steps3(string)")
+	var ae *durable.ArgumentError
+	require.ErrorAs(t, err, &ae)
+	got, want, ok := ae.Counts()
+	require.True(t, ok)
+	require.Equal(t, [2]int{0, 1}, [2]int{got, want})
 	_, err = e.Start(ctx, durable.StartOptions{}, Steps3, 7)
 	require.ErrorContains(t, err, "argument 1 has type int, want string")
 
@@ -452,4 +458,16 @@ func TestStartAcceptsAStructThatEncodesAlike(t *testing.T) {
 	require.Equal(t, "a2", out)
 	_, err = e.Start(ctx, durable.StartOptions{}, "Take", struct{ Other int }{1})
 	require.ErrorContains(t, err, "want durable_test.orderB")
+}
+
+func TestNewRefusesWithFsync(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.OpenMemory(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	_, err = durable.New(context.Background(), st, durable.WithFsync(true))
+	require.ErrorContains(t, err, "sqlite.WithFsync")
+	e, err := durable.New(context.Background(), st, durable.WithFsync(false))
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
 }

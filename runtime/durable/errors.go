@@ -191,21 +191,6 @@ type PanicError struct {
 
 func (e *PanicError) Error() string { return "panic: " + e.Value }
 
-// NonDeterminismError reports that replaying a run's journal with the
-// registered code diverged: the code's next yield point is not the one the
-// journal recorded. The run is stuck, not failed; nothing is lost. Register
-// fixed code and Resume it.
-type NonDeterminismError struct {
-	RunID   string
-	Seq     int64  // journal position of the mismatch
-	Journal string // what the journal has, e.g. "Call A(int)"
-	Code    string // what the code did, e.g. "Call B(string)"
-}
-
-func (e *NonDeterminismError) Error() string {
-	return fmt.Sprintf("non-determinism in run %s at journal event %d: journal: %s; code: %s", e.RunID, e.Seq, e.Journal, e.Code)
-}
-
 // errTypeName is the bare name of err's dynamic type, as Temporal names it.
 func errTypeName(err error) string {
 	t := reflect.TypeOf(err)

@@ -20,7 +20,7 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 	}
 	data := &journal.SignalData{ID: in.newID(), Name: signal, Arg: raw, WorkflowID: workflowID}
 	if in.replaying() {
-		if d, err := journal.Decode(journal.ExternalSignaled, in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)); err == nil {
+		if d, err := journal.Decode(journal.ExternalSignaled, in.command(journal.ExternalSignaled, data)); err == nil {
 			return fromFailure(d.(*journal.SignalData).Error)
 		}
 		return nil
@@ -38,14 +38,14 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 			data.Error = toFailure(err)
 		}
 	}
-	in.command(journal.ExternalSignaled, data, "SignalExternal "+workflowID)
+	in.command(journal.ExternalSignaled, data)
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}
 	if handled {
 		return nil
 	}
-	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
+	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
 	return nil
 }
 
@@ -69,7 +69,7 @@ func CancelExternal(ctx context.Context, workflowID string) error {
 	in := instanceOf(ctx, "CancelExternal")
 	data := &journal.CancelData{ID: in.newID(), WorkflowID: workflowID}
 	if in.replaying() {
-		if d, err := journal.Decode(journal.ExternalCancelRequested, in.command(journal.ExternalCancelRequested, data, "CancelExternal "+workflowID)); err == nil {
+		if d, err := journal.Decode(journal.ExternalCancelRequested, in.command(journal.ExternalCancelRequested, data)); err == nil {
 			return fromFailure(d.(*journal.CancelData).Error)
 		}
 		return nil
@@ -77,11 +77,11 @@ func CancelExternal(ctx context.Context, workflowID string) error {
 	if !in.e.openRun(workflowID) {
 		data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("cancel workflow %s: no open run", workflowID), "ExternalWorkflowNotFound", nil))
 	}
-	in.command(journal.ExternalCancelRequested, data, "CancelExternal "+workflowID)
+	in.command(journal.ExternalCancelRequested, data)
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}
-	in.deliveries = append(in.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
+	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
 	return nil
 }
 

@@ -60,9 +60,9 @@ type Execution struct {
 func GetInfo(ctx context.Context) *Info {
 	in := instanceOf(ctx, "GetInfo")
 	info := in.info
-	info.JournalLen = in.journalLen + int64(len(in.pending))
-	if in.replaying() {
-		info.JournalLen = int64(in.journal[in.pos].Seq - 1)
+	info.JournalLen = in.journalLen + int64(len(in.step.events))
+	if ev, ok := in.cur.Peek(); ok {
+		info.JournalLen = ev.Seq - 1
 	}
 	info.ContinueAsNewSuggested = info.JournalLen >= ContinueAsNewSuggestedLen
 	info.ChainPosition = in.started.Chain

@@ -21,6 +21,20 @@ type ArgumentError struct {
 	Want string
 	// Err is the encoder's error, when the value does not encode.
 	Err error
+
+	gotN, wantN int // the counts, when the count is wrong (Counts)
+}
+
+// countError is the ArgumentError of got arguments for def, which takes
+// want.
+func countError(def *funcDef, got, want int) *ArgumentError {
+	return &ArgumentError{Got: fmt.Sprint(got), Want: fmt.Sprintf("%d: %s", want, def.signature()), gotN: got, wantN: want}
+}
+
+// Counts returns how many arguments were given and how many the function
+// takes, when the count is what is wrong (ok false otherwise).
+func (e *ArgumentError) Counts() (got, want int, ok bool) {
+	return e.gotN, e.wantN, e.Index == 0 && e.Err == nil && e.gotN != e.wantN
 }
 
 func (e *ArgumentError) Error() string {
@@ -62,9 +76,14 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type NotRegisteredError struct {
 	Kind string // "workflow" or "activity"
 	Name string
+
+	why string // what cannot be done here, when not "call Register... first"
 }
 
 func (e *NotRegisteredError) Error() string {
+	if e.why != "" {
+		return fmt.Sprintf("%s %q is not registered on this engine, so %s", e.Kind, e.Name, e.why)
+	}
 	reg := "RegisterWorkflow"
 	if e.Kind == "activity" {
 		reg = "RegisterActivity"

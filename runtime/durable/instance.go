@@ -8,12 +8,11 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime/debug"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
@@ -42,15 +41,10 @@ type instance struct {
 	// Owned by the drainer.
 	created     bool
 	sched       *scheduler
-	journal     []store.Event // loaded events still to be matched (replay)
-	pos         int
+	journal     []store.Event   // the loaded journal, until begin replays it
+	cur         *machine.Cursor // replay's position in the loaded journal (nil: live)
 	journalLen  int64
-	pending     []store.Event
-	newTasks    []*store.Task
-	deleteTasks []string
-	consume     []int64
-	createRuns  []*store.CreateRunParams
-	deliveries  []*store.DeliverParams
+	step        step // what the code produced since the last commit (step.go)
 	afterCommit []func()
 	lastInbox   int64
 	timedOut    bool              // closing because the execution timeout passed
@@ -111,8 +105,8 @@ type (
 		id      int64
 		result  json.RawMessage
 		failure *journal.Failure
-		inline  bool // the attempt ran without a task row
-		attempt int  // the attempt that produced the outcome (journaled for readers)
+		mode    attemptMode // where the attempt ran
+		attempt int         // the attempt that produced the outcome (journaled for readers)
 	}
 	// msgPromote: an inline attempt recorded heartbeat details and wants a
 	// task row for them (reply: the row once committed, or nil).
@@ -260,7 +254,7 @@ func (in *instance) drain() {
 				in.reject(msgs[i:])
 				break
 			}
-			if _, ok := m.(msgQuery); ok && in.dirty() {
+			if _, ok := m.(msgQuery); ok && in.step.dirty() {
 				in.settle() // queries see committed state only
 				if in.isGone() {
 					in.reject(msgs[i:])
@@ -356,26 +350,26 @@ func (in *instance) begin() {
 	if processed == 0 && in.created && !in.readonly {
 		in.noCode = in.terminatedBeforeStart()
 	}
-	for in.pos < len(in.journal) && in.halt == nil && in.closing == nil {
-		ev := in.journal[in.pos]
-		if !journal.Inbound(ev.Kind) {
-			in.nondeterminism(ev, "nothing (every coroutine is waiting)")
+	in.cur = machine.NewCursor(in.journal, machine.Options{CompareArgs: in.compareArgs})
+	in.journal = nil
+	for in.cur.Replaying() && in.halt == nil && in.closing == nil {
+		ev, div := in.cur.NextInbound()
+		if div != nil {
+			in.diverged(div)
 			break
 		}
-		in.pos++
-		in.replayingEvent = in.pos <= processed
+		in.replayingEvent = in.cur.Pos() <= processed
 		in.apply(ev)
 		in.replayingEvent = false
-		if ev.Kind == journal.Started && in.pos < len(in.journal) && in.journal[in.pos].Kind == journal.FirstStep {
-			in.pos++
+		if next, ok := in.cur.Peek(); ok && ev.Kind == journal.Started && next.Kind == journal.FirstStep {
+			in.cur.Skip()
 		}
 	}
 	if in.halt != nil {
 		in.settleStuck()
 		return
 	}
-	in.journal = nil
-	in.pos = 0
+	in.cur = nil // replay is over: the code's commands are new from here
 	if in.created && !in.readonly && in.closing == nil {
 		items, taskIDs := in.inboxAhead, in.tasksAhead
 		in.inboxAhead, in.tasksAhead = nil, nil
@@ -390,7 +384,7 @@ func (in *instance) begin() {
 
 // replaying reports whether the code's next command is matched against
 // the journal rather than recorded.
-func (in *instance) replaying() bool { return in.pos < len(in.journal) }
+func (in *instance) replaying() bool { return in.cur.Replaying() }
 
 // reexecuting reports whether the code is re-executing history: matching
 // the journal, or reacting to an event it already reacted to before.
@@ -413,7 +407,7 @@ func (in *instance) event(kind string, data any) store.Event {
 // crash before it is as if the event never arrived.
 func (in *instance) inbound(kind string, data any) {
 	ev := in.event(kind, data)
-	in.pending = append(in.pending, ev)
+	in.step.events = append(in.step.events, ev)
 	in.applyDecoded(ev, data)
 }
 
@@ -519,12 +513,12 @@ func (in *instance) onStarted(d *journal.StartedData) {
 
 // markFirstStep records that a run's first step issued no command.
 func (in *instance) markFirstStep() {
-	for _, ev := range in.pending {
+	for _, ev := range in.step.events {
 		if !journal.Inbound(ev.Kind) {
 			return
 		}
 	}
-	in.pending = append(in.pending, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
+	in.step.events = append(in.step.events, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
 }
 
 // afterRun closes the run when its main coroutine has returned.
@@ -536,14 +530,14 @@ func (in *instance) afterRun() {
 	var can *ContinueAsNewError
 	switch {
 	case err == nil:
-		in.command(journal.Completed, &journal.CompletedData{Result: in.mainResult}, "Complete")
+		in.command(journal.Completed, &journal.CompletedData{Result: in.mainResult})
 		in.closeWith(&store.RunUpdate{Status: store.StatusCompleted, Result: in.mainResult})
 		// closeWith ignores a close that replay found to diverge (in.halt).
 	case errors.As(err, &can):
 		in.continueAsNew(can)
 	case errors.Is(err, context.Canceled) && in.rootCtx.Err() != nil:
 		f := toFailure(&CanceledError{})
-		in.command(journal.Canceled, &journal.FailedData{Error: f}, "Cancel")
+		in.command(journal.Canceled, &journal.FailedData{Error: f})
 		in.closeWith(&store.RunUpdate{Status: store.StatusCanceled, Error: journal.Encode(f)})
 	default:
 		in.fail(err)
@@ -557,7 +551,7 @@ func (in *instance) fail(err error) {
 	f := toFailure(err)
 	data := &journal.FailedData{Error: f}
 	if in.replaying() {
-		got := in.command(journal.Failed, data, "Fail")
+		got := in.command(journal.Failed, data)
 		if d, err := journal.Decode(journal.Failed, got); err == nil {
 			data = d.(*journal.FailedData)
 		}
@@ -567,7 +561,7 @@ func (in *instance) fail(err error) {
 				data.NextRunID, data.RetryAt = newID(), in.now.Add(wait)
 			}
 		}
-		in.command(journal.Failed, data, "Fail")
+		in.command(journal.Failed, data)
 	}
 	if in.halt != nil {
 		return
@@ -592,7 +586,7 @@ func (in *instance) fail(err error) {
 	if in.e.serves(in.queue) && in.e.reg.workflow(started.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.createRuns = append(in.createRuns, p)
+	in.step.createRuns = append(in.step.createRuns, p)
 }
 
 func (in *instance) closeWith(u *store.RunUpdate) {
@@ -606,107 +600,37 @@ func (in *instance) closeWith(u *store.RunUpdate) {
 // command records what the code did. Replaying, it matches the journal's
 // next event and returns its data; live, it appends a new event and returns
 // nil. A mismatch stops the run as stuck (and never returns).
-func (in *instance) command(kind string, data any, desc string) []byte {
+func (in *instance) command(kind string, data any) []byte {
 	if in.halt != nil {
 		in.parkForever()
 		return nil
 	}
 	if in.replaying() {
-		ev := in.journal[in.pos]
-		if ev.Kind != kind || !in.sameCommand(ev, data) {
-			if in.compareArgs {
-				desc = describeWithArgs(kind, data, desc)
-			}
-			in.nondeterminism(ev, desc)
+		got, div := in.cur.Match(kind, data)
+		if div != nil {
+			in.diverged(div)
 			in.parkForever()
 			return nil
 		}
-		in.pos++
-		return ev.Data
+		return got
 	}
 	if in.readonly && in.closing == nil {
 		// A query replays up to the journal's end and must not go further.
 		in.parkForever()
 	}
-	in.pending = append(in.pending, store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())})
+	in.step.events = append(in.step.events, store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())})
 	return nil
 }
 
-// sameCommand compares the identity of a command with a journaled one.
-func (in *instance) sameCommand(ev store.Event, data any) bool {
-	got, err := journal.Decode(ev.Kind, ev.Data)
-	if err != nil {
-		return false
-	}
-	switch want := data.(type) {
-	case *journal.ActivityScheduledData:
-		g := got.(*journal.ActivityScheduledData)
-		if g.Activity != want.Activity || g.Local != want.Local {
-			return false
-		}
-		// A journal built from a Temporal history has no argument types.
-		if g.ArgTypes != nil && !slices.Equal(g.ArgTypes, want.ArgTypes) {
-			return false
-		}
-		return !in.compareArgs || jsonEqual(g.Args, want.Args)
-	case *journal.ChildStartedData:
-		g := got.(*journal.ChildStartedData)
-		return g.Workflow == want.Workflow
-	case *journal.SignalData:
-		g := got.(*journal.SignalData)
-		return g.Name == want.Name && g.WorkflowID == want.WorkflowID
-	case *journal.CancelData:
-		g := got.(*journal.CancelData)
-		return g.WorkflowID == want.WorkflowID
-	case *journal.ContinuedData:
-		g := got.(*journal.ContinuedData)
-		return g.Workflow == want.Workflow
-	}
-	return true
+// nondeterminism stops the run as stuck: the journal delivers ev, which
+// the code has nothing waiting for (reason says what is missing).
+func (in *instance) nondeterminism(ev store.Event, reason string) {
+	in.diverged(in.cur.Unexpected(ev, reason))
 }
 
-// describeWithArgs adds an activity call's arguments to its description,
-// for replays that compare argument values.
-func describeWithArgs(kind string, data any, desc string) string {
-	if d, ok := data.(*journal.ActivityScheduledData); ok && kind == journal.ActivityScheduled {
-		return desc + " " + string(d.Args)
-	}
-	return desc
-}
-
-// describe renders a journaled event the way the code's side is described.
-func describe(ev store.Event) string {
-	d, err := journal.Decode(ev.Kind, ev.Data)
-	if err != nil {
-		return ev.Kind + " (undecodable)"
-	}
-	switch d := d.(type) {
-	case *journal.ActivityScheduledData:
-		if d.ArgTypes == nil && len(d.Args) > 2 {
-			return fmt.Sprintf("Call %s %s", d.Activity, d.Args) // from a Temporal history: values, no types
-		}
-		return fmt.Sprintf("Call %s(%s)", d.Activity, strings.Join(d.ArgTypes, ", "))
-	case *journal.TimerData:
-		return fmt.Sprintf("%s #%d", ev.Kind, d.ID)
-	case *journal.ChildStartedData:
-		return fmt.Sprintf("Child %s", d.Workflow)
-	case *journal.SignalData:
-		return fmt.Sprintf("%s %q", ev.Kind, d.Name)
-	case *journal.VersionData:
-		return fmt.Sprintf("Version(%q) = %d", d.ChangeID, d.Version)
-	case *journal.ContinuedData:
-		return fmt.Sprintf("ContinueAsNew %s", d.Workflow)
-	}
-	return ev.Kind
-}
-
-func callDesc(name string, args []any) string {
-	return fmt.Sprintf("Call %s(%s)", name, strings.Join(argTypes(args), ", "))
-}
-
-// nondeterminism stops the run as stuck with both sides named.
-func (in *instance) nondeterminism(ev store.Event, code string) {
-	in.stuck(&NonDeterminismError{RunID: in.runID, Seq: ev.Seq, Journal: describe(ev), Code: code})
+// diverged stops the run as stuck with a typed NonDeterminismError.
+func (in *instance) diverged(d *machine.Divergence) {
+	in.stuck(newNonDeterminismError(in.runID, d))
 }
 
 // stuck stops the scheduler; the drainer then records the status.
@@ -732,12 +656,9 @@ func (in *instance) parkForever() {
 	panic("durable: halted coroutine resumed")
 }
 
-type haltPanic struct{}
-
+// coroutinePanicked stops the run as stuck when workflow code panics.
+// (Halted coroutines end with runtime.Goexit, which is no panic.)
 func (in *instance) coroutinePanicked(c *coroutine, r any) {
-	if _, ok := r.(haltPanic); ok {
-		return
-	}
 	in.stuck(&PanicError{Value: fmt.Sprint(r), Stack: string(debug.Stack())})
 }
 
@@ -753,10 +674,8 @@ func (in *instance) settleStuck() {
 		in.teardown()
 		return
 	}
-	err := in.e.store.Commit(in.e.ctx, &store.CommitParams{
-		RunID: in.runID, Owner: in.e.workerID, ExpectLen: in.journalLen,
-		Update: &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)},
-	})
+	in.step.reset() // what the diverging step produced is dropped
+	err := in.e.store.Commit(in.e.ctx, in.stepCommit(&store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)}))
 	if err != nil {
 		in.e.cfg.logger.Warn("durable: record stuck run", "run_id", in.runID, "error", err)
 	}
@@ -783,7 +702,7 @@ func (in *instance) settle() {
 // dies (see inMemoryWake).
 func (in *instance) wakeAt() time.Time {
 	for _, ac := range in.activities {
-		if !ac.done && (ac.inline || ac.local != nil) {
+		if !ac.done && !ac.mode.hasRow() {
 			return in.inMemoryWake()
 		}
 	}
@@ -822,20 +741,15 @@ func (in *instance) inMemoryWake() time.Time {
 	return start
 }
 
-func (in *instance) dirty() bool {
-	return len(in.pending) > 0 || len(in.newTasks) > 0 || len(in.deleteTasks) > 0 || len(in.consume) > 0 ||
-		len(in.createRuns) > 0 || len(in.deliveries) > 0
-}
-
 // flush commits pending changes, then acts on them. It reports false, and
 // unloads the instance, when the commit failed.
 func (in *instance) flush() bool {
 	if in.readonly {
-		in.resetPending()
+		in.step.reset()
 		return true
 	}
 	needStatus := in.closing != nil && !in.closeCommitted
-	if in.created && !in.dirty() && !needStatus {
+	if in.created && !in.step.dirty() && !needStatus {
 		in.runAfterCommit()
 		return true
 	}
@@ -849,18 +763,7 @@ func (in *instance) flush() bool {
 	if !in.created {
 		err = in.create(ctx, update) // Start retries it (unavailable.go)
 	} else {
-		p := &store.CommitParams{
-			RunID:        in.runID,
-			Owner:        in.e.workerID,
-			ExpectLen:    in.journalLen,
-			Events:       in.pending,
-			ConsumeInbox: in.consume,
-			CreateTasks:  in.newTasks,
-			DeleteTasks:  in.deleteTasks,
-			Update:       update,
-			CreateRuns:   in.createRuns,
-			Deliver:      in.deliveries,
-		}
+		p := in.stepCommit(update)
 		// While the store is unavailable the commit is made again until it
 		// answers; the fence makes that safe (unavailable.go).
 		_, err = in.e.retryWorker("commit", func(ctx context.Context) error { return in.e.store.Commit(ctx, p) })
@@ -870,14 +773,14 @@ func (in *instance) flush() bool {
 		in.commitFailed(err)
 		return false
 	}
-	in.journalLen += int64(len(in.pending))
+	in.journalLen += int64(len(in.step.events))
 	if update == in.closing {
 		in.closeCommitted = true
 	}
-	tasks := in.newTasks
-	runs := in.createRuns
-	deliveries := in.deliveries
-	in.resetPending()
+	tasks := in.step.newTasks
+	runs := in.step.createRuns
+	deliveries := in.step.deliveries
+	in.step.reset()
 	in.e.dispatchCreated(tasks, runs)
 	in.e.nudgeDeliveries(deliveries)
 	if update.Status != store.StatusRunning {
@@ -902,23 +805,21 @@ func (in *instance) runAfterCommit() {
 	}
 }
 
-func (in *instance) resetPending() {
-	in.pending = nil
-	in.newTasks = nil
-	in.deleteTasks = nil
-	in.consume = nil
-	in.createRuns = nil
-	in.deliveries = nil
+// stepCommit is the one commit of the step the instance has buffered, with
+// update as the run's new state: every commit of a run (a step, the rest of
+// a new run's first step, a stuck run) is made from it.
+func (in *instance) stepCommit(update *store.RunUpdate) *store.CommitParams {
+	return in.step.commitParams(in.runID, in.e.workerID, in.journalLen, update)
 }
 
 // create inserts a new run with its first step in one transaction.
 func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 	run := in.e.newRunRecord(in, update)
-	p := &store.CreateRunParams{Run: run, Events: in.pending, Tasks: in.newTasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
-	if len(in.createRuns) > 0 || len(in.deliveries) > 0 || len(in.deleteTasks) > 0 || len(in.consume) > 0 {
+	p := &store.CreateRunParams{Run: run, Events: in.step.events, Tasks: in.step.newTasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
+	if len(in.step.createRuns) > 0 || len(in.step.deliveries) > 0 || len(in.step.deleteTasks) > 0 || len(in.step.consume) > 0 {
 		// Children started (or signals sent) in the very first step: create
 		// the run with its Started event, then commit the rest.
-		first := in.pending[:1]
+		first := in.step.events[:1]
 		run.Status = store.StatusRunning
 		run.Result, run.Error = nil, nil
 		run.WakeAt = in.e.cfg.clock.Now()
@@ -927,12 +828,8 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 		}
 		in.created = true
 		in.journalLen = 1
-		in.pending = in.pending[1:]
-		return in.e.store.Commit(ctx, &store.CommitParams{
-			RunID: in.runID, Owner: in.e.workerID, ExpectLen: 1, Events: in.pending,
-			CreateTasks: in.newTasks, DeleteTasks: in.deleteTasks, ConsumeInbox: in.consume,
-			Update: update, CreateRuns: in.createRuns, Deliver: in.deliveries,
-		})
+		in.step.events = in.step.events[1:]
+		return in.e.store.Commit(ctx, in.stepCommit(update))
 	}
 	if err := in.e.store.CreateRun(ctx, p); err != nil {
 		return err
@@ -945,7 +842,7 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 // the store failed and the run must be replayed from what is committed.
 func (in *instance) commitFailed(err error) {
 	in.e.mu.Lock()
-	for _, t := range in.newTasks {
+	for _, t := range in.step.newTasks {
 		delete(in.e.decoded, t.ID)
 	}
 	in.e.mu.Unlock()

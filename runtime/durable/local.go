@@ -109,7 +109,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 			l.stop = cancel
 			l.mu.Unlock()
 			st := newActivityState(e, at, nil, attempt, nil)
-			st.task = nil
+			st.task, st.mode = nil, attemptLocal
 			result, err := e.invoke(ctx, cancel, at, st, l.def)
 			cancel(nil)
 			if e.ctx.Err() != nil {
@@ -122,7 +122,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				return
 			}
 			if err == nil {
-				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result, inline: true, attempt: attempt})
+				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result, mode: attemptLocal, attempt: attempt})
 				return
 			}
 			f := toFailure(err)
@@ -133,7 +133,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 				}
 			}
 			if !ok {
-				in.post(msgActivity{taskID: t.ID, id: at.ID, failure: f, inline: true, attempt: attempt})
+				in.post(msgActivity{taskID: t.ID, id: at.ID, failure: f, mode: attemptLocal, attempt: attempt})
 				return
 			}
 			done := make(chan struct{})

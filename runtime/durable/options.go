@@ -50,6 +50,9 @@ type config struct {
 	// meter and tracer report metrics and spans; nil: none (telemetry.go).
 	meter  metric.Meter
 	tracer trace.Tracer
+	// retryDefaults fills in activity calls' retry policies
+	// (WithActivityRetryDefaults).
+	retryDefaults func(*RetryPolicy) *RetryPolicy
 }
 
 func defaultConfig() config {
@@ -76,8 +79,19 @@ func defaultConfig() config {
 // Each costs two writes (insert and delete) per activity.
 func WithActivityTaskRows(on bool) Option { return optionFunc(func(c *config) { c.taskRows = on }) }
 
+// WithActivityRetryDefaults fills in the retry policy of each activity
+// call (not local ones) before it is scheduled: f gets the call's policy
+// (nil when it has none) and returns the one to use. runtime/durabletest
+// gives activities Temporal's test-environment limits this way.
+func WithActivityRetryDefaults(f func(*RetryPolicy) *RetryPolicy) Option {
+	return optionFunc(func(c *config) { c.retryDefaults = f })
+}
+
 // WithFsync makes every commit survive power loss (SQLite synchronous=FULL),
-// not only a crash of the process. It costs an fsync per group commit.
+// not only a crash of the process. It costs an fsync per group commit. It
+// configures the SQLite store Open opens; a store passed to New has its
+// own option (sqlite.WithFsync), and New refuses this one rather than
+// ignore it.
 func WithFsync(on bool) Option { return optionFunc(func(c *config) { c.fsync = on }) }
 
 // WithLogger sets the logger of the engine and of workflow and activity

@@ -83,12 +83,6 @@ func retryable(p *RetryPolicy, f *journal.Failure) bool {
 	return true
 }
 
-// startedOptions are the start options a run keeps in its Started event
-// (journal.StartedData.Options) for the engine to act on later.
-type startedOptions struct {
-	RetryPolicy *RetryPolicy `json:"retryPolicy,omitempty"`
-}
-
 // retryPolicy is the run's workflow retry policy, or nil.
 func (in *instance) retryPolicy() *RetryPolicy {
 	if len(in.started.Options) == 0 {
@@ -98,5 +92,15 @@ func (in *instance) retryPolicy() *RetryPolicy {
 	if err := json.Unmarshal(in.started.Options, &o); err != nil {
 		return nil
 	}
-	return o.RetryPolicy
+	return o.RetryPolicy.policy()
+}
+
+// clone returns a copy of p (nil for nil) that a caller may change.
+func (p *RetryPolicy) clone() *RetryPolicy {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.NonRetryableErrorTypes = slices.Clone(p.NonRetryableErrorTypes)
+	return &c
 }

@@ -218,22 +218,18 @@ func (e *Engine) queryRunOnce(ctx context.Context, id, runID, name string, args 
 // queryByReplay rebuilds a run's state from its journal in a throwaway
 // instance that never writes, and asks it.
 func (e *Engine) queryByReplay(ctx context.Context, run *store.Run, name string, args []any) (json.RawMessage, error) {
-	def := e.reg.workflow(run.Workflow)
-	if def == nil {
-		return nil, fmt.Errorf("workflow %q is not registered on this engine, so its state cannot be rebuilt", run.Workflow)
+	if e.reg.workflow(run.Workflow) == nil {
+		return nil, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "its state cannot be rebuilt"}
 	}
 	events, err := e.store.LoadJournal(ctx, run.RunID, 0)
 	if err != nil {
 		return nil, err
 	}
-	in := newInstance(e, run, def)
-	in.readonly = true
-	in.created = true
-	in.draining = true
-	in.journal = events
-	in.journalLen = int64(len(events))
+	in, err := e.rebuild(run, events, false)
+	if err != nil {
+		return nil, err
+	}
 	defer in.teardown()
-	in.begin()
 	if in.halt != nil {
 		return nil, in.halt
 	}

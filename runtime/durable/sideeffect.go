@@ -16,7 +16,7 @@ func SideEffect[T any](ctx context.Context, fn func() T) T {
 	in := instanceOf(ctx, "SideEffect")
 	id := in.newID()
 	if in.replaying() {
-		data := in.command(journal.SideEffectRecorded, &journal.SideEffectData{ID: id}, "SideEffect")
+		data := in.command(journal.SideEffectRecorded, &journal.SideEffectData{ID: id})
 		d, err := journal.Decode(journal.SideEffectRecorded, data)
 		var v T
 		if err == nil {
@@ -33,7 +33,7 @@ func SideEffect[T any](ctx context.Context, fn func() T) T {
 	if err != nil {
 		panic(fmt.Sprintf("durable.SideEffect: encode %T: %v", v, err))
 	}
-	in.command(journal.SideEffectRecorded, &journal.SideEffectData{ID: id, Value: raw}, "SideEffect")
+	in.command(journal.SideEffectRecorded, &journal.SideEffectData{ID: id, Value: raw})
 	// Return what replay will return, so live and replayed runs agree.
 	var out T
 	if err := json.Unmarshal(raw, &out); err != nil {

@@ -468,8 +468,8 @@ func (in *instance) runSpanContext() trace.SpanContext {
 		switch {
 		case len(in.journal) > 0:
 			first = in.journal[:1]
-		case len(in.pending) > 0:
-			first = in.pending[:1]
+		case len(in.step.events) > 0:
+			first = in.step.events[:1]
 		}
 		if len(first) == 0 || first[0].Kind != journal.Started {
 			return trace.SpanContext{}

@@ -23,7 +23,7 @@ func (in *instance) terminatedBeforeStart() bool {
 		}
 		for _, other := range items {
 			if other.ID != it.ID && other.ID > in.lastInbox {
-				in.consume = append(in.consume, other.ID)
+				in.step.consume = append(in.step.consume, other.ID)
 			}
 		}
 		in.inboxAhead = []store.InboxItem{it}

@@ -56,7 +56,7 @@ func (in *instance) startTimer(ctx context.Context, d time.Duration) *future[str
 	}
 	id := in.newID()
 	fireAt := in.now.Add(d)
-	if data := in.command(journal.TimerStarted, &journal.TimerData{ID: id, FireAt: fireAt}, "Timer "+d.String()); data != nil {
+	if data := in.command(journal.TimerStarted, &journal.TimerData{ID: id, FireAt: fireAt}); data != nil {
 		if td, err := journal.Decode(journal.TimerStarted, data); err == nil {
 			fireAt = td.(*journal.TimerData).FireAt
 		}
@@ -70,7 +70,7 @@ func (in *instance) startTimer(ctx context.Context, d time.Duration) *future[str
 		t.done = true
 		t.stop()
 		delete(in.timers, id)
-		in.command(journal.TimerCanceled, &journal.TimerData{ID: id}, "cancel timer")
+		in.command(journal.TimerCanceled, &journal.TimerData{ID: id})
 		in.resolve(p, nil, &CanceledError{})
 	})
 	return f

@@ -143,7 +143,7 @@ func (in *instance) onUpdateAccepted(d *journal.UpdateData) {
 	finish := func(result json.RawMessage, err error) {
 		in.extra.runningUpdates--
 		data := &journal.ResultData{Update: d.Update, Result: result, Error: toFailure(err)}
-		in.command(journal.UpdateCompleted, data, "complete update "+d.Name)
+		in.command(journal.UpdateCompleted, data)
 		if reply := in.extra.updateReplies[d.Update]; reply != nil {
 			delete(in.extra.updateReplies, d.Update)
 			var typ reflect.Type
@@ -231,9 +231,8 @@ func (e *Engine) Update(ctx context.Context, id, name string, args ...any) (Valu
 }
 
 func (e *Engine) validateByReplay(ctx context.Context, run *store.Run, name string, args []any) error {
-	def := e.reg.workflow(run.Workflow)
-	if def == nil {
-		return fmt.Errorf("durable: Update %q: workflow %q is not registered on this engine, so the update cannot be validated", name, run.Workflow)
+	if e.reg.workflow(run.Workflow) == nil {
+		return fmt.Errorf("durable: Update %q: %w", name, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "the update cannot be validated"})
 	}
 	var events []store.Event
 	err := e.retryClient(ctx, fmt.Sprintf("Update %s %q", run.WorkflowID, name), func(ctx context.Context, _ int) (err error) {
@@ -243,12 +242,11 @@ func (e *Engine) validateByReplay(ctx context.Context, run *store.Run, name stri
 	if err != nil {
 		return err
 	}
-	in := newInstance(e, run, def)
-	in.readonly, in.created, in.draining = true, true, true
-	in.journal = events
-	in.journalLen = int64(len(events))
+	in, err := e.rebuild(run, events, false)
+	if err != nil {
+		return err
+	}
 	defer in.teardown()
-	in.begin()
 	if in.halt != nil {
 		return in.halt
 	}

@@ -7,11 +7,12 @@ import (
 	"fmt"
 
 	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
 // Verify replays a run's journal from scratch with the registered code, in
-// a throwaway instance that never writes, and checks that the code makes
+// a read-only rebuild of the run that never writes, and checks that the code makes
 // the same calls in the same order and, for a closed run, ends the same
 // way. It is how a deploy is checked against runs the old code made.
 func (e *Engine) Verify(ctx context.Context, runID string) error {
@@ -29,8 +30,8 @@ func (e *Engine) Verify(ctx context.Context, runID string) error {
 // Replay re-executes the registered workflow against a journal that did not
 // come from this store: compat/replay builds one from a Temporal history.
 // It returns a *NonDeterminismError at the first event where the code
-// diverges, or an error naming the difference when the code ends otherwise
-// than the journal's last event says. Unlike Verify, it also compares the
+// diverges, including a run that ends otherwise than the journal's last
+// event says (Kind DivergenceEnd or DivergenceResult). Unlike Verify, it also compares the
 // values of activity arguments: a history records what was really sent.
 // Nothing is written.
 func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, events []store.Event) error {
@@ -57,39 +58,62 @@ func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, events
 }
 
 func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Event, compareArgs bool) error {
-	def := e.reg.workflow(run.Workflow)
-	if def == nil {
-		return fmt.Errorf("durable: replay %s: workflow %q is not registered", run.RunID, run.Workflow)
+	in, err := e.rebuild(run, events, compareArgs)
+	if err != nil {
+		return fmt.Errorf("durable: replay %s: %w", run.RunID, err)
 	}
-	in := newInstance(e, run, def)
-	in.readonly = true
-	in.created = true
-	in.draining = true
-	in.compareArgs = compareArgs
-	in.journal = events
-	in.journalLen = int64(len(events))
 	defer in.teardown()
-	in.begin()
 	if in.halt != nil {
 		return in.halt
 	}
-	if in.replaying() {
-		return &NonDeterminismError{RunID: run.RunID, Seq: in.journal[in.pos].Seq, Journal: describe(in.journal[in.pos]), Code: "nothing (every coroutine is waiting)"}
-	}
 	if !run.Status.Open() && run.Status != store.StatusTerminated {
-		if in.closing == nil {
-			return fmt.Errorf("durable: replay %s: the journal says %s, but the code has not returned", run.RunID, run.Status)
+		want := machine.Command{Kind: closeKind(run.Status), Status: string(run.Status), Result: run.Result}
+		var found *machine.Command
+		if in.closing != nil {
+			found = &machine.Command{Kind: closeKind(in.closing.Status), Status: string(in.closing.Status), Result: in.closing.Result}
 		}
-		if in.closing.Status != run.Status {
-			return fmt.Errorf("durable: replay %s: the journal says %s, the code ends %s", run.RunID, run.Status, in.closing.Status)
-		}
-		if run.Status == store.StatusCompleted && !jsonEqual(in.closing.Result, run.Result) {
-			return fmt.Errorf("durable: replay %s: result differs: journal %s, code %s", run.RunID, run.Result, in.closing.Result)
+		if div := machine.CompareEnd(int64(len(events)), want, found); div != nil {
+			return newNonDeterminismError(run.RunID, div)
 		}
 	}
 	return nil
 }
 
+// rebuild builds a read-only instance of a run from its journal and
+// replays it: the state queries, update validators and Verify look at.
+// Nothing it does is written or dispatched. The caller tears it down.
+func (e *Engine) rebuild(run *store.Run, events []store.Event, compareArgs bool) (*instance, error) {
+	def := e.reg.workflow(run.Workflow)
+	if def == nil {
+		return nil, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "its state cannot be rebuilt"}
+	}
+	in := newInstance(e, run, def)
+	in.readonly = true
+	in.created = true
+	in.draining = true // no drain of its own: the caller works it
+	in.compareArgs = compareArgs
+	in.journal = events
+	in.journalLen = int64(len(events))
+	in.begin()
+	return in, nil
+}
+
+// closeKind is the journal event that closes a run with status s.
+func closeKind(s store.RunStatus) string {
+	switch s {
+	case store.StatusCompleted:
+		return journal.Completed
+	case store.StatusFailed:
+		return journal.Failed
+	case store.StatusCanceled:
+		return journal.Canceled
+	case store.StatusContinued:
+		return journal.ContinuedAsNew
+	}
+	return string(s)
+}
+
+// jsonEqual reports whether two JSON texts encode the same value.
 func jsonEqual(a, b json.RawMessage) bool {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {

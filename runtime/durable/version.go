@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 )
 
 // DefaultVersion is the version Version returns for runs that reached the
@@ -24,31 +25,30 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 		switch {
 		case in.replaying():
 			v = DefaultVersion
-			ev := in.journal[in.pos]
+			ev, _ := in.cur.Peek()
 			if ev.Kind == journal.VersionMarker {
 				if d, err := journal.Decode(ev.Kind, ev.Data); err == nil && d.(*journal.VersionData).ChangeID == changeID {
 					v = d.(*journal.VersionData).Version
-					in.pos++
+					in.cur.Skip()
 				}
 			}
 		default:
 			v = maxSupported
-			in.command(journal.VersionMarker, &journal.VersionData{ChangeID: changeID, Version: v}, "Version")
+			in.command(journal.VersionMarker, &journal.VersionData{ChangeID: changeID, Version: v})
 		}
 		in.versions[changeID] = v
 	}
 	if v < minSupported || v > maxSupported {
-		var seq int64
-		if in.pos > 0 && in.pos <= len(in.journal) {
-			seq = in.journal[in.pos-1].Seq
-		} else {
-			seq = in.journalLen + int64(len(in.pending))
+		seq := in.journalLen + int64(len(in.step.events))
+		if in.cur != nil && in.cur.Pos() > 0 {
+			seq = in.cur.LastSeq()
 		}
-		in.stuck(&NonDeterminismError{
-			RunID:   in.runID,
-			Seq:     seq,
-			Journal: fmt.Sprintf("Version(%q) = %d", changeID, v),
-			Code:    fmt.Sprintf("Version(%q) supports [%d, %d]", changeID, minSupported, maxSupported),
+		in.diverged(&machine.Divergence{
+			Kind:     machine.KindVersion,
+			Seq:      seq,
+			Expected: &machine.Command{Kind: journal.VersionMarker, Name: changeID, Version: v},
+			Found:    &machine.Command{Kind: journal.VersionMarker, Name: changeID},
+			Reason:   fmt.Sprintf("supports [%d, %d]", minSupported, maxSupported),
 		})
 		in.parkForever()
 	}

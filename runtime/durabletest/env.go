@@ -8,9 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +48,7 @@ type Env struct {
 	tb  testing.TB
 	cfg config
 	clk *Clock
-	st  *clockStore
+	st  *heartbeatStore
 	eng *durable.Engine
 	ctx context.Context
 	// codec is beneath st; SetPayloadCodec sets it.
@@ -114,11 +112,13 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 	e.clk = NewClock(e.cfg.startTime)
 	e.clk.poll = pollInterval
 	e.clk.lease = leaseTimeout / 3
-	mem, err := sqlite.OpenMemory(e.ctx)
+	// The store reads the test clock, so that it sees as due what the
+	// engine, on the same clock, made due.
+	mem, err := sqlite.OpenMemory(e.ctx, sqlite.WithClock(e.clk.Now))
 	if err != nil {
 		tb.Fatalf("durabletest: open in-memory store: %v", err)
 	}
-	e.st = newClockStore(durable.NewCodecStore(mem, &e.codec), e.clk)
+	e.st = newHeartbeatStore(durable.NewCodecStore(mem, &e.codec))
 	e.st.onHeartbeat = e.heartbeat
 	engineOpts := []durable.Option{
 		durable.WithClock(e.clk),
@@ -131,10 +131,10 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithWorkerID("durabletest"),
 		// Temporal's test environment ignores task queues.
 		durable.WithAllQueues(),
-		// Every attempt goes through the store, where clockStore applies
-		// the test retry defaults, seeded heartbeat details and due times
-		// on the test clock.
+		// Every attempt goes through the store, where heartbeatStore seeds
+		// heartbeat details (ActivityEnv) and reports recorded ones.
 		durable.WithActivityTaskRows(true),
+		durable.WithActivityRetryDefaults(testRetryDefaults),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 		// Signals to workflows that do not run here go to the mocks
 		// (OnSignalExternalWorkflow).
@@ -465,8 +465,9 @@ func (e *Env) QueryWorkflowByID(workflowID, name string, args ...any) (durable.V
 	v, err := e.eng.Query(e.ctx, workflowID, name, args...)
 	if err != nil {
 		// The engine wants every argument; pad with nulls (zero values).
-		if m := tooFewArgs.FindStringSubmatch(err.Error()); m != nil && m[1] == strconv.Itoa(len(args)) {
-			if want, _ := strconv.Atoi(m[2]); want > len(args) {
+		var ae *durable.ArgumentError
+		if errors.As(err, &ae) {
+			if got, want, ok := ae.Counts(); ok && got == len(args) && want > len(args) {
 				padded := append(append([]any(nil), args...), make([]any, want-len(args))...)
 				return e.eng.Query(e.ctx, workflowID, name, padded...)
 			}
@@ -474,9 +475,6 @@ func (e *Env) QueryWorkflowByID(workflowID, name string, args ...any) (durable.V
 	}
 	return v, err
 }
-
-// tooFewArgs is how the engine says a handler got too few arguments.
-var tooFewArgs = regexp.MustCompile(`decode arguments of [^:]*: got (\d+) arguments, want (\d+)`)
 
 // CancelWorkflow asks the workflow under test to cancel: its context is
 // cancelled and the workflow decides what to do.

@@ -91,6 +91,24 @@ func TestEnv(t *testing.T) {
 		require.True(t, b.env.Now().Equal(start.Add(time.Hour)))
 	})
 
+	t.Run("QueryWithFewerArgumentsGetsZeroValues", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.env.ExecuteWorkflow(func(ctx context.Context) error {
+			if err := durable.SetQueryHandler(ctx, "greet", func(name string, times int) (string, error) {
+				return fmt.Sprintf("%s x%d", name, times), nil
+			}); err != nil {
+				return err
+			}
+			return durable.Sleep(ctx, time.Hour)
+		})
+		v, err := b.env.QueryWorkflow("greet", "ada")
+		require.NoError(t, err)
+		var s string
+		require.NoError(t, v.Get(&s))
+		require.Equal(t, "ada x0", s, "Temporal's test environment passes zero values for missing arguments")
+	})
+
 	t.Run("DelayedCallbacksSignalAndQuery", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

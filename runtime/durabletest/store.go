@@ -1,52 +1,42 @@
 package durabletest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/durablego/toolkit/runtime/durable"
 	"github.com/durablego/toolkit/runtime/store"
 )
 
-// clockStore adapts a store to the test clock. The SQLite store compares
-// due times with the wall clock, while the engine computes them with its
-// clock, which an Env moves ahead of the wall clock. So a released activity
-// attempt (a retry) is made due at once in the store, and held back here
-// until the test clock reaches the time the engine asked for; the engine
-// pokes its poller at that time on its own.
-//
-// It also seeds heartbeat details into new activity tasks (ActivityEnv).
-type clockStore struct {
+// heartbeatStore wraps the Env's store to seed heartbeat details into new
+// activity tasks (ActivityEnv.SetHeartbeatDetails) and to report the
+// details the engine records (a store field, not the engine's task
+// payload). Due times need no help: the store reads the test clock
+// (sqlite.WithClock).
+type heartbeatStore struct {
 	store.Store
-	clk *Clock
 
 	mu   sync.Mutex
-	due  map[string]time.Time // task ID -> due time on the test clock
-	seed json.RawMessage      // heartbeat details for new activity tasks
+	seed json.RawMessage // heartbeat details for new activity tasks
 
 	// onHeartbeat is told of heartbeat details the engine records.
 	onHeartbeat func(taskID string, details []byte)
 }
 
-func newClockStore(st store.Store, clk *Clock) *clockStore {
-	return &clockStore{Store: st, clk: clk, due: map[string]time.Time{}}
+func newHeartbeatStore(st store.Store) *heartbeatStore {
+	return &heartbeatStore{Store: st}
 }
 
-// longAgo is a due time any store sees as past.
-var longAgo = time.Unix(0, 0).UTC()
-
-func (s *clockStore) setSeed(details json.RawMessage) {
+func (s *heartbeatStore) setSeed(details json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seed = details
 }
 
-// seedTasks prepares new activity tasks: Temporal's test retry defaults,
-// and the seeded heartbeat details.
-func (s *clockStore) seedTasks(tasks []*store.Task) {
+// seedTasks gives new activity tasks the seeded heartbeat details.
+func (s *heartbeatStore) seedTasks(tasks []*store.Task) {
 	s.mu.Lock()
 	seed := s.seed
 	s.mu.Unlock()
@@ -54,7 +44,6 @@ func (s *clockStore) seedTasks(tasks []*store.Task) {
 		if t.Kind != "activity" {
 			continue
 		}
-		t.Data = testRetryDefaults(t.Data)
 		if seed != nil && t.Details == nil {
 			t.Details = seed
 		}
@@ -67,67 +56,29 @@ func (s *clockStore) seedTasks(tasks []*store.Task) {
 const MaximumAttemptsDefault = 10
 
 // testRetryDefaults applies Temporal's test-environment retry defaults to
-// an activity task: at most MaximumAttemptsDefault attempts unless the
-// policy sets a limit, and a MaximumInterval of InitialInterval unless set.
-// The task is the engine's JSON; anything unexpected leaves it unchanged.
-func testRetryDefaults(data []byte) []byte {
-	var task map[string]json.RawMessage
-	if json.Unmarshal(data, &task) != nil {
-		return data
+// an activity call's policy: at most MaximumAttemptsDefault attempts unless
+// the policy sets a limit, and a MaximumInterval of InitialInterval unless
+// set. The engine calls it for every activity call (an Env passes it with
+// durable.WithActivityRetryDefaults).
+func testRetryDefaults(p *durable.RetryPolicy) *durable.RetryPolicy {
+	if p == nil {
+		p = &durable.RetryPolicy{}
 	}
-	var opts map[string]json.RawMessage
-	if json.Unmarshal(task["options"], &opts) != nil || opts == nil {
-		return data
+	if p.MaximumAttempts == 0 {
+		p.MaximumAttempts = MaximumAttemptsDefault
 	}
-	rp := map[string]json.RawMessage{}
-	if raw := opts["RetryPolicy"]; len(raw) > 0 && string(raw) != "null" {
-		if json.Unmarshal(raw, &rp) != nil {
-			return data
-		}
+	if p.MaximumInterval == 0 {
+		p.MaximumInterval = cmp.Or(p.InitialInterval, durable.RetryInitialIntervalDefault)
 	}
-	num := func(k string) (int64, bool) {
-		raw, ok := rp[k]
-		if !ok {
-			return 0, true
-		}
-		var n int64
-		return n, json.Unmarshal(raw, &n) == nil
-	}
-	attempts, ok1 := num("MaximumAttempts")
-	initial, ok2 := num("InitialInterval")
-	maxInterval, ok3 := num("MaximumInterval")
-	if !ok1 || !ok2 || !ok3 {
-		return data
-	}
-	if attempts == 0 {
-		rp["MaximumAttempts"] = json.RawMessage(strconv.Itoa(MaximumAttemptsDefault))
-	}
-	if initial == 0 {
-		initial = int64(durable.RetryInitialIntervalDefault)
-	}
-	if maxInterval == 0 {
-		rp["MaximumInterval"] = json.RawMessage(strconv.FormatInt(initial, 10))
-	}
-	var err error
-	if opts["RetryPolicy"], err = json.Marshal(rp); err != nil {
-		return data
-	}
-	if task["options"], err = json.Marshal(opts); err != nil {
-		return data
-	}
-	out, err := json.Marshal(task)
-	if err != nil {
-		return data
-	}
-	return out
+	return p
 }
 
-func (s *clockStore) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
+func (s *heartbeatStore) CreateRun(ctx context.Context, p *store.CreateRunParams) error {
 	s.seedTasks(p.Tasks)
 	return s.Store.CreateRun(ctx, p)
 }
 
-func (s *clockStore) Commit(ctx context.Context, p *store.CommitParams) error {
+func (s *heartbeatStore) Commit(ctx context.Context, p *store.CommitParams) error {
 	s.seedTasks(p.CreateTasks)
 	for _, c := range p.CreateRuns {
 		s.seedTasks(c.Tasks)
@@ -135,50 +86,10 @@ func (s *clockStore) Commit(ctx context.Context, p *store.CommitParams) error {
 	return s.Store.Commit(ctx, p)
 }
 
-func (s *clockStore) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error {
-	if !p.Release {
-		err := s.Store.UpdateTask(ctx, p)
-		if err == nil && p.Details != nil && s.onHeartbeat != nil {
-			s.onHeartbeat(p.ID, p.Details)
-		}
-		return err
+func (s *heartbeatStore) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error {
+	err := s.Store.UpdateTask(ctx, p)
+	if err == nil && !p.Release && p.Details != nil && s.onHeartbeat != nil {
+		s.onHeartbeat(p.ID, p.Details)
 	}
-	s.mu.Lock()
-	s.due[p.ID] = p.DueAt
-	s.mu.Unlock()
-	q := *p
-	q.DueAt = longAgo
-	return s.Store.UpdateTask(ctx, &q)
-}
-
-func (s *clockStore) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) ([]*store.Task, error) {
-	tasks, err := s.Store.ClaimTasks(ctx, p)
-	if err != nil || len(tasks) == 0 {
-		return tasks, err
-	}
-	now := s.clk.Now()
-	kept := tasks[:0]
-	for _, t := range tasks {
-		s.mu.Lock()
-		due, held := s.due[t.ID]
-		if held && !now.Before(due) {
-			delete(s.due, t.ID)
-		}
-		s.mu.Unlock()
-		if held && now.Before(due) {
-			// Not due on the test clock yet: give it back untouched.
-			rerr := s.Store.UpdateTask(ctx, &store.UpdateTaskParams{
-				ID: t.ID, Owner: p.Owner, Release: true, DueAt: longAgo, Attempt: t.Attempt,
-			})
-			if rerr != nil {
-				return nil, rerr
-			}
-			continue
-		}
-		if held {
-			t.DueAt = due
-		}
-		kept = append(kept, t)
-	}
-	return kept, nil
+	return err
 }

@@ -23,6 +23,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -101,6 +102,15 @@ const (
 
 // Open reports whether a run in this status may still make progress.
 func (s RunStatus) Open() bool { return s == StatusRunning || s == StatusStuck }
+
+// RunStatuses returns every run status: the one list backends check
+// statuses against and tools offer as filters.
+func RunStatuses() []RunStatus {
+	return []RunStatus{StatusRunning, StatusStuck, StatusCompleted, StatusFailed, StatusCanceled, StatusTerminated, StatusContinued}
+}
+
+// Valid reports whether s is one of RunStatuses.
+func (s RunStatus) Valid() bool { return slices.Contains(RunStatuses(), s) }
 
 // Run is one execution of a workflow. A workflow ID names a chain of runs
 // linked by continue-as-new; RunID names one of them.

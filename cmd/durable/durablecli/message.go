@@ -2,8 +2,8 @@ package durablecli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -67,7 +67,8 @@ your own with durablecli.Config.RegisterFunc, or query from your application
 			}
 			v, err := e.QueryWorkflow(cmd.Context(), args[0], runID, args[1], jargs...)
 			if err != nil {
-				if strings.Contains(err.Error(), "is not registered") {
+				var nre *durable.NotRegisteredError
+				if errors.As(err, &nre) {
 					return fmt.Errorf("%w\nthe CLI has no code for this workflow: query from your application, the web UI mounted in your worker, or a durable binary built with durablecli.Config.RegisterFunc", err)
 				}
 				return err

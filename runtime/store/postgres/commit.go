@@ -126,11 +126,4 @@ func (s *Store) LoadJournal(ctx context.Context, runID string, afterSeq int64) (
 }
 
 // validStatus reports whether s is one of the store's run statuses.
-func validStatus(s store.RunStatus) bool {
-	switch s {
-	case store.StatusRunning, store.StatusStuck, store.StatusCompleted, store.StatusFailed,
-		store.StatusCanceled, store.StatusTerminated, store.StatusContinued:
-		return true
-	}
-	return false
-}
+func validStatus(s store.RunStatus) bool { return s.Valid() }

@@ -11,14 +11,7 @@ import (
 )
 
 // validStatus reports whether s is one of the store's run statuses.
-func validStatus(s store.RunStatus) bool {
-	switch s {
-	case store.StatusRunning, store.StatusStuck, store.StatusCompleted, store.StatusFailed,
-		store.StatusCanceled, store.StatusTerminated, store.StatusContinued:
-		return true
-	}
-	return false
-}
+func validStatus(s store.RunStatus) bool { return s.Valid() }
 
 // CreateRun implements store.Store.
 func (s *Store) CreateRun(ctx context.Context, p *store.CreateRunParams) error {

@@ -54,6 +54,7 @@ type config struct {
 	maxBatch    int
 	readers     int
 	clientOnly  bool
+	now         func() time.Time
 }
 
 // WithFsync makes every commit survive power loss (PRAGMA synchronous=FULL)
@@ -78,16 +79,26 @@ func WithClientOnly(on bool) Option { return optionFunc(func(c *config) { c.clie
 // (MaxBatchDefault).
 func WithMaxBatch(n int) Option { return optionFunc(func(c *config) { c.maxBatch = n }) }
 
+// WithClock makes the store read the time from now instead of the wall
+// clock: when tasks and runs are due, when leases expire, the times it
+// stamps. A caller whose engine runs on another clock (a test's, which
+// skips ahead) passes that clock's Now, so that the store and the engine
+// agree on what is due.
+func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
+
 // WithReaders sets the size of the reader connection pool (ReadersDefault).
 func WithReaders(n int) Option { return optionFunc(func(c *config) { c.readers = n }) }
 
 func newConfig(opts []Option) config {
-	c := config{busyTimeout: BusyTimeoutDefault, maxBatch: MaxBatchDefault, readers: ReadersDefault}
+	c := config{busyTimeout: BusyTimeoutDefault, maxBatch: MaxBatchDefault, readers: ReadersDefault, now: time.Now}
 	for _, o := range opts {
 		o.apply(&c)
 	}
 	c.maxBatch = max(c.maxBatch, 1)
 	c.readers = max(c.readers, 1)
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.busyTimeout <= 0 {
 		c.busyTimeout = BusyTimeoutDefault
 	}
@@ -302,7 +313,7 @@ func open(ctx context.Context, path, dsn string, wal bool, cfg config) (s *Store
 		s.cp = newCheckpointer(s.cdb)
 	}
 	s.watch = newWatcher(wal)
-	if s.w, err = newWriter(ctx, s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout, s.watch); err != nil {
+	if s.w, err = newWriter(ctx, s.wconn, &s.wst, cfg.maxBatch, cfg.busyTimeout, s.watch, cfg.now); err != nil {
 		return s, err
 	}
 	return s, nil

@@ -44,7 +44,8 @@ var requestPool = sync.Pool{New: func() any { return &request{done: make(chan st
 // the store's clock for this call, and what the call has done so far.
 type wtx struct {
 	*stmts
-	now    int64 // unix ns
+	clock  func() time.Time
+	now    int64 // unix ns, read from clock for each call
 	dirty  bool  // a write of this call succeeded
 	broken bool  // SQLite failed in a way that may have ended the transaction
 	// listened: somebody subscribed, so calls collect in notes the work
@@ -54,7 +55,7 @@ type wtx struct {
 }
 
 func (tx *wtx) reset() {
-	tx.now = time.Now().UnixNano()
+	tx.now = tx.clock().UnixNano()
 	tx.dirty, tx.broken = false, false
 	tx.notes = tx.notes[:0]
 }
@@ -116,6 +117,7 @@ func (tx *wtx) scanRows(st *wstmt, args []any, scan func(scanner) error) error {
 
 type writer struct {
 	st          *stmts
+	now         func() time.Time // the store's clock (WithClock)
 	reqs        chan *request
 	maxBatch    int
 	busyTimeout time.Duration
@@ -134,9 +136,10 @@ type writer struct {
 
 // newWriter starts the committer on conn. The committer holds conn's driver
 // connection for its whole life (sql.Conn.Raw) and prepares st on it.
-func newWriter(ctx context.Context, conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duration, watch *watcher) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, st *stmts, maxBatch int, busyTimeout time.Duration, watch *watcher, now func() time.Time) (*writer, error) {
 	w := &writer{
 		st:          st,
+		now:         now,
 		watch:       versionWatch{w: watch},
 		reqs:        make(chan *request, maxBatch),
 		maxBatch:    maxBatch,
@@ -309,7 +312,7 @@ func (w *writer) runGroup(live []*request) bool {
 		return true
 	}
 	single := len(live) == 1
-	tx := &wtx{stmts: w.st, listened: w.watch.listened()}
+	tx := &wtx{stmts: w.st, clock: w.now, listened: w.watch.listened()}
 	for _, r := range live {
 		tx.reset()
 		sp := r.isolate && !single
@@ -364,7 +367,7 @@ func (w *writer) runGroup(live []*request) bool {
 // runSolo runs each call in a transaction of its own: the slow path after a
 // group failed.
 func (w *writer) runSolo(live []*request) {
-	tx := &wtx{stmts: w.st, listened: w.watch.listened()}
+	tx := &wtx{stmts: w.st, clock: w.now, listened: w.watch.listened()}
 	for _, r := range live {
 		if err := w.retryBusy(w.st.begin); err != nil {
 			r.err = fmt.Errorf("sqlite: begin: %w", translate(err))

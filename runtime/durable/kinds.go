@@ -1,0 +1,21 @@
+package durable
+
+// The kinds of rows the engine stores besides journal events. The names
+// are stored (store.Task.Kind, store.InboxItem.Kind); never rename one.
+
+// Task kinds.
+const (
+	// taskActivity is an activity attempt; its payload is an activityTask
+	// (wire.go).
+	taskActivity = "activity"
+)
+
+// Inbox item kinds: what other runs and clients deliver to a run.
+const (
+	inboxSignal    = "signal"    // payload: the signal's argument
+	inboxCancel    = "cancel"    // no payload
+	inboxTerminate = "terminate" // payload: the reason (a JSON string)
+	inboxActivity  = "activity"  // payload: journal.ResultData of a remote attempt
+	inboxChild     = "child"     // payload: journal.ResultData of a child run
+	inboxUpdate    = "update"    // payload: journal.UpdateData
+)
