@@ -289,7 +289,12 @@ func load(ctx context.Context, opts Options) (*loaded, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
-	pkgs, err := packages.Load(cfg, patterns...)
+	// listLoad type-checks the packages without compiling them; should the
+	// go command's output not be what it expects, go/packages loads them.
+	pkgs, err := listLoad(ctx, cfg, patterns)
+	if err != nil {
+		pkgs, err = packages.Load(cfg, patterns...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", strings.Join(patterns, " "), err)
 	}

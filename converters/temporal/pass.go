@@ -217,6 +217,17 @@ func (p *pass) anchorOf(n dst.Node) dst.Node {
 	}
 }
 
+// markOf returns the node a TODO at anchor marks: anchor, or the unnamed
+// result or parameter holding n when anchor is the signature's holder.
+func (p *pass) markOf(n, anchor dst.Node) dst.Node {
+	for cur := n; cur != nil && cur != anchor; cur = p.parent(cur) {
+		if f, ok := cur.(*dst.Field); ok && len(f.Names) == 0 && p.inSignature(f) {
+			return f
+		}
+	}
+	return anchor
+}
+
 // inSignature reports whether f is a parameter or result of a function
 // type.
 func (p *pass) inSignature(f *dst.Field) bool {
@@ -237,7 +248,10 @@ func (p *pass) todo(n dst.Node, anchor, format string, args ...any) {
 	pos := p.pos(n)
 	p.findings = append(p.findings, newFinding(pos, p.rule, SeverityTODO, msg, anchor))
 	at := p.anchorOf(n)
-	p.todos[at] = true
+	// What is marked (and left alone by later rules) is the field for an
+	// unnamed result or parameter, not the whole declaration its comment
+	// goes on.
+	p.todos[p.markOf(n, at)] = true
 	comment := "// TODO(migrate): " + msg
 	if anchor != "" {
 		comment += " (see docs/unsupported.md#" + anchor + ")"
