@@ -997,6 +997,10 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 // Terminate ends the open run of a workflow ID at once; its code gets no
 // chance to react.
 func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
+	if r, err := e.store.CurrentRun(ctx, id); err == nil && r.Status == store.StatusStuck {
+		// No worker works a stuck run: close it here (TerminateRun).
+		return e.TerminateRun(ctx, id, r.RunID, reason)
+	}
 	raw, _ := json.Marshal(reason)
 	return e.deliver(ctx, &store.DeliverParams{WorkflowID: id, Kind: inboxTerminate, Data: raw}, "Terminate")
 }
