@@ -64,16 +64,16 @@ func ExecutionInfo(info *durable.RunInfo) *workflowpb.WorkflowExecutionInfo {
 
 // ExecutionStatus maps a durable run status to Temporal's; a stuck run is
 // running (it waits for fixed code).
-func ExecutionStatus(status string) enumspb.WorkflowExecutionStatus {
-	return map[string]enumspb.WorkflowExecutionStatus{
-		"running":    enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-		"stuck":      enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-		"completed":  enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
-		"failed":     enumspb.WORKFLOW_EXECUTION_STATUS_FAILED,
-		"canceled":   enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED,
-		"terminated": enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED,
-		"continued":  enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
-	}[status]
+func ExecutionStatus(status string) enumspb.WorkflowExecutionStatus { return executionStatuses[status] }
+
+var executionStatuses = map[string]enumspb.WorkflowExecutionStatus{
+	"running":    enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+	"stuck":      enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+	"completed":  enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+	"failed":     enumspb.WORKFLOW_EXECUTION_STATUS_FAILED,
+	"canceled":   enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED,
+	"terminated": enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+	"continued":  enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
 }
 
 // Memo returns durable memo fields (JSON values, as durable.Info.Memo and

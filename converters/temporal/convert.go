@@ -260,6 +260,9 @@ type unit struct {
 	pkg      *packages.Package
 	file     *ast.File
 	filename string
+	// mocksDir is set when a Go file of the unit's directory imports
+	// Temporal's mocks (see mocksRule).
+	mocksDir bool
 	dec      **decorator.Decorator // shared by the files of one package in one conversion
 }
 
@@ -347,6 +350,16 @@ func load(ctx context.Context, opts Options) (*loaded, error) {
 	}
 	sort.Strings(l.allFiles)
 	sort.SliceStable(l.units, func(i, j int) bool { return l.units[i].filename < l.units[j].filename })
+	mocks := map[string]bool{}
+	for i := range l.units {
+		dir := filepath.Dir(l.units[i].filename)
+		uses, ok := mocks[dir]
+		if !ok {
+			uses = dirUsesTemporalMocks(dir)
+			mocks[dir] = uses
+		}
+		l.units[i].mocksDir = uses
+	}
 	return l, nil
 }
 

@@ -32,16 +32,15 @@ var mocksRule = rule{
 			"Value":       {DurableTestPath, "MockValue"},
 			"WorkflowRun": {DurableTestPath, "MockRun"},
 		})
-		if dirUsesTemporalMocks(p.filename) {
+		if p.mocksDir {
 			p.renameIdents(pkgClient, map[string]target{"Client": {DurablePath, "Client"}})
 		}
 	},
 }
 
-// dirUsesTemporalMocks reports whether a Go file in filename's directory
-// imports Temporal's mocks package.
-func dirUsesTemporalMocks(filename string) bool {
-	dir := filepath.Dir(filename)
+// dirUsesTemporalMocks reports whether a Go file in dir imports Temporal's
+// mocks package. The loader asks once per directory.
+func dirUsesTemporalMocks(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false

@@ -61,6 +61,8 @@ type pass struct {
 	// rules convert only calls read where they are made ("X(...).Get(ctx,
 	// &r)"), and what they leave is shapedRule's, not a TODO.
 	shaped bool
+	// mocksDir is the unit's: its directory uses Temporal's mocks.
+	mocksDir bool
 	// unread are result variables a rewrite turned from pointer targets
 	// into assignment targets, with no other reads (see noteUnread).
 	unread map[types.Object]bool
@@ -70,7 +72,7 @@ type pass struct {
 }
 
 func newPass(u unit, dec *decorator.Decorator, f *dst.File) *pass {
-	return &pass{pkg: u.pkg, dec: dec, file: f, filename: u.filename, todos: map[dst.Node]bool{}}
+	return &pass{pkg: u.pkg, dec: dec, file: f, filename: u.filename, mocksDir: u.mocksDir, todos: map[dst.Node]bool{}}
 }
 
 // changed records that the file must be printed again.

@@ -140,17 +140,20 @@ func (in *instance) executionTimeout() time.Duration {
 func (in *instance) upsertAttributes(d *journal.AttributesData) {
 	in.command(journal.AttributesUpserted, d)
 	a := in.attributes()
-	apply := func(dst, src map[string]json.RawMessage) {
-		for k, v := range src {
-			if string(v) == "null" {
-				delete(dst, k)
-			} else {
-				dst[k] = v
-			}
+	applyUpsert(a.memo, d.Memo)
+	applyUpsert(a.search, d.SearchAttributes)
+}
+
+// applyUpsert applies an upsert's values to a run's memo or search
+// attributes: null removes a field.
+func applyUpsert(dst, src map[string]json.RawMessage) {
+	for k, v := range src {
+		if string(v) == "null" {
+			delete(dst, k)
+		} else {
+			dst[k] = v
 		}
 	}
-	apply(a.memo, d.Memo)
-	apply(a.search, d.SearchAttributes)
 }
 
 // UpsertMemo adds or replaces fields of the run's memo; a nil value

@@ -42,15 +42,6 @@ func (e *Engine) RunAttributes(ctx context.Context, runID string) (*RunAttribute
 		return nil, fmt.Errorf("durable: Attributes of run %s: %w", runID, err)
 	}
 	a := &RunAttributes{RunID: runID, Memo: map[string]json.RawMessage{}, SearchAttributes: map[string]json.RawMessage{}}
-	apply := func(dst, src map[string]json.RawMessage) {
-		for k, v := range src {
-			if string(v) == "null" {
-				delete(dst, k)
-			} else {
-				dst[k] = v
-			}
-		}
-	}
 	for _, ev := range events {
 		switch journal.Kind(ev.Kind) {
 		case journal.Started:
@@ -68,8 +59,8 @@ func (e *Engine) RunAttributes(ctx context.Context, runID string) (*RunAttribute
 			if err := json.Unmarshal(ev.Data, &d); err != nil {
 				return nil, fmt.Errorf("durable: Attributes of run %s: event %d: %w", runID, ev.Seq, err)
 			}
-			apply(a.Memo, d.Memo)
-			apply(a.SearchAttributes, d.SearchAttributes)
+			applyUpsert(a.Memo, d.Memo)
+			applyUpsert(a.SearchAttributes, d.SearchAttributes)
 		}
 	}
 	return a, nil
