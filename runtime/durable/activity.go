@@ -169,7 +169,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	if err != nil {
 		return failedFuture[R](in, err)
 	}
-	id := in.newID()
+	id := in.m.NewID()
 	var opts CallOptions
 	if local {
 		opts = localCallOptionsOf(ctx).callOptions()
@@ -187,7 +187,7 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	live := in.command(journal.ActivityScheduled, data) == nil
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
-		Activity: name, Args: raw, Options: opts, ScheduledAt: in.now, Trace: in.traceparent(),
+		Activity: name, Args: raw, Options: opts, ScheduledAt: in.m.Now(), Trace: in.traceparent(),
 	}
 	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, queue: queue, task: task, p: newPromise(in),
 		waitCancel: opts.WaitForCancellation && !local, replayed: !live}
@@ -235,7 +235,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 		ac.local.cancel()
 	} else {
 		if ac.mode.hasRow() {
-			in.step.deleteTasks = append(in.step.deleteTasks, ac.taskID)
+			in.m.Step().DeleteTasks = append(in.m.Step().DeleteTasks, ac.taskID)
 		}
 		taskID := ac.taskID
 		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelled) })
@@ -249,12 +249,12 @@ func (in *instance) onActivityResult(m msgActivity) {
 	if ac == nil || ac.done {
 		// Cancelled meanwhile, or a duplicate of an at-least-once delivery.
 		if m.mode.hasRow() && (ac == nil || ac.mode != attemptLocal) {
-			in.step.deleteTasks = append(in.step.deleteTasks, m.taskID)
+			in.m.Step().DeleteTasks = append(in.m.Step().DeleteTasks, m.taskID)
 		}
 		return
 	}
 	if ac.mode != attemptLocal && m.mode.hasRow() {
-		in.step.deleteTasks = append(in.step.deleteTasks, m.taskID)
+		in.m.Step().DeleteTasks = append(in.m.Step().DeleteTasks, m.taskID)
 	}
 	in.inbound(ac.outcome(&journal.ResultData{ID: m.id, Result: m.result, Error: m.failure, Attempt: m.attempt}))
 }
@@ -274,7 +274,7 @@ func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 	e := in.e
 	if e.cfg.taskRows || !e.serves(ac.queue) || ac.task.Options.HeartbeatTimeout > 0 {
 		ac.mode = attemptRow
-		in.step.newTasks = append(in.step.newTasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
+		in.m.Step().Tasks = append(in.m.Step().Tasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
 		return
 	}
 	ac.mode = attemptInline
@@ -298,7 +298,7 @@ func (in *instance) onActivityRetry(m msgRetry) {
 		return // cancelled meanwhile
 	}
 	ac.mode = attemptRow
-	in.step.newTasks = append(in.step.newTasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
+	in.m.Step().Tasks = append(in.m.Step().Tasks, in.activityRow(ac, m.attempt, m.dueAt, m.details))
 }
 
 // activityRow is the task row of a call's attempt that leaves memory
@@ -361,7 +361,7 @@ func (in *instance) onActivityPromote(m msgPromote) {
 	ac.mode = attemptRow
 	t := in.activityRow(ac, m.attempt, ac.task.ScheduledAt, m.details)
 	t.Owner, t.LeaseUntil = in.e.workerID, in.e.cfg.clock.Now().Add(in.e.cfg.lease)
-	in.step.newTasks = append(in.step.newTasks, t)
+	in.m.Step().Tasks = append(in.m.Step().Tasks, t)
 	in.extra.promotions = append(in.extra.promotions, m.reply)
 	in.afterCommit = append(in.afterCommit, func() {
 		in.extra.promotions = slices.DeleteFunc(in.extra.promotions, func(c chan *store.Task) bool { return c == m.reply })

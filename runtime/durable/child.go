@@ -157,13 +157,13 @@ func (in *instance) terminateChild(c *childCall, reason string) {
 	in.command(journal.ChildCancelRequested, &journal.IDData{ID: c.id})
 	if !in.replaying() {
 		raw, _ := json.Marshal(reason)
-		in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
+		in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: raw})
 	}
 }
 
 // startChild journals a child's start and creates its run in the commit.
 func (in *instance) startChild(ctx context.Context, name string, raw json.RawMessage, opts ChildOptions, attempt int) *childCall {
-	id := in.newID()
+	id := in.m.NewID()
 	childID := opts.ID
 	if childID == "" {
 		childID = in.workflowID + "/child-" + strconv.FormatInt(id, 10)
@@ -215,7 +215,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 			if in.e.serves(queue) && in.e.reg.workflow(name) != nil {
 				p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 			}
-			in.step.createRuns = append(in.step.createRuns, p)
+			in.m.Step().Runs = append(in.m.Step().Runs, p)
 		}
 	}
 	c.runID = data.RunID
@@ -232,7 +232,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 		c.done = true
 		in.command(journal.ChildCancelRequested, &journal.IDData{ID: id})
 		if !in.replaying() {
-			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+			in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 		in.resolve(c.p, nil, &CanceledError{})
 	})
@@ -267,7 +267,7 @@ func (in *instance) onChildResult(ev store.Event, d *journal.ResultData) {
 // notifyParent reports a closing run's outcome to its parent, and applies
 // the parent-close policy to its own open children.
 func (in *instance) notifyParent(u *store.RunUpdate) {
-	if in.readonly {
+	if in.m.ReadOnly() {
 		return
 	}
 	chained := in.scheduleCron(u) // cron.go: the schedule's next run
@@ -277,9 +277,9 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 		}
 		switch c.policy {
 		case ParentCloseTerminate:
-			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
+			in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxTerminate, Data: []byte(`"parent closed"`)})
 		case ParentCloseRequestCancel:
-			in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
+			in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{WorkflowID: c.workflowID, Kind: inboxCancel})
 		}
 	}
 	if in.started.ParentRun == "" || u.Status == store.StatusContinued || chained {
@@ -295,5 +295,5 @@ func (in *instance) notifyParent(u *store.RunUpdate) {
 		}
 		rd.Error = f
 	}
-	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
+	in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{RunID: in.started.ParentRun, Kind: inboxChild, Data: journal.Encode(rd)})
 }

@@ -37,7 +37,7 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 	}
 	u := &store.RunUpdate{Status: store.StatusContinued, NextRunID: data.NextRunID}
 	in.closeWith(u)
-	if in.readonly {
+	if in.m.ReadOnly() {
 		return
 	}
 	started := &journal.StartedData{
@@ -57,5 +57,5 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 	if in.e.serves(in.queue) && in.e.reg.workflow(can.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.step.createRuns = append(in.step.createRuns, p)
+	in.m.Step().Runs = append(in.m.Step().Runs, p)
 }

@@ -145,7 +145,7 @@ func (e *Engine) cronFirstDelay(spec string, startDelay time.Duration, now time.
 // schedule's next run in the same commit, and reports whether it did. The
 // caller (notifyParent) then leaves the parent waiting.
 func (in *instance) scheduleCron(u *store.RunUpdate) bool {
-	if in.readonly || u.NextRunID != "" || u.Status != store.StatusCompleted && u.Status != store.StatusFailed {
+	if in.m.ReadOnly() || u.NextRunID != "" || u.Status != store.StatusCompleted && u.Status != store.StatusFailed {
 		return false
 	}
 	o := in.cronOptions()
@@ -217,7 +217,7 @@ func (in *instance) scheduleCron(u *store.RunUpdate) bool {
 	if in.e.serves(in.queue) && in.e.reg.workflow(started.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.step.createRuns = append(in.step.createRuns, p)
+	in.m.Step().Runs = append(in.m.Step().Runs, p)
 	return true
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 	"github.com/durablego/toolkit/runtime/store"
 	"github.com/durablego/toolkit/runtime/store/postgres"
 	"github.com/durablego/toolkit/runtime/store/sqlite"
@@ -547,12 +548,11 @@ func (e *Engine) load(l *store.LoadedRun) {
 // startInstance loads a run from its journal. inbox and taskIDs, when the
 // claim read them (inbox not nil), are the run's as of the journal.
 func (e *Engine) startInstance(r *store.Run, def *funcDef, events []store.Event, inbox []store.InboxItem, taskIDs []string) {
-	in := newInstance(e, r, def)
+	in := newInstance(e, r, def, machine.Load(events, e.machineConfig()))
 	in.created = true
 	in.inboxAhead = inbox
 	in.tasksAhead = taskIDs
 	in.journal = events
-	in.journalLen = int64(len(events))
 	e.mu.Lock()
 	if e.closed || e.instances[r.RunID] != nil {
 		e.mu.Unlock()
@@ -847,18 +847,17 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 		return &runHandle{e: e, workflowID: id, runID: runID, started: true}, nil
 	}
 	e.startWorking()
-	in := newInstance(e, runRec, def)
-	in.draining = true
+	in := newInstance(e, runRec, def, machine.Start(startEv, e.machineConfig()))
+	in.holdDrain() // the first step runs here, in the caller's goroutine
 	e.mu.Lock()
 	e.instances[runID] = in
 	e.mu.Unlock()
-	in.step.events = []store.Event{startEv}
 	e.tel.stepStart(in, nil)
 	in.apply(startEv)
 	if in.halt != nil {
 		// The first step panicked: keep the run, stuck, for fixed code.
-		in.step.events = in.step.events[:1]
-		in.step.newTasks, in.step.createRuns, in.step.deliveries = nil, nil, nil
+		in.m.Drop()
+		in.m.Step().Events = []store.Event{startEv}
 		in.closing = &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))}
 		in.halt = nil
 		in.flush()
@@ -879,6 +878,21 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	}
 	in.releaseDrain()
 	return &runHandle{e: e, workflowID: id, runID: runID}, nil
+}
+
+// holdDrain makes the caller the instance's drainer before any message is
+// posted: a new run's first step runs in Start's goroutine, and a replica
+// is worked by whoever rebuilt it. Messages posted meanwhile wait in the
+// mailbox; releaseDrain hands them on.
+func (in *instance) holdDrain() {
+	in.mu.Lock()
+	in.draining = true
+	in.mu.Unlock()
+}
+
+// machineConfig is the configuration of a live run's machine.
+func (e *Engine) machineConfig() machine.Config {
+	return machine.Config{Clock: e.cfg.clock.Now}
 }
 
 // releaseDrain ends a synchronous drain, handing queued messages on.
@@ -1034,7 +1048,7 @@ func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string)
 // order when the caller read them already (with a claim); nil reads the
 // store.
 func (in *instance) readInbox(items []store.InboxItem) {
-	if in.readonly || !in.created || in.closing != nil || in.halt != nil {
+	if in.m.ReadOnly() || !in.created || in.closing != nil || in.halt != nil {
 		return
 	}
 	if items == nil {
@@ -1054,7 +1068,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 			return
 		}
 		in.lastInbox = it.ID
-		in.step.consume = append(in.step.consume, it.ID)
+		in.m.Step().Consume = append(in.m.Step().Consume, it.ID)
 		switch it.Kind {
 		case inboxSignal:
 			in.inbound(journal.SignalReceived, &journal.SignalData{Name: it.Name, Arg: it.Data})
@@ -1114,7 +1128,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 // idle reports whether the run waits for nothing that would be lost or
 // slowed down by unloading it: no activity, child or update in flight.
 func (in *instance) idle() bool {
-	if in.readonly || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.step.dirty() || in.extra.runningUpdates > 0 {
+	if in.m.ReadOnly() || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.m.Step().Dirty() || in.extra.runningUpdates > 0 {
 		return false
 	}
 	for _, c := range in.extra.children {

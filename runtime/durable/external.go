@@ -18,7 +18,7 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 	if err != nil {
 		return fmt.Errorf("durable.SignalExternal %s %q: %w", workflowID, signal, err)
 	}
-	data := &journal.SignalData{ID: in.newID(), Name: signal, Arg: raw, WorkflowID: workflowID}
+	data := &journal.SignalData{ID: in.m.NewID(), Name: signal, Arg: raw, WorkflowID: workflowID}
 	if in.replaying() {
 		if d, err := journal.Decode(journal.ExternalSignaled, in.command(journal.ExternalSignaled, data)); err == nil {
 			return fromFailure(d.(*journal.SignalData).Error)
@@ -45,7 +45,7 @@ func SignalExternal(ctx context.Context, workflowID, signal string, arg any) err
 	if handled {
 		return nil
 	}
-	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
+	in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxSignal, Name: signal, Data: raw})
 	return nil
 }
 
@@ -67,7 +67,7 @@ func WithUnknownSignalTarget(f UnknownSignalTarget) Option {
 // (workflow.RequestCancelExternalWorkflow).
 func CancelExternal(ctx context.Context, workflowID string) error {
 	in := instanceOf(ctx, "CancelExternal")
-	data := &journal.CancelData{ID: in.newID(), WorkflowID: workflowID}
+	data := &journal.CancelData{ID: in.m.NewID(), WorkflowID: workflowID}
 	if in.replaying() {
 		if d, err := journal.Decode(journal.ExternalCancelRequested, in.command(journal.ExternalCancelRequested, data)); err == nil {
 			return fromFailure(d.(*journal.CancelData).Error)
@@ -81,7 +81,7 @@ func CancelExternal(ctx context.Context, workflowID string) error {
 	if data.Error != nil {
 		return fromFailure(data.Error)
 	}
-	in.step.deliveries = append(in.step.deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
+	in.m.Step().Deliveries = append(in.m.Step().Deliveries, &store.DeliverParams{WorkflowID: workflowID, Kind: inboxCancel})
 	return nil
 }
 

@@ -60,10 +60,7 @@ type Execution struct {
 func GetInfo(ctx context.Context) *Info {
 	in := instanceOf(ctx, "GetInfo")
 	info := in.info
-	info.JournalLen = in.journalLen + int64(len(in.step.events))
-	if ev, ok := in.cur.Peek(); ok {
-		info.JournalLen = ev.Seq - 1
-	}
+	info.JournalLen = in.m.Len()
 	info.ContinueAsNewSuggested = info.JournalLen >= ContinueAsNewSuggestedLen
 	info.ChainPosition = in.started.Chain
 	info.Execution = Execution{ID: info.WorkflowID, RunID: info.RunID}

@@ -31,7 +31,10 @@ type instance struct {
 	runID      string
 	workflowID string
 	queue      string
-	readonly   bool // replay for a query: never writes, never dispatches
+	// m is the run's deterministic state: replay's position, time, command
+	// IDs and the step since the last commit (internal/machine). A replica
+	// (Config.ReadOnly) is rebuilt to be looked at: it never writes.
+	m *machine.Machine
 
 	mu       sync.Mutex
 	mailbox  []any
@@ -41,10 +44,7 @@ type instance struct {
 	// Owned by the drainer.
 	created     bool
 	sched       *scheduler
-	journal     []store.Event   // the loaded journal, until begin replays it
-	cur         *machine.Cursor // replay's position in the loaded journal (nil: live)
-	journalLen  int64
-	step        step // what the code produced since the last commit (step.go)
+	journal     []store.Event // the loaded journal, until begin replays it
 	afterCommit []func()
 	lastInbox   int64
 	timedOut    bool              // closing because the execution timeout passed
@@ -53,8 +53,6 @@ type instance struct {
 	// runs no code (see terminatedBeforeStart).
 	noCode         bool
 	tasksAhead     []string // the run's task IDs, read with inboxAhead
-	now            time.Time
-	nextID         int64
 	rootCtx        context.Context
 	cancelRoot     context.CancelFunc
 	activities     map[int64]*activityCall
@@ -69,8 +67,6 @@ type instance struct {
 	mainResult     json.RawMessage
 	mainErr        error
 	closing        *store.RunUpdate // terminal state, once decided
-	replayingEvent bool             // applying an event that was reacted to before
-	compareArgs    bool             // replay compares activity argument values too
 	closeCommitted bool
 	createErr      error
 	info           Info
@@ -150,9 +146,12 @@ const (
 	activityKey
 )
 
-func newInstance(e *Engine, run *store.Run, def *funcDef) *instance {
+// newInstance returns the instance of run, whose state is m: a machine
+// loaded from its journal (machine.Load) or a new run's (machine.Start).
+func newInstance(e *Engine, run *store.Run, def *funcDef, m *machine.Machine) *instance {
 	in := &instance{
 		e:          e,
+		m:          m,
 		def:        def,
 		runID:      run.RunID,
 		workflowID: run.WorkflowID,
@@ -254,7 +253,7 @@ func (in *instance) drain() {
 				in.reject(msgs[i:])
 				break
 			}
-			if _, ok := m.(msgQuery); ok && in.step.dirty() {
+			if _, ok := m.(msgQuery); ok && in.m.Step().Dirty() {
 				in.settle() // queries see committed state only
 				if in.isGone() {
 					in.reject(msgs[i:])
@@ -340,37 +339,27 @@ func (in *instance) begin() {
 		in.stuck(fmt.Errorf("durable: run %s: journal does not start with a Started event", in.runID))
 		return
 	}
-	// Every inbound event of a loaded journal was run before (it is
-	// committed with the reaction to it), except a lone Started event.
-	processed := len(in.journal)
-	if processed == 1 {
-		processed = 0
-	}
+	replica := in.m.ReadOnly()
 	in.noCode = len(in.journal) > 1 && in.journal[1].Kind == journal.Terminated
-	if processed == 0 && in.created && !in.readonly {
+	if len(in.journal) == 1 && in.created && !replica {
 		in.noCode = in.terminatedBeforeStart()
 	}
-	in.cur = machine.NewCursor(in.journal, machine.Options{CompareArgs: in.compareArgs})
 	in.journal = nil
-	for in.cur.Replaying() && in.halt == nil && in.closing == nil {
-		ev, div := in.cur.NextInbound()
-		if div != nil {
-			in.diverged(div)
+	for in.m.Replaying() && in.halt == nil && in.closing == nil {
+		ev, data, err := in.m.Next()
+		if err != nil {
+			in.stopOn(err)
 			break
 		}
-		in.replayingEvent = in.cur.Pos() <= processed
-		in.apply(ev)
-		in.replayingEvent = false
-		if next, ok := in.cur.Peek(); ok && ev.Kind == journal.Started && next.Kind == journal.FirstStep {
-			in.cur.Skip()
-		}
+		in.applyDecoded(ev, data)
+		in.m.Applied()
 	}
 	if in.halt != nil {
 		in.settleStuck()
 		return
 	}
-	in.cur = nil // replay is over: the code's commands are new from here
-	if in.created && !in.readonly && in.closing == nil {
+	in.m.EndReplay() // the code's commands are new from here
+	if in.created && !replica && in.closing == nil {
 		items, taskIDs := in.inboxAhead, in.tasksAhead
 		in.inboxAhead, in.tasksAhead = nil, nil
 		orphans, ok := in.orphans(items, taskIDs)
@@ -384,35 +373,27 @@ func (in *instance) begin() {
 
 // replaying reports whether the code's next command is matched against
 // the journal rather than recorded.
-func (in *instance) replaying() bool { return in.cur.Replaying() }
+func (in *instance) replaying() bool { return in.m.Replaying() }
 
 // reexecuting reports whether the code is re-executing history: matching
 // the journal, or reacting to an event it already reacted to before.
-func (in *instance) reexecuting() bool { return in.replaying() || in.replayingEvent }
+func (in *instance) reexecuting() bool { return in.m.Reexecuting() }
 
-func (in *instance) newID() int64 {
-	in.nextID++
-	return in.nextID
-}
-
-// event makes a new inbound event stamped with the engine's clock.
-func (in *instance) event(kind string, data any) store.Event {
-	return store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())}
-}
-
-// inbound journals ev and lets the code see it. The event and the
-// commands the code issues in reaction are committed together (by settle)
-// before any of them takes effect: no task is dispatched, timer armed,
-// waiter told or query answered from that state before the commit, so a
-// crash before it is as if the event never arrived.
+// inbound journals an event that reached the run and lets the code react.
+// The event and the commands the code issues in reaction are committed
+// together (by settle) before any of them takes effect: no task is
+// dispatched, timer armed, waiter told or query answered from that state
+// before the commit, so a crash before it is as if the event never arrived.
 func (in *instance) inbound(kind string, data any) {
-	ev := in.event(kind, data)
-	in.step.events = append(in.step.events, ev)
+	ev, div := in.m.Inbound(kind, data)
+	if div != nil {
+		in.diverged(div)
+		return
+	}
 	in.applyDecoded(ev, data)
 }
 
-// apply delivers an inbound event to the code and runs the coroutines until
-// every one of them waits again.
+// apply delivers a new run's Started event to the code.
 func (in *instance) apply(ev store.Event) {
 	data, err := journal.Decode(ev.Kind, ev.Data)
 	if err != nil {
@@ -422,9 +403,10 @@ func (in *instance) apply(ev store.Event) {
 	in.applyDecoded(ev, data)
 }
 
-// applyDecoded is apply for an event whose payload is at hand.
+// applyDecoded lets the code react to an inbound event the machine took
+// (Inbound live, Next in replay) and runs the coroutines until every one
+// of them waits again.
 func (in *instance) applyDecoded(ev store.Event, data any) {
-	in.now = ev.At.UTC()
 	if ev.Kind == journal.UpdateRejected {
 		return // the update never ran; its sender reads the event
 	}
@@ -432,7 +414,7 @@ func (in *instance) applyDecoded(ev store.Event, data any) {
 	switch d := data.(type) {
 	case *journal.StartedData:
 		in.onStarted(d)
-		if !in.replayingEvent && !in.replaying() && !in.noCode {
+		if !in.reexecuting() && !in.noCode {
 			defer in.markFirstStep()
 			in.e.tel.runStarted(in)
 		}
@@ -440,13 +422,14 @@ func (in *instance) applyDecoded(ev store.Event, data any) {
 		in.onResult(ev, d)
 	case *journal.TimerData:
 		t := in.timers[d.ID]
-		if t == nil || t.done {
+		if t == nil {
 			in.nondeterminism(ev, "no such timer waiting")
 			return
 		}
 		t.done = true
 		t.stop()
 		in.resolve(t.p, nil, nil)
+		delete(in.timers, d.ID)
 	case *journal.SignalData:
 		q := in.signalQueue(d.Name)
 		q.items = append(q.items, d.Arg)
@@ -475,7 +458,7 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		Workflow:         d.Workflow,
 		Queue:            in.queue,
 		Attempt:          max(d.Attempt, 1),
-		StartTime:        in.now,
+		StartTime:        in.m.Now(),
 		ParentWorkflowID: d.ParentID,
 		ParentRunID:      d.ParentRun,
 		ContinuedRunID:   d.Continued,
@@ -513,12 +496,13 @@ func (in *instance) onStarted(d *journal.StartedData) {
 
 // markFirstStep records that a run's first step issued no command.
 func (in *instance) markFirstStep() {
-	for _, ev := range in.step.events {
+	for _, ev := range in.m.Step().Events {
 		if !journal.Inbound(ev.Kind) {
 			return
 		}
 	}
-	in.step.events = append(in.step.events, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
+	st := in.m.Step()
+	st.Events = append(st.Events, store.Event{Kind: journal.FirstStep, Data: journal.Encode(&journal.IDData{}), At: eventTime(in.e.cfg.clock.Now())})
 }
 
 // afterRun closes the run when its main coroutine has returned.
@@ -558,7 +542,7 @@ func (in *instance) fail(err error) {
 	} else {
 		if p := in.retryPolicy(); p != nil {
 			if wait, ok := p.backoff(f, in.info.Attempt); ok {
-				data.NextRunID, data.RetryAt = newID(), in.now.Add(wait)
+				data.NextRunID, data.RetryAt = newID(), in.m.Now().Add(wait)
 			}
 		}
 		in.command(journal.Failed, data)
@@ -567,7 +551,7 @@ func (in *instance) fail(err error) {
 		return
 	}
 	in.closeWith(&store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f), NextRunID: data.NextRunID})
-	if data.NextRunID == "" || in.readonly {
+	if data.NextRunID == "" || in.m.ReadOnly() {
 		return
 	}
 	started := in.started
@@ -586,7 +570,7 @@ func (in *instance) fail(err error) {
 	if in.e.serves(in.queue) && in.e.reg.workflow(started.Workflow) != nil {
 		p.Owner, p.Lease = in.e.workerID, in.e.cfg.lease
 	}
-	in.step.createRuns = append(in.step.createRuns, p)
+	in.m.Step().Runs = append(in.m.Step().Runs, p)
 }
 
 func (in *instance) closeWith(u *store.RunUpdate) {
@@ -605,32 +589,39 @@ func (in *instance) command(kind string, data any) []byte {
 		in.parkForever()
 		return nil
 	}
-	if in.replaying() {
-		got, div := in.cur.Match(kind, data)
-		if div != nil {
-			in.diverged(div)
-			in.parkForever()
-			return nil
-		}
-		return got
-	}
-	if in.readonly && in.closing == nil {
-		// A query replays up to the journal's end and must not go further.
+	if in.m.PastEnd() && in.closing == nil {
+		// A replica replays up to the journal's end and must not go further.
 		in.parkForever()
 	}
-	in.step.events = append(in.step.events, store.Event{Kind: kind, Data: journal.Encode(data), At: eventTime(in.e.cfg.clock.Now())})
-	return nil
+	got, div := in.m.Command(kind, data)
+	if div != nil {
+		in.diverged(div)
+		in.parkForever()
+		return nil
+	}
+	return got
 }
 
 // nondeterminism stops the run as stuck: the journal delivers ev, which
 // the code has nothing waiting for (reason says what is missing).
 func (in *instance) nondeterminism(ev store.Event, reason string) {
-	in.diverged(in.cur.Unexpected(ev, reason))
+	in.diverged(in.m.Unexpected(ev, reason))
 }
 
 // diverged stops the run as stuck with a typed NonDeterminismError.
 func (in *instance) diverged(d *machine.Divergence) {
 	in.stuck(newNonDeterminismError(in.runID, d))
+}
+
+// stopOn stops the run as stuck on an error of the machine's replay: a
+// divergence, or an event it cannot read.
+func (in *instance) stopOn(err error) {
+	var div *machine.Divergence
+	if errors.As(err, &div) {
+		in.diverged(div)
+		return
+	}
+	in.stuck(fmt.Errorf("durable: run %s: %w", in.runID, err))
 }
 
 // stuck stops the scheduler; the drainer then records the status.
@@ -664,7 +655,7 @@ func (in *instance) coroutinePanicked(c *coroutine, r any) {
 
 // settleStuck records a stuck run and unloads it.
 func (in *instance) settleStuck() {
-	if in.readonly {
+	if in.m.ReadOnly() {
 		return
 	}
 	f := toFailure(in.halt)
@@ -674,7 +665,7 @@ func (in *instance) settleStuck() {
 		in.teardown()
 		return
 	}
-	in.step.reset() // what the diverging step produced is dropped
+	in.m.Drop() // what the diverging step produced is dropped
 	err := in.e.store.Commit(in.e.ctx, in.stepCommit(&store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(f)}))
 	if err != nil {
 		in.e.cfg.logger.Warn("durable: record stuck run", "run_id", in.runID, "error", err)
@@ -744,13 +735,13 @@ func (in *instance) inMemoryWake() time.Time {
 // flush commits pending changes, then acts on them. It reports false, and
 // unloads the instance, when the commit failed.
 func (in *instance) flush() bool {
-	if in.readonly {
-		in.step.reset()
+	if in.m.ReadOnly() {
+		in.m.Drop()
 		return true
 	}
 	needStatus := in.closing != nil && !in.closeCommitted
-	if in.created && !in.step.dirty() && !needStatus {
-		in.runAfterCommit()
+	if in.created && !in.m.Step().Dirty() && !needStatus {
+		in.carryOut(in.m.Committed())
 		return true
 	}
 	update := &store.RunUpdate{Status: store.StatusRunning, WakeAt: in.wakeAt()}
@@ -773,16 +764,10 @@ func (in *instance) flush() bool {
 		in.commitFailed(err)
 		return false
 	}
-	in.journalLen += int64(len(in.step.events))
 	if update == in.closing {
 		in.closeCommitted = true
 	}
-	tasks := in.step.newTasks
-	runs := in.step.createRuns
-	deliveries := in.step.deliveries
-	in.step.reset()
-	in.e.dispatchCreated(tasks, runs)
-	in.e.nudgeDeliveries(deliveries)
+	in.carryOut(in.m.Committed())
 	if update.Status != store.StatusRunning {
 		if !update.Status.Open() { // closed runs never change again
 			in.e.recordClose(in.runID, update)
@@ -790,45 +775,46 @@ func (in *instance) flush() bool {
 		}
 		in.e.notifyChange(in.workflowID)
 	}
-	in.runAfterCommit()
 	return true
 }
 
-func (in *instance) runAfterCommit() {
+// carryOut acts on a committed step: dispatches its attempts and the runs
+// it started, nudges the runs it delivered to, arms its timers and runs
+// what waited for the commit (answers to waiters, attempts to cancel).
+func (in *instance) carryOut(s machine.Step) {
+	in.e.dispatchCreated(s.Tasks, s.Runs)
+	in.e.nudgeDeliveries(s.Deliveries)
 	fns := in.afterCommit
 	in.afterCommit = nil
 	for _, f := range fns {
 		f()
 	}
-	if !in.replaying() {
-		in.armTimers()
-	}
+	in.armTimers(s.Timers)
 }
 
-// stepCommit is the one commit of the step the instance has buffered, with
+// stepCommit is the one commit of the step the machine has buffered, with
 // update as the run's new state: every commit of a run (a step, the rest of
 // a new run's first step, a stuck run) is made from it.
 func (in *instance) stepCommit(update *store.RunUpdate) *store.CommitParams {
-	return in.step.commitParams(in.runID, in.e.workerID, in.journalLen, update)
+	return in.m.Step().CommitParams(in.runID, in.e.workerID, in.m.CommittedLen(), update)
 }
 
 // create inserts a new run with its first step in one transaction.
 func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 	run := in.e.newRunRecord(in, update)
-	p := &store.CreateRunParams{Run: run, Events: in.step.events, Tasks: in.step.newTasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
-	if len(in.step.createRuns) > 0 || len(in.step.deliveries) > 0 || len(in.step.deleteTasks) > 0 || len(in.step.consume) > 0 {
+	st := in.m.Step()
+	p := &store.CreateRunParams{Run: run, Events: st.Events, Tasks: st.Tasks, Owner: in.e.workerID, Lease: in.e.cfg.lease}
+	if len(st.Runs) > 0 || len(st.Deliveries) > 0 || len(st.DeleteTasks) > 0 || len(st.Consume) > 0 {
 		// Children started (or signals sent) in the very first step: create
 		// the run with its Started event, then commit the rest.
-		first := in.step.events[:1]
+		first := in.m.SplitFirst()
 		run.Status = store.StatusRunning
 		run.Result, run.Error = nil, nil
 		run.WakeAt = in.e.cfg.clock.Now()
-		if err := in.e.store.CreateRun(ctx, &store.CreateRunParams{Run: run, Events: first, Owner: in.e.workerID, Lease: in.e.cfg.lease}); err != nil {
+		if err := in.e.store.CreateRun(ctx, &store.CreateRunParams{Run: run, Events: []store.Event{first}, Owner: in.e.workerID, Lease: in.e.cfg.lease}); err != nil {
 			return err
 		}
 		in.created = true
-		in.journalLen = 1
-		in.step.events = in.step.events[1:]
 		return in.e.store.Commit(ctx, in.stepCommit(update))
 	}
 	if err := in.e.store.CreateRun(ctx, p); err != nil {
@@ -842,7 +828,7 @@ func (in *instance) create(ctx context.Context, update *store.RunUpdate) error {
 // the store failed and the run must be replayed from what is committed.
 func (in *instance) commitFailed(err error) {
 	in.e.mu.Lock()
-	for _, t := range in.step.newTasks {
+	for _, t := range in.m.Step().Tasks {
 		delete(in.e.decoded, t.ID)
 	}
 	in.e.mu.Unlock()
@@ -887,7 +873,7 @@ func (in *instance) teardown() {
 	}
 	in.extra.promotions = nil
 	in.unwind()
-	if !in.readonly {
+	if !in.m.ReadOnly() {
 		in.e.forget(in)
 	}
 }

@@ -74,7 +74,7 @@ func (l *localCall) cancel() {
 // committed (or, replaying, if the journal holds no result for it).
 func (in *instance) startLocal(ac *activityCall) {
 	in.afterCommit = append(in.afterCommit, func() {
-		if ac.done || in.readonly {
+		if ac.done || in.m.ReadOnly() {
 			return
 		}
 		ac.local.mu.Lock()

@@ -33,7 +33,7 @@ type replayHandler struct {
 }
 
 func (r *replayHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return !r.in.reexecuting() && !r.in.readonly && r.h.Enabled(ctx, l)
+	return !r.in.reexecuting() && !r.in.m.ReadOnly() && r.h.Enabled(ctx, l)
 }
 
 func (r *replayHandler) Handle(ctx context.Context, rec slog.Record) error {

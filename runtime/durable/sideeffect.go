@@ -14,7 +14,7 @@ import (
 // that can fail or touches the outside world.
 func SideEffect[T any](ctx context.Context, fn func() T) T {
 	in := instanceOf(ctx, "SideEffect")
-	id := in.newID()
+	id := in.m.NewID()
 	if in.replaying() {
 		data := in.command(journal.SideEffectRecorded, &journal.SideEffectData{ID: id})
 		d, err := journal.Decode(journal.SideEffectRecorded, data)

@@ -414,7 +414,7 @@ func attemptOutcome(err error) string {
 // (see withTraceparent). A batch of queries only, which runs no step, has
 // no span.
 func (t *telemetry) stepStart(in *instance, msgs []any) {
-	if t == nil || t.tracer == nil || in.readonly {
+	if t == nil || t.tracer == nil || in.m.ReadOnly() {
 		return
 	}
 	if msgs != nil && !slices.ContainsFunc(msgs, func(m any) bool {
@@ -468,8 +468,8 @@ func (in *instance) runSpanContext() trace.SpanContext {
 		switch {
 		case len(in.journal) > 0:
 			first = in.journal[:1]
-		case len(in.step.events) > 0:
-			first = in.step.events[:1]
+		case len(in.m.Step().Events) > 0:
+			first = in.m.Step().Events[:1]
 		}
 		if len(first) == 0 || first[0].Kind != journal.Started {
 			return trace.SpanContext{}

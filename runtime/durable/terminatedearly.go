@@ -23,7 +23,7 @@ func (in *instance) terminatedBeforeStart() bool {
 		}
 		for _, other := range items {
 			if other.ID != it.ID && other.ID > in.lastInbox {
-				in.step.consume = append(in.step.consume, other.ID)
+				in.m.Step().Consume = append(in.m.Step().Consume, other.ID)
 			}
 		}
 		in.inboxAhead = []store.InboxItem{it}

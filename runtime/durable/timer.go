@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 )
 
 // timerCall is a durable timer the run waits for.
@@ -28,7 +29,7 @@ func (t *timerCall) stop() {
 // the code is reacting to was journaled. It does not move while the code
 // runs, and replay sees the same value.
 func Now(ctx context.Context) time.Time {
-	return instanceOf(ctx, "Now").now
+	return instanceOf(ctx, "Now").m.Now()
 }
 
 // Sleep waits durably for d: a run sleeping an hour resumes on time after
@@ -54,8 +55,8 @@ func (in *instance) startTimer(ctx context.Context, d time.Duration) *future[str
 		p.ready = true
 		return f
 	}
-	id := in.newID()
-	fireAt := in.now.Add(d)
+	id := in.m.NewID()
+	fireAt := in.m.Now().Add(d)
 	if data := in.command(journal.TimerStarted, &journal.TimerData{ID: id, FireAt: fireAt}); data != nil {
 		if td, err := journal.Decode(journal.TimerStarted, data); err == nil {
 			fireAt = td.(*journal.TimerData).FireAt
@@ -76,13 +77,15 @@ func (in *instance) startTimer(ctx context.Context, d time.Duration) *future[str
 	return f
 }
 
-// armTimers sets a wall-clock (or test-clock) alarm for every pending timer.
-func (in *instance) armTimers() {
-	if in.readonly || in.isGone() {
+// armTimers sets a wall-clock (or test-clock) alarm for each timer a
+// committed step asked for that is still pending.
+func (in *instance) armTimers(arms []machine.TimerArm) {
+	if len(arms) == 0 || in.isGone() {
 		return
 	}
-	for _, t := range in.timers {
-		if t.done || t.armed {
+	for _, a := range arms {
+		t := in.timers[a.ID]
+		if t == nil || t.done || t.armed {
 			continue
 		}
 		t.armed = true
@@ -103,7 +106,7 @@ const deadlineTimer int64 = -1
 func (in *instance) setDeadline(d *journal.StartedData) {
 	at := d.Deadline
 	if d.RunTimeout > 0 {
-		if r := in.now.Add(d.RunTimeout); at.IsZero() || r.Before(at) {
+		if r := in.m.Now().Add(d.RunTimeout); at.IsZero() || r.Before(at) {
 			at = r
 		}
 	}
@@ -111,6 +114,7 @@ func (in *instance) setDeadline(d *journal.StartedData) {
 		return
 	}
 	in.timers[deadlineTimer] = &timerCall{id: deadlineTimer, fireAt: at, p: newPromise(in)}
+	in.m.Arm(deadlineTimer, at)
 }
 
 // onTimer journals a timer's firing.
@@ -126,7 +130,4 @@ func (in *instance) onTimer(id int64) {
 		return
 	}
 	in.inbound(journal.TimerFired, &journal.TimerData{ID: id})
-	if t.done {
-		delete(in.timers, id)
-	}
 }

@@ -87,13 +87,10 @@ func (e *Engine) rebuild(run *store.Run, events []store.Event, compareArgs bool)
 	if def == nil {
 		return nil, &NotRegisteredError{Kind: "workflow", Name: run.Workflow, why: "its state cannot be rebuilt"}
 	}
-	in := newInstance(e, run, def)
-	in.readonly = true
-	in.created = true
-	in.draining = true // no drain of its own: the caller works it
-	in.compareArgs = compareArgs
+	m := machine.Load(events, machine.Config{Clock: e.cfg.clock.Now, CompareArgs: compareArgs, ReadOnly: true})
+	in := newInstance(e, run, def, m)
+	in.holdDrain() // no drain of its own: the caller works it
 	in.journal = events
-	in.journalLen = int64(len(events))
 	in.begin()
 	return in, nil
 }

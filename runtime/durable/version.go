@@ -24,14 +24,7 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 	if !ok {
 		switch {
 		case in.replaying():
-			v = DefaultVersion
-			ev, _ := in.cur.Peek()
-			if ev.Kind == journal.VersionMarker {
-				if d, err := journal.Decode(ev.Kind, ev.Data); err == nil && d.(*journal.VersionData).ChangeID == changeID {
-					v = d.(*journal.VersionData).Version
-					in.cur.Skip()
-				}
-			}
+			v = in.m.Version(changeID, DefaultVersion)
 		default:
 			v = maxSupported
 			in.command(journal.VersionMarker, &journal.VersionData{ChangeID: changeID, Version: v})
@@ -39,13 +32,9 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 		in.versions[changeID] = v
 	}
 	if v < minSupported || v > maxSupported {
-		seq := in.journalLen + int64(len(in.step.events))
-		if in.cur != nil && in.cur.Pos() > 0 {
-			seq = in.cur.LastSeq()
-		}
 		in.diverged(&machine.Divergence{
 			Kind:     machine.KindVersion,
-			Seq:      seq,
+			Seq:      in.m.Seq(),
 			Expected: &machine.Command{Kind: journal.VersionMarker, Name: changeID, Version: v},
 			Found:    &machine.Command{Kind: journal.VersionMarker, Name: changeID},
 			Reason:   fmt.Sprintf("supports [%d, %d]", minSupported, maxSupported),

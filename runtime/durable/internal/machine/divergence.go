@@ -94,3 +94,9 @@ func (d *Divergence) valuesDiffer() bool {
 	return e != nil && f != nil && e.Kind == journal.ActivityScheduled && f.Kind == journal.ActivityScheduled &&
 		e.Name == f.Name && e.Args != nil && f.Args != nil && !JSONEqual(e.Args, f.Args)
 }
+
+// Error renders the divergence; the engine wraps it in a
+// NonDeterminismError that names the run.
+func (d *Divergence) Error() string {
+	return fmt.Sprintf("nondeterminism at journal event %d: the journal says %s; the code did %s", d.Seq, d.JournalText(), d.CodeText())
+}
