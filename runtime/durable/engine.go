@@ -215,13 +215,7 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	e.cancel()
 	for _, in := range insts {
-		in.mu.Lock()
-		wasGone, draining := in.gone, in.draining
-		in.gone = true
-		in.mu.Unlock()
-		if !wasGone && !draining {
-			in.unwind() // a running drain unwinds when it sees gone
-		}
+		in.engineClosed()
 	}
 	e.wg.Wait()
 	e.tel.close()

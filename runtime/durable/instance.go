@@ -878,6 +878,18 @@ func (in *instance) teardown() {
 	}
 }
 
+// engineClosed marks the instance gone as its engine closes. Its coroutines
+// unwind here unless a drain is running, which unwinds when it sees gone.
+func (in *instance) engineClosed() {
+	in.mu.Lock()
+	wasGone, draining := in.gone, in.draining
+	in.gone = true
+	in.mu.Unlock()
+	if !wasGone && !draining {
+		in.unwind()
+	}
+}
+
 // unwind stops the instance's timers and ends its coroutines. Only the
 // drainer (or Close, when no drain runs) calls it.
 func (in *instance) unwind() {

@@ -2,10 +2,8 @@ package durable
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/durablego/toolkit/internal/journal"
-	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 )
 
 // DefaultVersion is the version Version returns for runs that reached the
@@ -31,14 +29,8 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 		}
 		in.versions[changeID] = v
 	}
-	if v < minSupported || v > maxSupported {
-		in.diverged(&machine.Divergence{
-			Kind:     machine.KindVersion,
-			Seq:      in.m.Seq(),
-			Expected: &machine.Command{Kind: journal.VersionMarker, Name: changeID, Version: v},
-			Found:    &machine.Command{Kind: journal.VersionMarker, Name: changeID},
-			Reason:   fmt.Sprintf("supports [%d, %d]", minSupported, maxSupported),
-		})
+	if div := in.m.CheckVersion(changeID, v, minSupported, maxSupported); div != nil {
+		in.diverged(div)
 		in.parkForever()
 	}
 	return v

@@ -1,14 +1,24 @@
 // Package machine holds the deterministic half of a durable run: the
-// journal cursor that replay walks, the typed commands the workflow code
-// issues, and the divergences found when the code and the journal
-// disagree.
+// Machine (replay's cursor, the run's time and command IDs, the commands
+// that wait for an outcome, the step since the last commit), the typed
+// commands the workflow code issues, and the divergences found when the
+// code and the journal disagree.
 //
-// It does no I/O: no store, no engine, no clock. It is fed the journal
-// (store events, in order) and the commands the code issues, and answers
-// with the journaled payload of each command, the next inbound event to
-// deliver, or a typed *Divergence. The engine (package durable) is the
-// shell around it: it runs the workflow's coroutines, commits what a step
-// produced, dispatches tasks after the commit and renews leases.
+// It does no I/O: no store, no engine, no clock of its own. A Machine is
+// loaded from a journal (Load) or started with a new run's Started event
+// (Start), and fed what the code does (Command) and what reaches the run
+// (Next in replay, Inbound live). It answers with the journaled payload of
+// each command, the next inbound event to deliver, or a typed
+// *Divergence, and collects the Step to commit: the events to append and
+// the commands to carry out after the commit (attempts to schedule, runs
+// to start, deliveries to other runs, timers to arm).
+//
+// The engine (package durable) is the shell around it: it runs the
+// workflow's coroutines, turns a Step into one store commit, carries out
+// the step's commands once committed, and holds leases and mailboxes.
+// Queries, update validation, Verify and Replay load a read-only Machine
+// (Config.ReadOnly) from the run's journal and look at the state the code
+// rebuilds on it.
 //
 // # Matching rules
 //

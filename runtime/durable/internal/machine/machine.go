@@ -312,6 +312,22 @@ func (m *Machine) Version(changeID string, def int) int {
 	return d.(*journal.VersionData).Version
 }
 
+// CheckVersion returns a KindVersion divergence when v, the version the run
+// took at changeID, is outside [lo, hi], the range the code supports: the
+// code no longer has the path that run took.
+func (m *Machine) CheckVersion(changeID string, v, lo, hi int) *Divergence {
+	if v >= lo && v <= hi {
+		return nil
+	}
+	return &Divergence{
+		Kind:     KindVersion,
+		Seq:      m.Seq(),
+		Expected: &Command{Kind: journal.VersionMarker, Name: changeID, Version: v},
+		Found:    &Command{Kind: journal.VersionMarker, Name: changeID},
+		Reason:   fmt.Sprintf("supports [%d, %d]", lo, hi),
+	}
+}
+
 // EndReplay ends replay: the code's commands are new from here. The
 // timers the journal left pending are to be armed after the next commit.
 func (m *Machine) EndReplay() {
