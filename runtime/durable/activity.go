@@ -375,7 +375,7 @@ func (in *instance) onActivityPromote(m msgPromote) {
 // now.
 func (in *instance) redispatchOrphans(orphans []*activityCall) {
 	for _, ac := range orphans {
-		if in.closing != nil || in.halt != nil {
+		if in.m.Closing() != nil || in.halt != nil {
 			return
 		}
 		if ac.done {

@@ -852,7 +852,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 		// The first step panicked: keep the run, stuck, for fixed code.
 		in.m.Drop()
 		in.m.Step().Events = []store.Event{startEv}
-		in.closing = &store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))}
+		in.m.Close(&store.RunUpdate{Status: store.StatusStuck, Error: journal.Encode(toFailure(in.halt))})
 		in.halt = nil
 		in.flush()
 		in.teardown()
@@ -1042,7 +1042,7 @@ func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string)
 // order when the caller read them already (with a claim); nil reads the
 // store.
 func (in *instance) readInbox(items []store.InboxItem) {
-	if in.m.ReadOnly() || !in.created || in.closing != nil || in.halt != nil {
+	if in.m.ReadOnly() || !in.created || in.m.Closing() != nil || in.halt != nil {
 		return
 	}
 	if items == nil {
@@ -1058,7 +1058,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 		if it.ID <= in.lastInbox {
 			continue
 		}
-		if in.closing != nil || in.halt != nil || in.isGone() {
+		if in.m.Closing() != nil || in.halt != nil || in.isGone() {
 			return
 		}
 		in.lastInbox = it.ID
@@ -1122,7 +1122,7 @@ func (in *instance) readInbox(items []store.InboxItem) {
 // idle reports whether the run waits for nothing that would be lost or
 // slowed down by unloading it: no activity, child or update in flight.
 func (in *instance) idle() bool {
-	if in.m.ReadOnly() || in.closing != nil || in.halt != nil || len(in.activities) > 0 || in.m.Step().Dirty() || in.extra.runningUpdates > 0 {
+	if in.m.ReadOnly() || in.m.Closing() != nil || in.halt != nil || len(in.activities) > 0 || in.m.Step().Dirty() || in.extra.runningUpdates > 0 {
 		return false
 	}
 	for _, c := range in.extra.children {

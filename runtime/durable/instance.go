@@ -51,30 +51,29 @@ type instance struct {
 	inboxAhead  []store.InboxItem // read with the claim, for begin (nil: read the store)
 	// noCode is set for a run terminated before its first step: Started
 	// runs no code (see terminatedBeforeStart).
-	noCode         bool
-	tasksAhead     []string // the run's task IDs, read with inboxAhead
-	rootCtx        context.Context
-	cancelRoot     context.CancelFunc
-	activities     map[int64]*activityCall
-	timers         map[int64]*timerCall
-	signals        map[string]*signalQueue
-	queries        map[string]*handlerFunc
-	updates        map[string]*updateHandler
-	versions       map[string]int
-	watches        []*cancelWatch
-	halt           error // stuck: replay diverged or the code panicked
-	mainDone       bool
-	mainResult     json.RawMessage
-	mainErr        error
-	closing        *store.RunUpdate // terminal state, once decided
-	closeCommitted bool
-	createErr      error
-	info           Info
-	logger         *slog.Logger // made by log on first use
-	workflow       string       // the run's workflow name, for the logger
-	lastActivity   time.Time
-	started        journal.StartedData
-	extra          instanceExtra
+	noCode       bool
+	tasksAhead   []string // the run's task IDs, read with inboxAhead
+	rootCtx      context.Context
+	cancelRoot   context.CancelFunc
+	activities   map[int64]*activityCall
+	timers       map[int64]*timerCall
+	signals      map[string]*signalQueue
+	queries      map[string]*handlerFunc
+	updates      map[string]*updateHandler
+	versions     map[string]int
+	watches      []*cancelWatch
+	halt         error // stuck: replay diverged or the code panicked
+	mainDone     bool
+	mainResult   json.RawMessage
+	mainErr      error
+	closing      *store.RunUpdate // terminal state, once decided
+	createErr    error
+	info         Info
+	logger       *slog.Logger // made by log on first use
+	workflow     string       // the run's workflow name, for the logger
+	lastActivity time.Time
+	started      journal.StartedData
+	extra        instanceExtra
 }
 
 // instanceExtra holds state of less common features.
@@ -294,7 +293,7 @@ func (in *instance) reject(msgs []any) {
 var errRunMoved = errors.New("durable: run was unloaded; retry")
 
 func (in *instance) handle(m any) {
-	if in.closing != nil || in.halt != nil {
+	if in.m.Closing() != nil || in.halt != nil {
 		// The run is ending: only queries still make sense.
 		switch m := m.(type) {
 		case msgQuery:
@@ -345,7 +344,7 @@ func (in *instance) begin() {
 		in.noCode = in.terminatedBeforeStart()
 	}
 	in.journal = nil
-	for in.m.Replaying() && in.halt == nil && in.closing == nil {
+	for in.m.Replaying() && in.halt == nil && in.m.Closing() == nil {
 		ev, data, err := in.m.Next()
 		if err != nil {
 			in.stopOn(err)
@@ -359,7 +358,7 @@ func (in *instance) begin() {
 		return
 	}
 	in.m.EndReplay() // the code's commands are new from here
-	if in.created && !replica && in.closing == nil {
+	if in.created && !replica && in.m.Closing() == nil {
 		items, taskIDs := in.inboxAhead, in.tasksAhead
 		in.inboxAhead, in.tasksAhead = nil, nil
 		orphans, ok := in.orphans(items, taskIDs)
@@ -507,7 +506,7 @@ func (in *instance) markFirstStep() {
 
 // afterRun closes the run when its main coroutine has returned.
 func (in *instance) afterRun() {
-	if !in.mainDone || in.closing != nil || in.halt != nil {
+	if !in.mainDone || in.m.Closing() != nil || in.halt != nil {
 		return
 	}
 	err := in.mainErr
@@ -577,7 +576,7 @@ func (in *instance) closeWith(u *store.RunUpdate) {
 	if in.halt != nil {
 		return
 	}
-	in.closing = u
+	in.m.Close(u)
 	in.notifyParent(u)
 }
 
@@ -589,7 +588,7 @@ func (in *instance) command(kind string, data any) []byte {
 		in.parkForever()
 		return nil
 	}
-	if in.m.PastEnd() && in.closing == nil {
+	if in.m.PastEnd() && in.m.Closing() == nil {
 		// A replica replays up to the journal's end and must not go further.
 		in.parkForever()
 	}
@@ -632,7 +631,7 @@ func (in *instance) stuck(err error) {
 }
 
 func (in *instance) halted() bool {
-	return in.halt != nil || in.closing != nil && (in.closing.Status == store.StatusTerminated || in.timedOut)
+	return in.halt != nil || in.m.Closing() != nil && (in.m.Closing().Status == store.StatusTerminated || in.timedOut)
 }
 
 // parkForever blocks the current coroutine until the instance is torn
@@ -681,7 +680,7 @@ func (in *instance) settle() {
 		return
 	}
 	in.flush()
-	if in.closing != nil && !in.isGone() {
+	if in.m.Closing() != nil && !in.isGone() {
 		in.teardown()
 	}
 }
@@ -739,14 +738,13 @@ func (in *instance) flush() bool {
 		in.m.Drop()
 		return true
 	}
-	needStatus := in.closing != nil && !in.closeCommitted
-	if in.created && !in.m.Step().Dirty() && !needStatus {
+	if in.created && !in.m.Step().Dirty() {
 		in.carryOut(in.m.Committed())
 		return true
 	}
-	update := &store.RunUpdate{Status: store.StatusRunning, WakeAt: in.wakeAt()}
-	if needStatus {
-		update = in.closing
+	update := in.m.Step().Close
+	if update == nil {
+		update = &store.RunUpdate{Status: store.StatusRunning, WakeAt: in.wakeAt()}
 	}
 	ctx := in.e.ctx
 	var err error
@@ -763,9 +761,6 @@ func (in *instance) flush() bool {
 	if err != nil {
 		in.commitFailed(err)
 		return false
-	}
-	if update == in.closing {
-		in.closeCommitted = true
 	}
 	in.carryOut(in.m.Committed())
 	if update.Status != store.StatusRunning {
@@ -957,10 +952,10 @@ func (in *instance) terminate(d *journal.CancelData) {
 	if d.Timeout {
 		in.timedOut = true
 		f := toFailure(&TimeoutError{Kind: "Execution"})
-		in.closing = &store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f)}
+		in.m.Close(&store.RunUpdate{Status: store.StatusFailed, Error: journal.Encode(f)})
 	} else {
 		f := toFailure(&TerminatedError{Reason: d.Reason})
-		in.closing = &store.RunUpdate{Status: store.StatusTerminated, Error: journal.Encode(f)}
+		in.m.Close(&store.RunUpdate{Status: store.StatusTerminated, Error: journal.Encode(f)})
 	}
-	in.notifyParent(in.closing)
+	in.notifyParent(in.m.Closing())
 }

@@ -445,8 +445,8 @@ func (t *telemetry) stepEnd(in *instance) {
 		return
 	}
 	in.extra.tel.span = nil
-	if in.closing != nil && in.closeCommitted {
-		span.SetAttributes(attribute.String("durable.status", string(in.closing.Status)))
+	if in.m.Closed() {
+		span.SetAttributes(attribute.String("durable.status", string(in.m.Closing().Status)))
 	}
 	if in.halt != nil {
 		span.RecordError(in.halt)

@@ -69,8 +69,8 @@ func (e *Engine) replay(ctx context.Context, run *store.Run, events []store.Even
 	if !run.Status.Open() && run.Status != store.StatusTerminated {
 		want := machine.Command{Kind: closeKind(run.Status), Status: string(run.Status), Result: run.Result}
 		var found *machine.Command
-		if in.closing != nil {
-			found = &machine.Command{Kind: closeKind(in.closing.Status), Status: string(in.closing.Status), Result: in.closing.Result}
+		if in.m.Closing() != nil {
+			found = &machine.Command{Kind: closeKind(in.m.Closing().Status), Status: string(in.m.Closing().Status), Result: in.m.Closing().Result}
 		}
 		if div := machine.CompareEnd(int64(len(events)), want, found); div != nil {
 			return newNonDeterminismError(run.RunID, div)

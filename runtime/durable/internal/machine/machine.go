@@ -41,6 +41,8 @@ type Machine struct {
 	nextID    int64
 	reacted   bool // the inbound event being applied was reacted to before
 	open      map[int64]*openCommand
+	closing   *store.RunUpdate // how the run ends, once decided
+	closed    bool             // the close is committed
 	step      Step
 }
 
@@ -352,6 +354,22 @@ func (m *Machine) Arm(id int64, when time.Time) {
 	m.step.Timers = append(m.step.Timers, TimerArm{ID: id, At: when})
 }
 
+// Close decides how the run ends: u is its final state, committed with
+// the step (Step.Close). A run closes once; later calls are ignored.
+func (m *Machine) Close(u *store.RunUpdate) {
+	if m.closing != nil {
+		return
+	}
+	m.closing = u
+	m.step.Close = u
+}
+
+// Closing is how the run ends, nil while it runs.
+func (m *Machine) Closing() *store.RunUpdate { return m.closing }
+
+// Closed reports whether the run's close is committed.
+func (m *Machine) Closed() bool { return m.closed }
+
 // Step is the step the code produced since the last commit, for the
 // caller to add to (store changes that go with the events) and commit.
 func (m *Machine) Step() *Step { return &m.step }
@@ -361,6 +379,9 @@ func (m *Machine) Step() *Step { return &m.step }
 func (m *Machine) Committed() Step {
 	s := m.step
 	m.committed += int64(len(s.Events))
+	if s.Close != nil {
+		m.closed = true
+	}
 	m.step = Step{}
 	return s
 }

@@ -304,3 +304,22 @@ func TestMachineSplitFirst(t *testing.T) {
 	m.Committed()
 	require.EqualValues(t, 2, m.Len())
 }
+
+// TestMachineClose: a run closes once; the close goes with the step that
+// decides it and is committed with it.
+func TestMachineClose(t *testing.T) {
+	t.Parallel()
+	m := Start(started(), Config{Clock: clock})
+	m.Committed()
+	require.False(t, m.Step().Dirty())
+	done := &store.RunUpdate{Status: store.StatusCompleted}
+	m.Close(done)
+	m.Close(&store.RunUpdate{Status: store.StatusFailed})
+	require.Same(t, done, m.Closing(), "the first close stands")
+	require.True(t, m.Step().Dirty(), "a close is a store change")
+	require.Same(t, done, m.Step().CommitParams("r", "me", m.CommittedLen(), m.Step().Close).Update)
+	require.False(t, m.Closed())
+	m.Committed()
+	require.True(t, m.Closed())
+	require.Nil(t, m.Step().Close)
+}

@@ -21,6 +21,8 @@ type Step struct {
 	Runs        []*store.CreateRunParams // children, continued, retried and cron runs to start
 	Deliveries  []*store.DeliverParams   // signals, cancellations and results to other runs
 	Timers      []TimerArm               // alarms to set; not stored (the run's WakeAt is)
+	// Close is the run's final state when the step closes it.
+	Close *store.RunUpdate
 }
 
 // TimerArm asks for an alarm for timer ID at At.
@@ -32,11 +34,12 @@ type TimerArm struct {
 // Dirty reports whether the step has anything to commit.
 func (s *Step) Dirty() bool {
 	return len(s.Events) > 0 || len(s.Tasks) > 0 || len(s.DeleteTasks) > 0 || len(s.Consume) > 0 ||
-		len(s.Runs) > 0 || len(s.Deliveries) > 0
+		len(s.Runs) > 0 || len(s.Deliveries) > 0 || s.Close != nil
 }
 
 // CommitParams is the commit of the step for run runID, owned by owner,
-// whose journal has expectLen events, with update as the run's new state.
+// whose journal has expectLen events, with update as the run's new state
+// (the step's Close, when it has one).
 func (s *Step) CommitParams(runID, owner string, expectLen int64, update *store.RunUpdate) *store.CommitParams {
 	return &store.CommitParams{
 		RunID:        runID,
