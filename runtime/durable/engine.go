@@ -879,9 +879,7 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 // is worked by whoever rebuilt it. Messages posted meanwhile wait in the
 // mailbox; releaseDrain hands them on.
 func (in *instance) holdDrain() {
-	in.mu.Lock()
-	in.draining = true
-	in.mu.Unlock()
+	in.box.hold()
 }
 
 // machineConfig is the configuration of a live run's machine.
@@ -892,13 +890,9 @@ func (e *Engine) machineConfig() machine.Config {
 // releaseDrain ends a synchronous drain, handing queued messages on.
 func (in *instance) releaseDrain() {
 	in.maybeEvict()
-	in.mu.Lock()
-	if len(in.mailbox) == 0 || in.gone {
-		in.draining = false
-		in.mu.Unlock()
+	if in.box.release() {
 		return
 	}
-	in.mu.Unlock()
 	in.e.busy.Add(1)
 	go in.drain()
 }

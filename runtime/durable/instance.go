@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -36,10 +35,7 @@ type instance struct {
 	// (Config.ReadOnly) is rebuilt to be looked at: it never writes.
 	m *machine.Machine
 
-	mu       sync.Mutex
-	mailbox  []any
-	draining bool
-	gone     bool
+	box mailbox // messages to the run; its drainer owns what follows
 
 	// Owned by the drainer.
 	created     bool
@@ -197,55 +193,39 @@ func instanceOf(ctx context.Context, call string) *instance {
 // post queues a message and makes sure someone drains the mailbox. It
 // reports false when the instance is gone.
 func (in *instance) post(m any) bool {
-	in.mu.Lock()
-	if in.gone {
-		in.mu.Unlock()
-		return false
+	taken, startDrain := in.box.put(m)
+	if startDrain {
+		in.e.busy.Add(1)
+		go in.drain()
 	}
-	in.mailbox = append(in.mailbox, m)
-	if in.draining {
-		in.mu.Unlock()
-		return true
-	}
-	in.draining = true
-	in.mu.Unlock()
-	in.e.busy.Add(1)
-	go in.drain()
-	return true
+	return taken
 }
 
 func (in *instance) drain() {
 	defer in.e.busy.Add(-1)
 	evictChecked := false
 	for {
-		in.mu.Lock()
-		if in.gone {
-			in.draining = false
-			leftover := in.mailbox
-			in.mailbox = nil
-			in.mu.Unlock()
-			in.reject(leftover)
+		msgs, gone := in.box.next()
+		if gone {
+			in.reject(msgs)
 			if in.e.ctx.Err() != nil {
 				in.unwind() // the engine closed while this drain ran
 			}
 			return
 		}
-		if len(in.mailbox) == 0 {
+		if len(msgs) == 0 {
 			if !evictChecked {
 				// Still the drainer: decide on eviction with the state to ourselves.
-				in.mu.Unlock()
 				in.maybeEvict()
 				evictChecked = true
 				continue
 			}
-			in.draining = false
-			in.mu.Unlock()
-			return
+			if in.box.release() {
+				return
+			}
+			continue
 		}
 		evictChecked = false
-		msgs := in.mailbox
-		in.mailbox = nil
-		in.mu.Unlock()
 		in.e.tel.stepStart(in, msgs) // telemetry.go
 		for i, m := range msgs {
 			if in.isGone() {
@@ -268,11 +248,7 @@ func (in *instance) drain() {
 	}
 }
 
-func (in *instance) isGone() bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.gone
-}
+func (in *instance) isGone() bool { return in.box.isGone() }
 
 // reject hands messages of a torn-down instance to where they are safe.
 func (in *instance) reject(msgs []any) {
@@ -856,13 +832,9 @@ func (in *instance) commitFailed(err error) {
 // teardown unloads the instance: coroutines unwind, timers stop, and the
 // engine forgets it. Nothing is written.
 func (in *instance) teardown() {
-	in.mu.Lock()
-	if in.gone {
-		in.mu.Unlock()
+	if wasOpen, _ := in.box.close(); !wasOpen {
 		return
 	}
-	in.gone = true
-	in.mu.Unlock()
 	for _, reply := range in.extra.promotions {
 		reply <- nil // their rows were not committed
 	}
@@ -876,11 +848,7 @@ func (in *instance) teardown() {
 // engineClosed marks the instance gone as its engine closes. Its coroutines
 // unwind here unless a drain is running, which unwinds when it sees gone.
 func (in *instance) engineClosed() {
-	in.mu.Lock()
-	wasGone, draining := in.gone, in.draining
-	in.gone = true
-	in.mu.Unlock()
-	if !wasGone && !draining {
+	if wasOpen, draining := in.box.close(); wasOpen && !draining {
 		in.unwind()
 	}
 }

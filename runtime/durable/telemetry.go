@@ -264,14 +264,12 @@ func (e *Engine) loadedRuns() (loaded, parked int) {
 	}
 	e.mu.Unlock()
 	for _, in := range ins {
-		in.mu.Lock()
-		if !in.gone {
+		if open, draining := in.box.state(); open {
 			loaded++
-			if !in.draining {
+			if !draining {
 				parked++
 			}
 		}
-		in.mu.Unlock()
 	}
 	return loaded, parked
 }
