@@ -117,8 +117,18 @@ func (c *Cursor) describe(ev store.Event) *Command {
 	return &cmd
 }
 
-// same compares the identity of the code's command with a journaled one
-// of the same kind.
+// same compares the identity of the code's command (want) with the
+// journaled one (got) of the same kind, which is the event at c.pos.
+//
+// Every journal is compared on what the code cannot change without
+// changing what the run did: names, targets, argument types. With
+// Options.CompareArgs (a history recorded by another system, such as
+// Temporal) the values are compared too wherever the journal records
+// them: activity, child and continue-as-new arguments, an external
+// signal's argument, a child's workflow ID and a timer's duration. A run's
+// own journal is not compared on values, so that a deploy may change how
+// the code computes an argument or a sleep without making its open runs
+// stuck.
 func (c *Cursor) same(got, want any) bool {
 	switch w := want.(type) {
 	case *journal.ActivityScheduledData:
@@ -131,18 +141,54 @@ func (c *Cursor) same(got, want any) bool {
 		if g.ArgTypes != nil && !slices.Equal(g.ArgTypes, w.ArgTypes) {
 			return false
 		}
-		return !c.opts.CompareArgs || isNull(g.Args) || JSONEqual(g.Args, w.Args)
+		return !c.opts.CompareArgs || sameArgs(g.Args, w.Args)
+	case *journal.TimerData:
+		// TimerStarted (TimerCanceled carries no FireAt). The journal's
+		// duration is its FireAt less the time it was journaled (for a
+		// Temporal history, the timer's StartToFireTimeout); the code's is
+		// its FireAt less the time of the inbound event it reacts to.
+		g := got.(*journal.TimerData)
+		at := c.events[c.pos].At
+		if !c.opts.CompareArgs || g.FireAt.IsZero() || w.FireAt.IsZero() || at.IsZero() || c.now.IsZero() {
+			return true
+		}
+		return g.FireAt.Sub(at) == w.FireAt.Sub(c.now)
+	case *journal.VersionData:
+		return got.(*journal.VersionData).ChangeID == w.ChangeID
 	case *journal.ChildStartedData:
-		return got.(*journal.ChildStartedData).Workflow == w.Workflow
+		g := got.(*journal.ChildStartedData)
+		if g.Workflow != w.Workflow {
+			return false
+		}
+		// A journal without a child workflow ID does not record it (a
+		// Temporal history whose child ID Temporal generated).
+		return !c.opts.CompareArgs || sameArgs(g.Args, w.Args) && (g.WorkflowID == "" || g.WorkflowID == w.WorkflowID)
 	case *journal.SignalData:
 		g := got.(*journal.SignalData)
-		return g.Name == w.Name && g.WorkflowID == w.WorkflowID
+		if g.Name != w.Name || g.WorkflowID != w.WorkflowID {
+			return false
+		}
+		return !c.opts.CompareArgs || isNull(g.Arg) || JSONEqual(g.Arg, w.Arg)
 	case *journal.CancelData:
 		return got.(*journal.CancelData).WorkflowID == w.WorkflowID
 	case *journal.ContinuedData:
-		return got.(*journal.ContinuedData).Workflow == w.Workflow
+		g := got.(*journal.ContinuedData)
+		return g.Workflow == w.Workflow && (!c.opts.CompareArgs || sameArgs(g.Args, w.Args))
 	}
 	return true
+}
+
+// sameArgs compares a journaled argument list with the code's: one the
+// journal does not record (null) matches any, and the code's null is an
+// empty list (a call without arguments).
+func sameArgs(journaled, code json.RawMessage) bool {
+	if isNull(journaled) {
+		return true
+	}
+	if isNull(code) {
+		code = json.RawMessage(`[]`)
+	}
+	return JSONEqual(journaled, code)
 }
 
 // CompareEnd compares how the code ends (found; nil when it has not

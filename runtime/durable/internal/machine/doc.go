@@ -28,11 +28,25 @@
 //   - activities: name, local or not, argument types (when the journal
 //     records them) and, with [Options.CompareArgs], argument values (when
 //     the journal records them; a Temporal local-activity marker does not);
-//   - children and continue-as-new: the workflow's name;
-//   - external signals: the signal's name and target workflow ID;
+//   - timers: with [Options.CompareArgs], the duration (the journal's
+//     FireAt less the time it was journaled, against the code's FireAt less
+//     the time of the inbound event it reacts to);
+//   - versions: the change ID;
+//   - children: the workflow's name and, with [Options.CompareArgs], the
+//     arguments and the child's workflow ID (each when the journal records
+//     it);
+//   - continue-as-new: the workflow's name and, with
+//     [Options.CompareArgs], the arguments;
+//   - external signals: the signal's name and target workflow ID and, with
+//     [Options.CompareArgs], the argument (when the journal records it);
 //   - external cancellations: the target workflow ID;
-//   - every other command (timers, side effects, versions, attributes,
-//     update completions, cancellations, the run's close): the kind.
+//   - every other command (side effects, attributes, update completions,
+//     cancellations, the run's close): the kind.
+//
+// [Options.CompareArgs] is for histories recorded elsewhere (Temporal):
+// a run's own journal is checked on names and types only, so that a deploy
+// may change how the code computes an argument or a sleep's duration
+// without making its open runs stuck.
 //
 // The first command that does not match, an inbound event the code cannot
 // take, a journal command the code never issues, or a run that ends
