@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/durablego/toolkit/runtime/durable"
-	"github.com/durablego/toolkit/runtime/store"
 )
 
 // Versioned chooses version 1 of change "c".
@@ -38,7 +36,7 @@ func TestReplayDivergenceKinds(t *testing.T) {
 
 	// Steps3's journal: Started, then per call ActivityScheduled and
 	// ActivityCompleted, then Completed (8 events).
-	at := func(events []store.Event, kind string, n int) int {
+	at := func(events []durable.HistoryEvent, kind string, n int) int {
 		for i, ev := range events {
 			if ev.Kind == kind {
 				if n == 0 {
@@ -54,7 +52,7 @@ func TestReplayDivergenceKinds(t *testing.T) {
 		name     string
 		workflow string
 		engine   *durable.Engine
-		change   func([]store.Event) []store.Event
+		change   func([]durable.HistoryEvent) []durable.HistoryEvent
 		kind     durable.DivergenceKind
 		seq      int64
 		expected durable.Command // the fields checked
@@ -62,9 +60,8 @@ func TestReplayDivergenceKinds(t *testing.T) {
 	}{
 		{
 			name: "OtherActivity", workflow: "Steps3", engine: e,
-			change: func(evs []store.Event) []store.Event {
-				i := at(evs, "ActivityScheduled", 0)
-				evs[i].Data = []byte(strings.Replace(string(evs[i].Data), `"activity":"Dot"`, `"activity":"Other"`, 1))
+			change: func(evs []durable.HistoryEvent) []durable.HistoryEvent {
+				evs[at(evs, durable.EventActivityScheduled, 0)].Activity = "Other"
 				return evs
 			},
 			kind: durable.DivergenceMismatch, seq: 2,
@@ -73,17 +70,17 @@ func TestReplayDivergenceKinds(t *testing.T) {
 		},
 		{
 			name: "CommandTheCodeNeverIssues", workflow: "Steps3", engine: e,
-			change: func(evs []store.Event) []store.Event {
-				i := at(evs, "ActivityScheduled", 0) + 1
-				return slices.Insert(evs, i, store.Event{Kind: "SideEffect", Data: []byte(`{"id":9,"value":1}`), At: evs[i].At})
+			change: func(evs []durable.HistoryEvent) []durable.HistoryEvent {
+				i := at(evs, durable.EventActivityScheduled, 0) + 1
+				return slices.Insert(evs, i, durable.HistoryEvent{Kind: durable.EventSideEffect, ID: 9, Result: json.RawMessage(`1`), At: evs[i].At})
 			},
 			kind: durable.DivergenceMissingCommand, seq: 3,
 			expected: durable.Command{Kind: "SideEffect"},
 		},
 		{
 			name: "CommandWhereTheJournalHasAnEvent", workflow: "Steps3", engine: e,
-			change: func(evs []store.Event) []store.Event {
-				return slices.Delete(evs, at(evs, "ActivityScheduled", 1), at(evs, "ActivityScheduled", 1)+1)
+			change: func(evs []durable.HistoryEvent) []durable.HistoryEvent {
+				return slices.Delete(evs, at(evs, durable.EventActivityScheduled, 1), at(evs, durable.EventActivityScheduled, 1)+1)
 			},
 			kind: durable.DivergenceExtraCommand, seq: 4,
 			expected: durable.Command{Kind: "ActivityCompleted"},
@@ -91,17 +88,17 @@ func TestReplayDivergenceKinds(t *testing.T) {
 		},
 		{
 			name: "EventNothingWaitsFor", workflow: "Steps3", engine: e,
-			change: func(evs []store.Event) []store.Event {
-				i := at(evs, "ActivityScheduled", 0) + 1
-				return slices.Insert(evs, i, store.Event{Kind: "TimerFired", Data: []byte(`{"id":99}`), At: evs[i].At})
+			change: func(evs []durable.HistoryEvent) []durable.HistoryEvent {
+				i := at(evs, durable.EventActivityScheduled, 0) + 1
+				return slices.Insert(evs, i, durable.HistoryEvent{Kind: durable.EventTimerFired, ID: 99, At: evs[i].At})
 			},
 			kind: durable.DivergenceUnexpectedEvent, seq: 3,
 			expected: durable.Command{Kind: "TimerFired"},
 		},
 		{
 			name: "OtherResult", workflow: "Steps3", engine: e,
-			change: func(evs []store.Event) []store.Event {
-				evs[len(evs)-1].Data = []byte(`{"result":"y..."}`)
+			change: func(evs []durable.HistoryEvent) []durable.HistoryEvent {
+				evs[len(evs)-1].Result = json.RawMessage(`"y..."`)
 				return evs
 			},
 			kind: durable.DivergenceResult, seq: 8,
@@ -121,10 +118,9 @@ func TestReplayDivergenceKinds(t *testing.T) {
 			run, err := e.Start(ctx, durable.StartOptions{ID: id}, tc.workflow, argsOf(tc.workflow)...)
 			require.NoError(t, err)
 			require.NoError(t, run.Get(ctx, nil))
-			r, err := e.Store().CurrentRun(ctx, id)
+			h, err := e.History(ctx, id, "")
 			require.NoError(t, err)
-			events, err := e.Store().LoadJournal(ctx, r.RunID, 0)
-			require.NoError(t, err)
+			events := h.Events
 			require.NoError(t, e.Replay(ctx, id, tc.workflow, slices.Clone(events)), "the unchanged journal replays")
 			if tc.change != nil {
 				events = tc.change(events)

@@ -29,9 +29,38 @@ type History struct {
 	Inbox []InboxEntry `json:"inbox,omitempty"`
 }
 
-// HistoryEvent is one journal event. Kind is the journal's event kind;
-// Summary says what happened in one line; the other fields carry the
-// event's data where it has them.
+// HistoryEvent is one journal event. Kind is the journal's event kind
+// (one of the Event constants); Summary says what happened in one line;
+// the other fields carry the event's data where it has them.
+//
+// A history is also what Engine.Replay takes, so that events built from
+// data (a history from another system, one another engine's History
+// returned) can be replayed through the registered code. The fields each
+// kind uses:
+//
+//   - Started: Workflow, Args (a JSON array), WorkflowID, Attempt, Queue,
+//     ParentWorkflowID, ParentRunID, ContinuedRunID.
+//   - ActivityScheduled: ID, Activity, Args (nil: not recorded), ArgTypes
+//     (nil: not recorded), Local, Queue.
+//   - ActivityCompleted, ChildCompleted: ID, Result, Attempt.
+//     ActivityFailed, ChildFailed: ID, Failure (or Error), Attempt.
+//   - TimerStarted: ID, FireAt (its At plus the duration). TimerFired,
+//     TimerCanceled: ID.
+//   - SignalReceived: Name, Args (the signal's argument itself).
+//     ExternalSignaled: ID, Name, WorkflowID (the target), Args (the
+//     argument; nil: not recorded), Failure (could not be sent).
+//   - CancelRequested: Reason. Terminated: Reason, Timeout.
+//     ExternalCancelRequested: ID, WorkflowID, Failure.
+//   - SideEffect: ID, Result (the value). Version: Name (the change ID),
+//     Version. AttributesUpserted: Memo, SearchAttributes.
+//   - ChildStarted: ID, Workflow, WorkflowID ("": not recorded), RunID,
+//     Args, Failure (could not be started). ChildCancelRequested: ID.
+//   - UpdateAccepted: UpdateID, Name, Args. UpdateCompleted,
+//     UpdateRejected: UpdateID, Result, Failure.
+//   - Completed: Result. Failed, Canceled: Failure (or Error), RunID and
+//     RetryAt (the run that retries it). ContinuedAsNew: Workflow, Args,
+//     RunID (the next run).
+//   - ActivityCancelRequested: ID, Wait. FirstStep: nothing.
 type HistoryEvent struct {
 	Seq     int64     `json:"seq"`
 	At      time.Time `json:"at"`
@@ -50,6 +79,37 @@ type HistoryEvent struct {
 	Result     json.RawMessage `json:"result,omitempty"`
 	Error      string          `json:"error,omitempty"`
 	FireAt     time.Time       `json:"fireAt,omitzero"`
+
+	// ArgTypes are an activity's argument types (nil: not recorded).
+	ArgTypes []string `json:"argTypes,omitempty"`
+	// Local marks a local activity.
+	Local bool `json:"local,omitempty"`
+	// Queue is an activity's or the run's task queue.
+	Queue string `json:"queue,omitempty"`
+	// Version is the version a Version marker chose.
+	Version int `json:"version,omitempty"`
+	// UpdateID identifies an update.
+	UpdateID string `json:"updateId,omitempty"`
+	// Failure is the error as data; Error renders it.
+	Failure *Failure `json:"failure,omitempty"`
+	// Reason is a cancellation's or termination's reason.
+	Reason string `json:"reason,omitempty"`
+	// Timeout marks a termination by the run's execution timeout.
+	Timeout bool `json:"timeout,omitempty"`
+	// Wait marks an activity cancellation that waits for the attempt to
+	// end (CallOptions.WaitForCancellation).
+	Wait bool `json:"wait,omitempty"`
+	// ParentWorkflowID, ParentRunID and ContinuedRunID are a run's parent
+	// and the run it continues (Started).
+	ParentWorkflowID string `json:"parentWorkflowId,omitempty"`
+	ParentRunID      string `json:"parentRunId,omitempty"`
+	ContinuedRunID   string `json:"continuedRunId,omitempty"`
+	// Memo and SearchAttributes are what an upsert set, JSON-encoded; a
+	// null removes one.
+	Memo             map[string]json.RawMessage `json:"memo,omitempty"`
+	SearchAttributes map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+	// RetryAt is when the run that retries a failed run starts.
+	RetryAt time.Time `json:"retryAt,omitzero"`
 }
 
 // PendingActivity is an activity a run waits for.
@@ -188,14 +248,15 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 	}
 	switch d := v.(type) {
 	case *journal.StartedData:
-		he.Workflow, he.Args, he.WorkflowID = d.Workflow, d.Args, d.WorkflowID
+		he.Workflow, he.Args, he.WorkflowID, he.Queue = d.Workflow, d.Args, d.WorkflowID, d.Queue
+		he.ParentWorkflowID, he.ParentRunID, he.ContinuedRunID = d.ParentID, d.ParentRun, d.Continued
 		he.Summary = fmt.Sprintf("workflow %s started with %s", d.Workflow, compact(d.Args))
 		if d.Attempt > 1 {
 			he.Attempt = d.Attempt
 			he.Summary += fmt.Sprintf(" (attempt %d)", d.Attempt)
 		}
 	case *journal.ActivityScheduledData:
-		he.ID, he.Activity, he.Args = d.ID, d.Activity, d.Args
+		he.ID, he.Activity, he.Args, he.ArgTypes, he.Local, he.Queue = d.ID, d.Activity, d.Args, d.ArgTypes, d.Local, d.Queue
 		names[d.ID] = d.Activity
 		kind := "activity"
 		if d.Local {
@@ -203,14 +264,14 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 		}
 		he.Summary = fmt.Sprintf("%s %s #%d scheduled with %s", kind, d.Activity, d.ID, compact(d.Args))
 	case *journal.ResultData:
-		he.ID, he.Result, he.Attempt, he.Error = d.ID, d.Result, d.Attempt, failure(d.Error)
+		he.ID, he.Result, he.Attempt, he.Error, he.Failure, he.UpdateID = d.ID, d.Result, d.Attempt, failure(d.Error), failureOf(d.Error), d.Update
 		what := "activity"
 		switch ev.Kind {
 		case journal.ChildCompleted, journal.ChildFailed:
 			what = "child"
 			he.Workflow = names[d.ID]
 		case journal.UpdateCompleted:
-			he.Name = n.updates[d.Update]
+			he.Name, he.UpdateID = n.updates[d.Update], d.Update
 			he.ID = 0
 			if he.Error != "" {
 				he.Summary = fmt.Sprintf("update %s (%s) failed: %s", he.Name, d.Update, he.Error)
@@ -241,7 +302,7 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 			he.Summary = fmt.Sprintf("timer #%d cancelled", d.ID)
 		}
 	case *journal.IDData:
-		he.ID = d.ID
+		he.ID, he.Wait = d.ID, d.Wait
 		switch ev.Kind {
 		case journal.ActivityCancelRequested:
 			he.Summary = fmt.Sprintf("activity %s #%d cancel requested", names[d.ID], d.ID)
@@ -252,7 +313,7 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 			he.Summary = "first step ran"
 		}
 	case *journal.SignalData:
-		he.ID, he.Name, he.Args, he.WorkflowID, he.Error = d.ID, d.Name, d.Arg, d.WorkflowID, failure(d.Error)
+		he.ID, he.Name, he.Args, he.WorkflowID, he.Error, he.Failure = d.ID, d.Name, d.Arg, d.WorkflowID, failure(d.Error), failureOf(d.Error)
 		if ev.Kind == journal.SignalReceived {
 			he.Summary = fmt.Sprintf("signal %s received: %s", d.Name, compact(d.Arg))
 		} else {
@@ -262,7 +323,8 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 			}
 		}
 	case *journal.CancelData:
-		he.ID, he.WorkflowID, he.Error = d.ID, d.WorkflowID, failure(d.Error)
+		he.ID, he.WorkflowID, he.Error, he.Failure = d.ID, d.WorkflowID, failure(d.Error), failureOf(d.Error)
+		he.Reason, he.Timeout = d.Reason, d.Timeout
 		switch ev.Kind {
 		case journal.CancelRequested:
 			he.Summary = "cancellation requested"
@@ -281,9 +343,10 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 		he.ID, he.Result = d.ID, d.Value
 		he.Summary = fmt.Sprintf("side effect #%d recorded: %s", d.ID, compact(d.Value))
 	case *journal.VersionData:
-		he.Name = d.ChangeID
+		he.Name, he.Version = d.ChangeID, d.Version
 		he.Summary = fmt.Sprintf("version %s = %d", d.ChangeID, d.Version)
 	case *journal.AttributesData:
+		he.Memo, he.SearchAttributes = d.Memo, d.SearchAttributes
 		var parts []string
 		if len(d.Memo) > 0 {
 			b, _ := json.Marshal(d.Memo)
@@ -295,14 +358,14 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 		}
 		he.Summary = "upserted " + strings.Join(parts, ", ")
 	case *journal.ChildStartedData:
-		he.ID, he.Workflow, he.WorkflowID, he.RunID, he.Args, he.Error = d.ID, d.Workflow, d.WorkflowID, d.RunID, d.Args, failure(d.Error)
+		he.ID, he.Workflow, he.WorkflowID, he.RunID, he.Args, he.Error, he.Failure = d.ID, d.Workflow, d.WorkflowID, d.RunID, d.Args, failure(d.Error), failureOf(d.Error)
 		names[d.ID] = d.Workflow
 		he.Summary = fmt.Sprintf("child %s #%d started as %s with %s", d.Workflow, d.ID, d.WorkflowID, compact(d.Args))
 		if he.Error != "" {
 			he.Summary = fmt.Sprintf("child %s #%d could not start: %s", d.Workflow, d.ID, he.Error)
 		}
 	case *journal.UpdateData:
-		he.Name, he.Args = d.Name, d.Args
+		he.Name, he.Args, he.UpdateID = d.Name, d.Args, d.Update
 		n.updates[d.Update] = d.Name
 		he.Summary = fmt.Sprintf("update %s (%s) accepted with %s", d.Name, d.Update, compact(d.Args))
 	case *journal.ContinuedData:
@@ -312,7 +375,7 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 		he.Result = d.Result
 		he.Summary = "completed: " + compact(d.Result)
 	case *journal.FailedData:
-		he.Error, he.RunID = failure(d.Error), d.NextRunID
+		he.Error, he.Failure, he.RunID, he.RetryAt = failure(d.Error), failureOf(d.Error), d.NextRunID, d.RetryAt
 		verb := "failed"
 		if ev.Kind == journal.Canceled {
 			verb = "cancelled"

@@ -27,25 +27,30 @@ func (e *Engine) Verify(ctx context.Context, runID string) error {
 	return e.replay(ctx, run, events, false)
 }
 
-// Replay re-executes the registered workflow against a journal that did not
-// come from this store: compat/replay builds one from a Temporal history.
+// Replay re-executes the workflow registered as workflow against a
+// history that did not come from this engine's store: a Temporal history
+// that compat/replay translated, a history another engine's History
+// returned, or events built from data (see HistoryEvent for the fields
+// each kind uses). Events are numbered by their position in history, from
+// 1; their Seq is ignored. Nothing is written and no activity runs.
+//
 // It returns a *NonDeterminismError at the first event where the code
-// diverges, including a run that ends otherwise than the journal's last
-// event says (Kind DivergenceEnd or DivergenceResult). Unlike Verify, it also compares the
-// values of activity arguments: a history records what was really sent.
-// Nothing is written.
-func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, events []store.Event) error {
-	run := &store.Run{RunID: "replay", WorkflowID: workflowID, Workflow: workflow, Queue: QueueDefault, Status: store.StatusRunning}
-	for i := range events {
-		events[i].Seq = int64(i + 1)
+// diverges, including a run that ends otherwise than the history's last
+// event says (Kind DivergenceEnd or DivergenceResult); its Seq is that
+// position. Unlike Verify, it compares values where the history records
+// them, because a history records what was really done: activity, child
+// and continue-as-new arguments, an external signal's argument, a child's
+// workflow ID and a timer's duration (FireAt less At).
+func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, history []HistoryEvent) error {
+	events, err := journalEvents(history)
+	if err != nil {
+		return fmt.Errorf("durable: Replay %s: %w", workflowID, err)
 	}
+	run := &store.Run{RunID: "replay", WorkflowID: workflowID, Workflow: workflow, Queue: QueueDefault, Status: store.StatusRunning}
 	if n := len(events); n > 0 {
-		switch last := events[n-1]; last.Kind {
+		switch last := history[n-1]; last.Kind {
 		case journal.Completed:
-			run.Status = store.StatusCompleted
-			if d, err := journal.Decode(last.Kind, last.Data); err == nil {
-				run.Result = d.(*journal.CompletedData).Result
-			}
+			run.Status, run.Result = store.StatusCompleted, last.Result
 		case journal.Failed:
 			run.Status = store.StatusFailed
 		case journal.Canceled:

@@ -2,27 +2,26 @@ package durable_test
 
 import (
 	"context"
-	"strings"
+	"encoding/json"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/durablego/toolkit/runtime/durable"
-	"github.com/durablego/toolkit/runtime/store"
 )
 
-// journalOf runs Steps3 and returns its journal.
-func journalOf(t *testing.T, e *durable.Engine, id string) []store.Event {
+// journalOf runs Steps3 and returns its history.
+func journalOf(t *testing.T, e *durable.Engine, id string) []durable.HistoryEvent {
 	t.Helper()
 	ctx := waitCtx(t)
 	run, err := e.Start(ctx, durable.StartOptions{ID: id}, Steps3, "x")
 	require.NoError(t, err)
 	require.NoError(t, run.Get(ctx, nil))
-	r, err := e.Store().CurrentRun(ctx, id)
+	h, err := e.History(ctx, id, "")
 	require.NoError(t, err)
-	events, err := e.Store().LoadJournal(ctx, r.RunID, 0)
-	require.NoError(t, err)
-	return events
+	return h.Events
 }
 
 func TestReplay(t *testing.T) {
@@ -41,25 +40,133 @@ func TestReplay(t *testing.T) {
 		t.Parallel()
 		events := journalOf(t, e, "r2")
 		for i, ev := range events {
-			if ev.Kind == "ActivityScheduled" && strings.Contains(string(ev.Data), `"x."`) {
-				events[i].Data = []byte(strings.Replace(string(ev.Data), `"x."`, `"y."`, 1))
+			if ev.Kind == durable.EventActivityScheduled && string(ev.Args) == `["x."]` {
+				events[i].Args = json.RawMessage(`["y."]`)
 				break
 			}
 		}
 		err := e.Replay(ctx, "r2", "Steps3", events)
 		var nd *durable.NonDeterminismError
 		require.ErrorAs(t, err, &nd)
-		require.Contains(t, nd.Code, `"x."`)
+		require.Equal(t, durable.DivergenceMismatch, nd.Kind)
+		require.JSONEq(t, `["y."]`, string(nd.Expected.Args))
+		require.JSONEq(t, `["x."]`, string(nd.Found.Args))
 	})
 
 	t.Run("DifferentEndingIsAnErrorNotAPanic", func(t *testing.T) {
 		t.Parallel()
 		events := journalOf(t, e, "r3")
 		last := &events[len(events)-1]
-		require.Equal(t, "Completed", last.Kind)
-		last.Kind = "Failed"
-		last.Data = []byte(`{"error":{"message":"boom"}}`)
+		require.Equal(t, durable.EventCompleted, last.Kind)
+		last.Kind, last.Result, last.Failure = durable.EventFailed, nil, &durable.Failure{Message: "boom"}
 		err := e.Replay(ctx, "r3", "Steps3", events)
-		require.Error(t, err)
+		var nd *durable.NonDeterminismError
+		require.ErrorAs(t, err, &nd)
+		require.Equal(t, durable.DivergenceMismatch, nd.Kind)
+		require.Equal(t, durable.EventFailed, nd.Expected.Kind)
+		require.Equal(t, durable.EventCompleted, nd.Found.Kind)
 	})
+}
+
+// Nap calls Dot, sleeps an hour and returns the type of the error Dot
+// failed with, if it did.
+func Nap(ctx context.Context, s string) (string, error) {
+	s, err := durable.Call[string](ctx, Dot, s)
+	var app *durable.ApplicationError
+	if errors.As(err, &app) {
+		s = app.Type()
+	} else if err != nil {
+		return "", err
+	}
+	if err := durable.Sleep(ctx, time.Hour); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// TestReplayHistoryBuiltFromData replays histories written as data, as a
+// caller outside this module (compat/replay) builds them.
+func TestReplayHistoryBuiltFromData(t *testing.T) {
+	t.Parallel()
+	e := openEngine(t, "memory:")
+	e.RegisterWorkflow(Nap)
+	e.RegisterActivity(Dot)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	history := func(outcome durable.HistoryEvent, timer time.Duration, result string) []durable.HistoryEvent {
+		outcome.ID, outcome.At = 1, at(2*time.Second)
+		return []durable.HistoryEvent{
+			{Kind: durable.EventStarted, At: t0, Workflow: "Nap", Args: json.RawMessage(`["x"]`), WorkflowID: "nap-1"},
+			{Kind: durable.EventActivityScheduled, At: at(time.Second), ID: 1, Activity: "Dot", Args: json.RawMessage(`["x"]`)},
+			outcome,
+			// A Temporal timer is recorded a little after the event it
+			// answers; its duration is FireAt less At.
+			{Kind: durable.EventTimerStarted, At: at(3 * time.Second), ID: 2, FireAt: at(3*time.Second + timer)},
+			{Kind: durable.EventTimerFired, At: at(3*time.Second + timer), ID: 2},
+			{Kind: durable.EventCompleted, At: at(4*time.Second + timer), Result: json.RawMessage(result)},
+		}
+	}
+	completed := durable.HistoryEvent{Kind: durable.EventActivityCompleted, Result: json.RawMessage(`"x."`)}
+	failed := durable.HistoryEvent{Kind: durable.EventActivityFailed, Failure: &durable.Failure{Message: "busy", Type: "Busy", NonRetryable: true}}
+
+	t.Run("Verifies", func(t *testing.T) {
+		t.Parallel()
+		require.NoError(t, e.Replay(ctx, "nap-1", "Nap", history(completed, time.Hour, `"x."`)))
+	})
+	t.Run("FailureReachesTheCodeAsData", func(t *testing.T) {
+		t.Parallel()
+		require.NoError(t, e.Replay(ctx, "nap-1", "Nap", history(failed, time.Hour, `"Busy"`)))
+	})
+	t.Run("TimerOfAnotherDurationDiverges", func(t *testing.T) {
+		t.Parallel()
+		err := e.Replay(ctx, "nap-1", "Nap", history(completed, 2*time.Hour, `"x."`))
+		var nd *durable.NonDeterminismError
+		require.ErrorAs(t, err, &nd)
+		require.Equal(t, durable.DivergenceMismatch, nd.Kind)
+		require.Equal(t, int64(4), nd.Seq)
+		require.Equal(t, durable.EventTimerStarted, nd.Expected.Kind)
+		require.Equal(t, 2*time.Hour, nd.Expected.Duration)
+		require.Equal(t, time.Hour, nd.Found.Duration)
+	})
+	t.Run("UnknownKindIsAnError", func(t *testing.T) {
+		t.Parallel()
+		h := history(completed, time.Hour, `"x."`)
+		h[2].Kind = "Nope"
+		err := e.Replay(ctx, "nap-1", "Nap", h)
+		require.ErrorContains(t, err, `event 3: unknown event kind "Nope"`)
+		var nd *durable.NonDeterminismError
+		require.False(t, errors.As(err, &nd))
+	})
+}
+
+// TestHistoryRoundTrip replays what History returns for runs that use
+// every kind of command the typed history has fields for.
+func TestHistoryRoundTrip(t *testing.T) {
+	t.Parallel()
+	e := openEngine(t, "memory:")
+	e.RegisterWorkflow(Nap)
+	e.RegisterWorkflow(Versioned)
+	e.RegisterActivity(Dot)
+	ctx := waitCtx(t)
+	for _, tc := range []struct {
+		workflow string
+		args     []any
+	}{
+		{"Nap", []any{"x"}},
+		{"Versioned", nil},
+	} {
+		id := "round-" + tc.workflow
+		run, err := e.Start(ctx, durable.StartOptions{ID: id}, tc.workflow, tc.args...)
+		require.NoError(t, err)
+		if tc.workflow == "Nap" {
+			continue // sleeps an hour: replay it open
+		}
+		require.NoError(t, run.Get(ctx, nil))
+	}
+	for _, workflow := range []string{"Nap", "Versioned"} {
+		h, err := e.History(ctx, "round-"+workflow, "")
+		require.NoError(t, err)
+		require.NoError(t, e.Replay(ctx, "round-"+workflow, workflow, h.Events), workflow)
+	}
 }
