@@ -6,17 +6,17 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 
-	"github.com/durablego/toolkit/internal/journal"
+	"github.com/durablego/toolkit/runtime/durable"
 )
 
-// toFailure converts a Temporal failure into the journal's form, keeping
-// what the converted code can observe: message, application error type,
-// non-retryable flag, details, timeout kind and cause.
-func toFailure(f *failurepb.Failure) *journal.Failure {
+// toFailure converts a Temporal failure into the form a durable history
+// holds, keeping what the converted code can observe: message, application
+// error type, non-retryable flag, details, timeout kind and cause.
+func toFailure(f *failurepb.Failure) *durable.Failure {
 	if f == nil {
 		return nil
 	}
-	out := &journal.Failure{Message: f.GetMessage(), Kind: "application", Stack: f.GetStackTrace()}
+	out := &durable.Failure{Message: f.GetMessage(), Kind: "application", Stack: f.GetStackTrace()}
 	switch {
 	case f.GetApplicationFailureInfo() != nil:
 		info := f.GetApplicationFailureInfo()

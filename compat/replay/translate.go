@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 
-	"github.com/durablego/toolkit/internal/journal"
-	"github.com/durablego/toolkit/runtime/store"
+	"github.com/durablego/toolkit/runtime/durable"
 )
 
 // Journal is a Temporal history translated into a durable journal.
@@ -43,20 +41,21 @@ const (
 )
 
 type item struct {
-	kind  journal.Kind
-	data  any
-	at    time.Time
+	ev    durable.HistoryEvent
 	src   Source
 	batch int // inbound events and the commands that answer them share a batch
 	types typesState
 	nargs int // number of arguments; -1 when the history does not say (local activities)
 }
 
-// Events returns the journal's events, numbered from 1.
-func (j *Journal) Events() []store.Event {
-	evs := make([]store.Event, len(j.items))
+// Events returns the journal's events, numbered from 1, in the typed form
+// durable.Engine.Replay takes.
+func (j *Journal) Events() []durable.HistoryEvent {
+	evs := make([]durable.HistoryEvent, len(j.items))
 	for i, it := range j.items {
-		evs[i] = store.Event{Seq: int64(i + 1), Kind: it.kind, Data: journal.Encode(it.data), At: it.at}
+		evs[i] = it.ev
+		evs[i].Seq = int64(i + 1)
+		evs[i].Summary = it.src.Desc
 	}
 	return evs
 }
@@ -90,7 +89,8 @@ type translator struct {
 	index     map[int64]int   // Temporal event ID -> item index, for events patched later
 	names     map[int64]string
 	batch     int
-	commanded bool // the current batch has commands
+	commanded bool   // the current batch has commands
+	runID     string // the run's ID, which generated child workflow IDs start with
 }
 
 // Translate turns a Temporal history into a durable journal. Events that
@@ -103,7 +103,7 @@ func Translate(h *historypb.History) (*Journal, error) {
 			return nil, err
 		}
 	}
-	if len(t.j.items) == 0 || t.j.items[0].kind != journal.Started {
+	if len(t.j.items) == 0 || t.j.items[0].ev.Kind != durable.EventStarted {
 		return nil, fmt.Errorf("replay: history does not start with WorkflowExecutionStarted")
 	}
 	t.j.arrange()
@@ -130,8 +130,10 @@ func EventTypeName(t enumspb.EventType) string {
 	return b.String()
 }
 
-func (t *translator) add(ev *historypb.HistoryEvent, kind journal.Kind, data any, desc string) *item {
-	if journal.Inbound(kind) {
+// add appends he, made from ev, to the journal.
+func (t *translator) add(ev *historypb.HistoryEvent, he durable.HistoryEvent, desc string) *item {
+	he.At = ev.GetEventTime().AsTime()
+	if durable.InboundEvent(he.Kind) {
 		if t.commanded {
 			t.batch++
 			t.commanded = false
@@ -140,7 +142,7 @@ func (t *translator) add(ev *historypb.HistoryEvent, kind journal.Kind, data any
 		t.commanded = true
 	}
 	t.j.items = append(t.j.items, item{
-		kind: kind, data: data, at: ev.GetEventTime().AsTime(), batch: t.batch,
+		ev: he, batch: t.batch,
 		src: Source{EventID: ev.GetEventId(), EventType: EventTypeName(ev.GetEventType()), Desc: desc},
 	})
 	t.index[ev.GetEventId()] = len(t.j.items) - 1
@@ -178,10 +180,11 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		}
 		t.j.WorkflowID = a.GetWorkflowId()
 		t.j.Workflow = a.GetWorkflowType().GetName()
-		t.add(ev, journal.Started, &journal.StartedData{
-			Workflow: t.j.Workflow, Args: args, Attempt: int(a.GetAttempt()),
-			ParentID: a.GetParentWorkflowExecution().GetWorkflowId(), ParentRun: a.GetParentWorkflowExecution().GetRunId(),
-			Continued: a.GetContinuedExecutionRunId(), Queue: a.GetTaskQueue().GetName(), WorkflowID: a.GetWorkflowId(),
+		t.runID = a.GetOriginalExecutionRunId()
+		t.add(ev, durable.HistoryEvent{
+			Kind: durable.EventStarted, Workflow: t.j.Workflow, Args: args, Attempt: int(a.GetAttempt()),
+			ParentWorkflowID: a.GetParentWorkflowExecution().GetWorkflowId(), ParentRunID: a.GetParentWorkflowExecution().GetRunId(),
+			ContinuedRunID: a.GetContinuedExecutionRunId(), Queue: a.GetTaskQueue().GetName(), WorkflowID: a.GetWorkflowId(),
 		}, fmt.Sprintf("start %s%s", t.j.Workflow, compact(args, true)))
 
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -192,8 +195,8 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		}
 		name := a.GetActivityType().GetName()
 		t.names[ev.GetEventId()] = name
-		it := t.add(ev, journal.ActivityScheduled, &journal.ActivityScheduledData{
-			ID: t.newID(ev), Activity: name, Args: args, Queue: a.GetTaskQueue().GetName(),
+		it := t.add(ev, durable.HistoryEvent{
+			Kind: durable.EventActivityScheduled, ID: t.newID(ev), Activity: name, Args: args, Queue: a.GetTaskQueue().GetName(),
 		}, fmt.Sprintf("activity %s%s", name, compact(args, true)))
 		it.nargs = len(a.GetInput().GetPayloads())
 		if it.nargs > 0 {
@@ -209,7 +212,7 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		t.add(ev, journal.ActivityCompleted, &journal.ResultData{ID: id, Result: res},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventActivityCompleted, ID: id, Result: res},
 			fmt.Sprintf("activity %s returned %s", t.names[a.GetScheduledEventId()], compact(res, false)))
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:
 		a := ev.GetActivityTaskFailedEventAttributes()
@@ -218,7 +221,7 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		a := ev.GetActivityTaskTimedOutEventAttributes()
 		f := toFailure(a.GetFailure())
 		if f == nil {
-			f = &journal.Failure{Kind: "timeout", Message: "activity timed out"}
+			f = &durable.Failure{Kind: "timeout", Message: "activity timed out"}
 		}
 		return t.activityFailed(ev, a.GetScheduledEventId(), f)
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
@@ -227,13 +230,14 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return err
 		}
-		t.add(ev, journal.ActivityCancelRequested, &journal.IDData{ID: id},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventActivityCancelRequested, ID: id},
 			"cancel activity "+t.names[a.GetScheduledEventId()])
 
 	case enumspb.EVENT_TYPE_TIMER_STARTED:
 		a := ev.GetTimerStartedEventAttributes()
 		d := a.GetStartToFireTimeout().AsDuration()
-		t.add(ev, journal.TimerStarted, &journal.TimerData{ID: t.newID(ev), FireAt: ev.GetEventTime().AsTime().Add(d)},
+		// The timer's duration is FireAt less the event's time (At).
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventTimerStarted, ID: t.newID(ev), FireAt: ev.GetEventTime().AsTime().Add(d)},
 			"timer "+d.String())
 	case enumspb.EVENT_TYPE_TIMER_FIRED:
 		a := ev.GetTimerFiredEventAttributes()
@@ -241,14 +245,14 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return err
 		}
-		t.add(ev, journal.TimerFired, &journal.TimerData{ID: id}, fmt.Sprintf("timer of event %d fired", a.GetStartedEventId()))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventTimerFired, ID: id}, fmt.Sprintf("timer of event %d fired", a.GetStartedEventId()))
 	case enumspb.EVENT_TYPE_TIMER_CANCELED:
 		a := ev.GetTimerCanceledEventAttributes()
 		id, err := t.command(ev, a.GetStartedEventId())
 		if err != nil {
 			return err
 		}
-		t.add(ev, journal.TimerCanceled, &journal.TimerData{ID: id}, fmt.Sprintf("cancel timer of event %d", a.GetStartedEventId()))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventTimerCanceled, ID: id}, fmt.Sprintf("cancel timer of event %d", a.GetStartedEventId()))
 
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 		a := ev.GetWorkflowExecutionSignaledEventAttributes()
@@ -256,16 +260,16 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		t.add(ev, journal.SignalReceived, &journal.SignalData{Name: a.GetSignalName(), Arg: arg},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventSignalReceived, Name: a.GetSignalName(), Args: arg},
 			fmt.Sprintf("signal %q %s", a.GetSignalName(), compact(arg, false)))
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
 		a := ev.GetWorkflowExecutionCancelRequestedEventAttributes()
-		t.add(ev, journal.CancelRequested, &journal.CancelData{Reason: a.GetCause()}, "cancellation requested")
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventCancelRequested, Reason: a.GetCause()}, "cancellation requested")
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
 		a := ev.GetWorkflowExecutionTerminatedEventAttributes()
-		t.add(ev, journal.Terminated, &journal.CancelData{Reason: a.GetReason()}, "terminated: "+a.GetReason())
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventTerminated, Reason: a.GetReason()}, "terminated: "+a.GetReason())
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-		t.add(ev, journal.Terminated, &journal.CancelData{Reason: "workflow execution timed out"}, "timed out")
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventTerminated, Reason: "workflow execution timed out"}, "timed out")
 
 	case enumspb.EVENT_TYPE_MARKER_RECORDED:
 		return t.marker(ev)
@@ -278,17 +282,17 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		}
 		name := a.GetWorkflowType().GetName()
 		t.names[ev.GetEventId()] = name
-		t.add(ev, journal.ChildStarted, &journal.ChildStartedData{ID: t.newID(ev), Workflow: name, WorkflowID: a.GetWorkflowId(), Args: args},
-			fmt.Sprintf("child %s%s", name, compact(args, true)))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventChildStarted, ID: t.newID(ev), Workflow: name, WorkflowID: t.childID(a.GetWorkflowId()), Args: args},
+			fmt.Sprintf("child %s%s as %s", name, compact(args, true), a.GetWorkflowId()))
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
 		a := ev.GetChildWorkflowExecutionStartedEventAttributes()
 		if i, ok := t.index[a.GetInitiatedEventId()]; ok {
-			t.j.items[i].data.(*journal.ChildStartedData).RunID = a.GetWorkflowExecution().GetRunId()
+			t.j.items[i].ev.RunID = a.GetWorkflowExecution().GetRunId()
 		}
 	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
 		a := ev.GetStartChildWorkflowExecutionFailedEventAttributes()
 		if i, ok := t.index[a.GetInitiatedEventId()]; ok {
-			t.j.items[i].data.(*journal.ChildStartedData).Error = &journal.Failure{
+			t.j.items[i].ev.Failure = &durable.Failure{
 				Kind: "application", Type: "ChildWorkflowExecutionAlreadyStarted", NonRetryable: true,
 				Message: fmt.Sprintf("child workflow %s: %s", a.GetWorkflowId(), a.GetCause()),
 			}
@@ -299,20 +303,20 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		return t.childResult(ev, a.GetInitiatedEventId(), journal.ChildCompleted, &journal.ResultData{Result: res}, "returned "+compact(res, false))
+		return t.childResult(ev, a.GetInitiatedEventId(), durable.HistoryEvent{Kind: durable.EventChildCompleted, Result: res}, "returned "+compact(res, false))
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
 		a := ev.GetChildWorkflowExecutionFailedEventAttributes()
 		f := toFailure(a.GetFailure())
-		return t.childResult(ev, a.GetInitiatedEventId(), journal.ChildFailed, &journal.ResultData{Error: f}, "failed: "+f.Message)
+		return t.childResult(ev, a.GetInitiatedEventId(), durable.HistoryEvent{Kind: durable.EventChildFailed, Failure: f}, "failed: "+f.Message)
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
 		a := ev.GetChildWorkflowExecutionCanceledEventAttributes()
-		return t.childResult(ev, a.GetInitiatedEventId(), journal.ChildFailed, &journal.ResultData{Error: &journal.Failure{Kind: "canceled", Message: "canceled"}}, "canceled")
+		return t.childResult(ev, a.GetInitiatedEventId(), durable.HistoryEvent{Kind: durable.EventChildFailed, Failure: &durable.Failure{Kind: "canceled", Message: "canceled"}}, "canceled")
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
 		a := ev.GetChildWorkflowExecutionTimedOutEventAttributes()
-		return t.childResult(ev, a.GetInitiatedEventId(), journal.ChildFailed, &journal.ResultData{Error: &journal.Failure{Kind: "timeout", Timeout: "Execution", Message: "child workflow timed out"}}, "timed out")
+		return t.childResult(ev, a.GetInitiatedEventId(), durable.HistoryEvent{Kind: durable.EventChildFailed, Failure: &durable.Failure{Kind: "timeout", Timeout: "Execution", Message: "child workflow timed out"}}, "timed out")
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
 		a := ev.GetChildWorkflowExecutionTerminatedEventAttributes()
-		return t.childResult(ev, a.GetInitiatedEventId(), journal.ChildFailed, &journal.ResultData{Error: &journal.Failure{Kind: "terminated", Message: "child workflow terminated"}}, "terminated")
+		return t.childResult(ev, a.GetInitiatedEventId(), durable.HistoryEvent{Kind: durable.EventChildFailed, Failure: &durable.Failure{Kind: "terminated", Message: "child workflow terminated"}}, "terminated")
 
 	case enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
 		a := ev.GetSignalExternalWorkflowExecutionInitiatedEventAttributes()
@@ -321,22 +325,22 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 			return t.bad(ev, err)
 		}
 		target := a.GetWorkflowExecution().GetWorkflowId()
-		t.add(ev, journal.ExternalSignaled, &journal.SignalData{ID: t.newID(ev), Name: a.GetSignalName(), Arg: arg, WorkflowID: target},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventExternalSignaled, ID: t.newID(ev), Name: a.GetSignalName(), Args: arg, WorkflowID: target},
 			fmt.Sprintf("signal %q %s to %s", a.GetSignalName(), compact(arg, false), target))
 	case enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
 		a := ev.GetSignalExternalWorkflowExecutionFailedEventAttributes()
 		if i, ok := t.index[a.GetInitiatedEventId()]; ok {
-			t.j.items[i].data.(*journal.SignalData).Error = &journal.Failure{Kind: "application", Type: "ExternalWorkflowNotFound", NonRetryable: true,
+			t.j.items[i].ev.Failure = &durable.Failure{Kind: "application", Type: "ExternalWorkflowNotFound", NonRetryable: true,
 				Message: fmt.Sprintf("signal to workflow %s: %s", a.GetWorkflowExecution().GetWorkflowId(), a.GetCause())}
 		}
 	case enumspb.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
 		a := ev.GetRequestCancelExternalWorkflowExecutionInitiatedEventAttributes()
 		target := a.GetWorkflowExecution().GetWorkflowId()
-		t.add(ev, journal.ExternalCancelRequested, &journal.CancelData{ID: t.newID(ev), WorkflowID: target}, "cancel workflow "+target)
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventExternalCancelRequested, ID: t.newID(ev), WorkflowID: target}, "cancel workflow "+target)
 	case enumspb.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
 		a := ev.GetRequestCancelExternalWorkflowExecutionFailedEventAttributes()
 		if i, ok := t.index[a.GetInitiatedEventId()]; ok {
-			t.j.items[i].data.(*journal.CancelData).Error = &journal.Failure{Kind: "application", Type: "ExternalWorkflowNotFound", NonRetryable: true,
+			t.j.items[i].ev.Failure = &durable.Failure{Kind: "application", Type: "ExternalWorkflowNotFound", NonRetryable: true,
 				Message: fmt.Sprintf("cancel workflow %s: %s", a.GetWorkflowExecution().GetWorkflowId(), a.GetCause())}
 		}
 
@@ -347,24 +351,24 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		t.add(ev, journal.UpdateAccepted, &journal.UpdateData{Update: req.GetMeta().GetUpdateId(), Name: req.GetInput().GetName(), Args: args},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventUpdateAccepted, UpdateID: req.GetMeta().GetUpdateId(), Name: req.GetInput().GetName(), Args: args},
 			fmt.Sprintf("update %q%s", req.GetInput().GetName(), compact(args, true)))
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
 		a := ev.GetWorkflowExecutionUpdateCompletedEventAttributes()
-		d := &journal.ResultData{Update: a.GetMeta().GetUpdateId()}
-		desc := "update " + d.Update + " completed"
+		he := durable.HistoryEvent{Kind: durable.EventUpdateCompleted, UpdateID: a.GetMeta().GetUpdateId()}
+		desc := "update " + he.UpdateID + " completed"
 		if f := a.GetOutcome().GetFailure(); f != nil {
-			d.Error = toFailure(f)
-			desc = "update " + d.Update + " failed: " + d.Error.Message
+			he.Failure = toFailure(f)
+			desc = "update " + he.UpdateID + " failed: " + he.Failure.Message
 		} else {
 			res, err := payloadsFirst(a.GetOutcome().GetSuccess())
 			if err != nil {
 				return t.bad(ev, err)
 			}
-			d.Result = res
+			he.Result = res
 			desc += " with " + compact(res, false)
 		}
-		t.add(ev, journal.UpdateCompleted, d, desc)
+		t.add(ev, he, desc)
 
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
 		a := ev.GetWorkflowExecutionCompletedEventAttributes()
@@ -372,18 +376,18 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		t.add(ev, journal.Completed, &journal.CompletedData{Result: res}, "completed with "+compact(res, false))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventCompleted, Result: res}, "completed with "+compact(res, false))
 		t.j.Closed = true
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
 		a := ev.GetWorkflowExecutionFailedEventAttributes()
 		f := toFailure(a.GetFailure())
 		if f == nil {
-			f = &journal.Failure{Kind: "application", Message: "failed"}
+			f = &durable.Failure{Kind: "application", Message: "failed"}
 		}
-		t.add(ev, journal.Failed, &journal.FailedData{Error: f}, "failed: "+f.Message)
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventFailed, Failure: f}, "failed: "+f.Message)
 		t.j.Closed = true
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-		t.add(ev, journal.Canceled, &journal.FailedData{Error: &journal.Failure{Kind: "canceled", Message: "canceled"}}, "canceled")
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventCanceled, Failure: &durable.Failure{Kind: "canceled", Message: "canceled"}}, "canceled")
 		t.j.Closed = true
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
 		a := ev.GetWorkflowExecutionContinuedAsNewEventAttributes()
@@ -392,7 +396,7 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 			return t.bad(ev, err)
 		}
 		name := a.GetWorkflowType().GetName()
-		t.add(ev, journal.ContinuedAsNew, &journal.ContinuedData{Workflow: name, Args: args, NextRunID: a.GetNewExecutionRunId()},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventContinuedAsNew, Workflow: name, Args: args, RunID: a.GetNewExecutionRunId()},
 			fmt.Sprintf("continue as new %s%s", name, compact(args, true)))
 		t.j.Closed = true
 
@@ -411,23 +415,59 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 	return nil
 }
 
-func (t *translator) activityFailed(ev *historypb.HistoryEvent, scheduled int64, f *journal.Failure) error {
+// childID is the child workflow ID a StartChildWorkflowExecutionInitiated
+// event records, or "" when Temporal generated it (the parent's run ID, an
+// underscore and a sequence number): converted code that names no child ID
+// gets one the durable runtime generates, so a generated ID is not
+// compared.
+func (t *translator) childID(id string) string {
+	prefix, seq, ok := strings.Cut(id, "_")
+	if !ok || seq == "" || strings.Trim(seq, "0123456789") != "" {
+		return id
+	}
+	if prefix == t.runID || t.runID == "" && isUUID(prefix) {
+		return ""
+	}
+	return id
+}
+
+// isUUID reports whether s has the form of a Temporal run ID.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (t *translator) activityFailed(ev *historypb.HistoryEvent, scheduled int64, f *durable.Failure) error {
 	id, err := t.command(ev, scheduled)
 	if err != nil {
 		return err
 	}
-	t.add(ev, journal.ActivityFailed, &journal.ResultData{ID: id, Error: f},
+	t.add(ev, durable.HistoryEvent{Kind: durable.EventActivityFailed, ID: id, Failure: f},
 		fmt.Sprintf("activity %s failed: %s", t.names[scheduled], f.Message))
 	return nil
 }
 
-func (t *translator) childResult(ev *historypb.HistoryEvent, initiated int64, kind journal.Kind, d *journal.ResultData, what string) error {
+func (t *translator) childResult(ev *historypb.HistoryEvent, initiated int64, he durable.HistoryEvent, what string) error {
 	id, err := t.command(ev, initiated)
 	if err != nil {
 		return err
 	}
-	d.ID = id
-	t.add(ev, kind, d, fmt.Sprintf("child %s %s", t.names[initiated], what))
+	he.ID = id
+	t.add(ev, he, fmt.Sprintf("child %s %s", t.names[initiated], what))
 	return nil
 }
 
@@ -440,7 +480,7 @@ func (t *translator) marker(ev *historypb.HistoryEvent) error {
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		t.add(ev, journal.SideEffectRecorded, &journal.SideEffectData{ID: t.newID(ev), Value: v}, "side effect = "+compact(v, false))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventSideEffect, ID: t.newID(ev), Result: v}, "side effect = "+compact(v, false))
 	case "Version":
 		change, err := payloadsString(details["change-id"])
 		if err != nil {
@@ -454,7 +494,7 @@ func (t *translator) marker(ev *historypb.HistoryEvent) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return t.bad(ev, fmt.Errorf("version is not a number: %s", raw))
 		}
-		t.add(ev, journal.VersionMarker, &journal.VersionData{ChangeID: change, Version: v}, fmt.Sprintf("Version(%q) = %d", change, v))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventVersion, Name: change, Version: v}, fmt.Sprintf("Version(%q) = %d", change, v))
 	case "LocalActivity":
 		raw, err := payloadsFirst(details["data"])
 		if err != nil {
@@ -465,21 +505,21 @@ func (t *translator) marker(ev *historypb.HistoryEvent) error {
 			return t.bad(ev, fmt.Errorf("local activity marker without an activity type: %s", raw))
 		}
 		id := t.newID(ev)
-		// The marker does not record the arguments: null, which replay
+		// The marker does not record the arguments: nil, which replay
 		// reads as "not recorded" rather than "none".
-		it := t.add(ev, journal.ActivityScheduled, &journal.ActivityScheduledData{ID: id, Activity: md.ActivityType, Args: nil, Local: true},
+		it := t.add(ev, durable.HistoryEvent{Kind: durable.EventActivityScheduled, ID: id, Activity: md.ActivityType, Local: true},
 			"local activity "+md.ActivityType+"(…)")
 		it.nargs, it.types = -1, typesUnknown
 		if f := a.GetFailure(); f != nil {
 			jf := toFailure(f)
-			t.add(ev, journal.ActivityFailed, &journal.ResultData{ID: id, Error: jf}, "local activity "+md.ActivityType+" failed: "+jf.Message)
+			t.add(ev, durable.HistoryEvent{Kind: durable.EventActivityFailed, ID: id, Failure: jf}, "local activity "+md.ActivityType+" failed: "+jf.Message)
 			return nil
 		}
 		res, err := payloadsFirst(details["result"])
 		if err != nil {
 			return t.bad(ev, err)
 		}
-		t.add(ev, journal.ActivityCompleted, &journal.ResultData{ID: id, Result: res}, "local activity "+md.ActivityType+" returned "+compact(res, false))
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventActivityCompleted, ID: id, Result: res}, "local activity "+md.ActivityType+" returned "+compact(res, false))
 	default:
 		return &UnsupportedEventError{EventID: ev.GetEventId(), EventType: "MarkerRecorded",
 			Reason: fmt.Sprintf("marker %q has no durable equivalent (MutableSideEffect: use SideEffect)", a.GetMarkerName())}
@@ -500,7 +540,7 @@ func (j *Journal) arrange() {
 		}
 		var in, cmd []item
 		for _, it := range j.items[i:k] {
-			if journal.Inbound(it.kind) {
+			if durable.InboundEvent(it.ev.Kind) {
 				in = append(in, it)
 			} else {
 				cmd = append(cmd, it)

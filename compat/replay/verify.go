@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/durable"
 )
 
@@ -154,7 +153,7 @@ func (j *Journal) Verify(ctx context.Context, e *durable.Engine, opts ...Option)
 		workflowID = "replay"
 	}
 	if o.workflow != "" {
-		j.items[0].data.(*journal.StartedData).Workflow = o.workflow
+		j.items[0].ev.Workflow = o.workflow
 	}
 	rep := &Report{WorkflowID: workflowID, Workflow: workflow, Events: len(j.items), Closed: j.Closed}
 	// Each round either settles one fact the history lacks (an activity's
@@ -198,8 +197,8 @@ func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
 		return false
 	}
 	it := &j.items[p]
-	if it.kind == journal.ActivityScheduled && (it.types == typesUnknown || it.types == typesGuessed) {
-		d := it.data.(*journal.ActivityScheduledData)
+	if it.ev.Kind == durable.EventActivityScheduled && (it.types == typesUnknown || it.types == typesGuessed) {
+		d := &it.ev
 		call := foundCall(nd)
 		if call == nil || call.Name != d.Activity || it.nargs >= 0 && len(call.ArgTypes) != it.nargs {
 			return j.deliverEarlier(p, nd)
@@ -208,7 +207,7 @@ func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
 		d.ArgTypes, it.types = types, typesConfirmed
 		for k := p + 1; k < len(j.items); k++ {
 			o := &j.items[k]
-			if od, ok := o.data.(*journal.ActivityScheduledData); ok && o.types == typesUnknown && od.Activity == name && od.Local == d.Local && (o.nargs < 0 || o.nargs == len(types)) {
+			if od := &o.ev; od.Kind == durable.EventActivityScheduled && o.types == typesUnknown && od.Activity == name && od.Local == d.Local && (o.nargs < 0 || o.nargs == len(types)) {
 				od.ArgTypes, o.types = types, typesGuessed
 			}
 		}
@@ -222,9 +221,9 @@ func (j *Journal) settle(nd *durable.NonDeterminismError) bool {
 // delivered first.
 func (j *Journal) deliverEarlier(p int, nd *durable.NonDeterminismError) bool {
 	it := &j.items[p]
-	if !journal.Inbound(it.kind) && nd.Kind == durable.DivergenceMissingCommand {
+	if !durable.InboundEvent(it.ev.Kind) && nd.Kind == durable.DivergenceMissingCommand {
 		for q := p + 1; q < len(j.items) && j.items[q].batch == it.batch; q++ {
-			if journal.Inbound(j.items[q].kind) {
+			if durable.InboundEvent(j.items[q].ev.Kind) {
 				moved := j.items[q]
 				copy(j.items[p+1:q+1], j.items[p:q])
 				j.items[p] = moved
@@ -238,51 +237,92 @@ func (j *Journal) deliverEarlier(p int, nd *durable.NonDeterminismError) bool {
 // foundCall is the activity call the code made where the journal
 // diverged, nil when the code made none there.
 func foundCall(nd *durable.NonDeterminismError) *durable.Command {
-	if nd.Found == nil || nd.Found.Kind != journal.ActivityScheduled {
+	if nd.Found == nil || nd.Found.Kind != durable.EventActivityScheduled {
 		return nil
 	}
 	return nd.Found
 }
 
-// divergence describes a non-determinism error in the history's terms.
+// divergence describes a non-determinism error in the history's terms,
+// from its typed fields (never from the runtime's message text).
 func (j *Journal) divergence(nd *durable.NonDeterminismError) *Divergence {
 	p := int(nd.Seq) - 1
 	if p < 0 || p >= len(j.items) {
 		// Version outside the supported range: find its marker.
 		if nd.Kind == durable.DivergenceVersion && nd.Expected != nil {
 			for _, it := range j.items {
-				if v, ok := it.data.(*journal.VersionData); ok && v.ChangeID == nd.Expected.Name {
-					return &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
+				if it.ev.Kind == durable.EventVersion && it.ev.Name == nd.Expected.Name {
+					return &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: codeText(nd), Err: nd}
 				}
 			}
 		}
-		return &Divergence{History: nd.Journal, Code: nd.Code, Err: nd}
+		return &Divergence{History: nd.Expected.String(), Code: codeText(nd), Err: nd}
 	}
 	it := j.items[p]
-	d := &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: nd.Code, Err: nd}
-	switch nd.Kind {
-	case durable.DivergenceExtraCommand:
+	d := &Divergence{EventID: it.src.EventID, EventType: it.src.EventType, History: it.src.Desc, Code: codeText(nd), Err: nd}
+	if nd.Kind == durable.DivergenceExtraCommand {
 		d.History = "no further command before " + it.src.Desc
-	case durable.DivergenceMissingCommand:
-		d.Code = "nothing: every coroutine waits"
 	}
-	if ad, ok := it.data.(*journal.ActivityScheduledData); ok {
-		if call := foundCall(nd); call != nil && call.Name == ad.Activity {
-			switch {
-			case it.nargs >= 0 && len(call.ArgTypes) != it.nargs:
-				d.Code += fmt.Sprintf(" (%d arguments; the history has %d)", len(call.ArgTypes), it.nargs)
-			case ad.Local && !call.Local:
-				d.Code += " (not as a local activity)"
-			case !ad.Local && call.Local:
-				d.Code += " (as a local activity)"
-			case ad.Args != nil && call.Args != nil && !sameJSON(ad.Args, call.Args):
-				d.Code += " (with other argument values)"
-			default:
-				d.Code += " (with other argument types than at its first call)"
-			}
+	if nd.Kind != durable.DivergenceMismatch || nd.Found == nil || nd.Expected == nil || nd.Found.Kind != nd.Expected.Kind {
+		return d
+	}
+	e, f := nd.Expected, nd.Found
+	switch e.Kind {
+	case durable.EventActivityScheduled:
+		if f.Name != e.Name {
+			break
+		}
+		switch {
+		case it.nargs >= 0 && len(f.ArgTypes) != it.nargs:
+			d.Code += fmt.Sprintf(" (%d arguments; the history has %d)", len(f.ArgTypes), it.nargs)
+		case e.Local && !f.Local:
+			d.Code += " (not as a local activity)"
+		case !e.Local && f.Local:
+			d.Code += " (as a local activity)"
+		case e.Args != nil && f.Args != nil && !sameJSON(e.Args, f.Args):
+			d.Code += " with " + compact(f.Args, true) + " (other argument values)"
+		default:
+			d.Code += " (with other argument types than at its first call)"
+		}
+	case durable.EventChildStarted:
+		switch {
+		case f.Name != e.Name:
+		case e.Args != nil && !sameJSON(e.Args, orEmpty(f.Args)):
+			d.Code += " with " + compact(orEmpty(f.Args), true) + " (other arguments)"
+		case e.WorkflowID != "" && f.WorkflowID != e.WorkflowID:
+			d.Code += fmt.Sprintf(" as %s (another workflow ID)", f.WorkflowID)
+		}
+	case durable.EventContinuedAsNew:
+		if f.Name == e.Name && e.Args != nil && !sameJSON(e.Args, orEmpty(f.Args)) {
+			d.Code += " with " + compact(orEmpty(f.Args), true) + " (other arguments)"
+		}
+	case durable.EventExternalSignaled:
+		if f.Name == e.Name && f.WorkflowID == e.WorkflowID && e.Args != nil && !sameJSON(e.Args, f.Args) {
+			d.Code += " with " + compact(f.Args, false) + " (another argument)"
 		}
 	}
 	return d
+}
+
+// codeText renders what the code did at a divergence.
+func codeText(nd *durable.NonDeterminismError) string {
+	switch nd.Kind {
+	case durable.DivergenceMissingCommand:
+		return "nothing: every coroutine waits"
+	case durable.DivergenceUnexpectedEvent:
+		return "nothing waits for it: " + nd.Reason
+	case durable.DivergenceVersion:
+		return fmt.Sprintf("Version(%q) %s", nd.Found.Name, nd.Reason)
+	}
+	return nd.Found.String()
+}
+
+// orEmpty is an argument list, [] when there is none.
+func orEmpty(args json.RawMessage) json.RawMessage {
+	if len(args) == 0 || string(args) == "null" {
+		return json.RawMessage("[]")
+	}
+	return args
 }
 
 // ending describes a difference in how the run ends.

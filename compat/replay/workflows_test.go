@@ -61,9 +61,11 @@ func Guarded(ctx context.Context) (string, error) {
 
 func Kid(ctx context.Context, n int) (int, error) { return n * 2, nil }
 
-// Parent runs a child and signals another workflow.
+// Parent runs a child, named after its own workflow ID, and signals
+// another workflow.
 func Parent(ctx context.Context) (int, error) {
-	r, err := durable.Child[int](ctx, Kid, 21)
+	kidCtx := durable.WithChildOptions(ctx, durable.ChildOptions{ID: durable.GetInfo(ctx).WorkflowID + "-kid"})
+	r, err := durable.Child[int](kidCtx, Kid, 21)
 	if err != nil {
 		return 0, err
 	}
