@@ -61,6 +61,28 @@ func CountdownEndsEarly(ctx context.Context, n int) (string, error) {
 	return "liftoff", nil
 }
 
+// CountdownSkips continues with n-2.
+func CountdownSkips(ctx context.Context, n int) (string, error) {
+	if n <= 0 {
+		return "liftoff", nil
+	}
+	if err := durable.Sleep(ctx, time.Minute); err != nil {
+		return "", err
+	}
+	return "", durable.ContinueAsNew(ctx, "Countdown", n-2)
+}
+
+// CountdownAsOther continues as another workflow.
+func CountdownAsOther(ctx context.Context, n int) (string, error) {
+	if n == 0 {
+		return "liftoff", nil
+	}
+	if err := durable.Sleep(ctx, time.Minute); err != nil {
+		return "", err
+	}
+	return "", durable.ContinueAsNew(ctx, "Liftoff", n-1)
+}
+
 // continued records the run's end by continue-as-new.
 func (b *historyBuilder) continued(workflow string, args ...any) *historyBuilder {
 	b.add(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, func(ev *historypb.HistoryEvent) {
@@ -117,6 +139,30 @@ func TestContinueAsNewChainIsTemporals(t *testing.T) {
 	}
 }
 
+// TestContinueAsNewChainLinksRuns checks that the translated chain
+// carries the workflow and arguments across runs: what a run's
+// ContinuedAsNew event says (which the code's ContinueAsNew is compared
+// with) is what the next run starts with.
+func TestContinueAsNewChainLinksRuns(t *testing.T) {
+	t.Parallel()
+	var prev []durable.HistoryEvent
+	for _, file := range countdownChain {
+		h, err := replay.Load(filepath.Join("testdata", file))
+		require.NoError(t, err)
+		j, err := replay.Translate(h)
+		require.NoError(t, err)
+		evs := j.Events()
+		if prev != nil {
+			last := prev[len(prev)-1]
+			require.Equal(t, durable.EventContinuedAsNew, last.Kind)
+			require.Equal(t, durable.EventStarted, evs[0].Kind)
+			require.Equal(t, last.Workflow, evs[0].Workflow, file)
+			require.JSONEq(t, string(last.Args), string(evs[0].Args), file)
+		}
+		prev = evs
+	}
+}
+
 func TestContinueAsNewChainVerifies(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -125,16 +171,31 @@ func TestContinueAsNewChainVerifies(t *testing.T) {
 		file     string
 		kind     durable.DivergenceKind // "": verifies
 		eventID  int64
+		expected *durable.Command // the journal's side (Name, Args), when checked
+		found    *durable.Command
+		code     string
 	}{
-		{"FirstRun", Countdown, "countdown-2.json", "", 0},
-		{"MiddleRun", Countdown, "countdown-1.json", "", 0},
-		{"LastRun", Countdown, "countdown-0.json", "", 0},
-		{"NoSleepBeforeContinuing", CountdownNoSleep, "countdown-1.json", durable.DivergenceMismatch, 5},
-		{"CompletesInsteadOfContinuing", CountdownEndsEarly, "countdown-1.json", durable.DivergenceMismatch, 10},
+		{name: "FirstRun", workflow: Countdown, file: "countdown-2.json"},
+		{name: "MiddleRun", workflow: Countdown, file: "countdown-1.json"},
+		{name: "LastRun", workflow: Countdown, file: "countdown-0.json"},
+		{name: "NoSleepBeforeContinuing", workflow: CountdownNoSleep, file: "countdown-1.json", kind: durable.DivergenceMismatch, eventID: 5},
+		{name: "CompletesInsteadOfContinuing", workflow: CountdownEndsEarly, file: "countdown-1.json", kind: durable.DivergenceMismatch, eventID: 10},
+		{
+			name: "ContinuesWithOtherArguments", workflow: CountdownSkips, file: "countdown-2.json", kind: durable.DivergenceMismatch, eventID: 10,
+			expected: &durable.Command{Kind: durable.EventContinuedAsNew, Name: "Countdown", Args: []byte(`[1]`)},
+			found:    &durable.Command{Kind: durable.EventContinuedAsNew, Name: "Countdown", Args: []byte(`[0]`)},
+			code:     "ContinueAsNew Countdown with (0) (other arguments)",
+		},
+		{
+			name: "ContinuesAsAnotherWorkflow", workflow: CountdownAsOther, file: "countdown-1.json", kind: durable.DivergenceMismatch, eventID: 10,
+			expected: &durable.Command{Kind: durable.EventContinuedAsNew, Name: "Countdown", Args: []byte(`[0]`)},
+			found:    &durable.Command{Kind: durable.EventContinuedAsNew, Name: "Liftoff", Args: []byte(`[0]`)},
+			code:     "ContinueAsNew Liftoff",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := engine(t, namedWorkflow{"Countdown", tc.workflow})
+			e := engine(t, namedWorkflow{"Countdown", tc.workflow}, namedWorkflow{"Liftoff", Countdown})
 			rep, err := replay.VerifyFile(context.Background(), e, filepath.Join("testdata", tc.file))
 			require.NoError(t, err)
 			require.True(t, rep.Closed)
@@ -147,6 +208,16 @@ func TestContinueAsNewChainVerifies(t *testing.T) {
 			require.ErrorAs(t, rep.Divergence.Err, &nd)
 			require.Equal(t, tc.kind, nd.Kind, rep.String())
 			require.Equal(t, tc.eventID, rep.Divergence.EventID, rep.String())
+			if tc.expected == nil {
+				return
+			}
+			require.Equal(t, tc.code, rep.Divergence.Code)
+			for _, side := range []struct{ want, got *durable.Command }{{tc.expected, nd.Expected}, {tc.found, nd.Found}} {
+				require.NotNil(t, side.got)
+				require.Equal(t, side.want.Kind, side.got.Kind)
+				require.Equal(t, side.want.Name, side.got.Name)
+				require.JSONEq(t, string(side.want.Args), string(side.got.Args))
+			}
 		})
 	}
 }

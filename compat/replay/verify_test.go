@@ -107,6 +107,10 @@ var histories = []struct {
 	{"countdown-2.json", countdown2History},
 	{"countdown-1.json", countdown1History},
 	{"countdown-0.json", countdown0History},
+	{"lottery.json", lotteryHistory},
+	{"pricing.json", pricingHistory},
+	{"notify.json", notifyHistory},
+	{"family.json", familyHistory},
 }
 
 // TestTestdata keeps testdata/*.json (the format `temporal workflow show
@@ -135,7 +139,7 @@ func TestTestdata(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	t.Parallel()
-	all := []any{Greet, Fan, Guarded, Parent, Kid, Counter, Fallback, Remind, Countdown}
+	all := []any{Greet, Fan, Guarded, Parent, Kid, Counter, Fallback, Remind, Countdown, Lottery, Pricing, Notify, Family}
 	for _, h := range histories {
 		t.Run(h.file, func(t *testing.T) {
 			t.Parallel()
