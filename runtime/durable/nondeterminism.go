@@ -72,9 +72,10 @@ const (
 // Command is a yield point (or a journaled event) as data: one side of a
 // NonDeterminismError. Only the fields that apply to Kind are set.
 type Command struct {
-	// Kind is the journal event kind: "ActivityScheduled", "TimerStarted",
-	// "SideEffect", "Version", "ChildStarted", "ExternalSignaled",
-	// "Completed", "SignalReceived", ...
+	// Kind is the event kind, one of the Event constants:
+	// EventActivityScheduled, EventTimerStarted, EventSideEffect,
+	// EventVersion, EventChildStarted, EventExternalSignaled,
+	// EventCompleted, EventSignalReceived, ...
 	Kind string `json:"kind"`
 	// Name is the activity, child or continued workflow, signal, update or
 	// version change ID.
