@@ -236,8 +236,7 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 	case enumspb.EVENT_TYPE_TIMER_STARTED:
 		a := ev.GetTimerStartedEventAttributes()
 		d := a.GetStartToFireTimeout().AsDuration()
-		// The timer's duration is FireAt less the event's time (At).
-		t.add(ev, durable.HistoryEvent{Kind: durable.EventTimerStarted, ID: t.newID(ev), FireAt: ev.GetEventTime().AsTime().Add(d)},
+		t.add(ev, durable.HistoryEvent{Kind: durable.EventTimerStarted, ID: t.newID(ev), Duration: d, FireAt: ev.GetEventTime().AsTime().Add(d)},
 			"timer "+d.String())
 	case enumspb.EVENT_TYPE_TIMER_FIRED:
 		a := ev.GetTimerFiredEventAttributes()

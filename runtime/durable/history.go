@@ -44,8 +44,8 @@ type History struct {
 //     (nil: not recorded), Local, Queue.
 //   - ActivityCompleted, ChildCompleted: ID, Result, Attempt.
 //     ActivityFailed, ChildFailed: ID, Failure (or Error), Attempt.
-//   - TimerStarted: ID, FireAt (its At plus the duration). TimerFired,
-//     TimerCanceled: ID.
+//   - TimerStarted: ID, Duration, FireAt. Without a Duration, the duration
+//     is FireAt less At. TimerFired, TimerCanceled: ID.
 //   - SignalReceived: Name, Args (the signal's argument itself).
 //     ExternalSignaled: ID, Name, WorkflowID (the target), Args (the
 //     argument; nil: not recorded), Failure (could not be sent).
@@ -80,6 +80,10 @@ type HistoryEvent struct {
 	Error      string          `json:"error,omitempty"`
 	FireAt     time.Time       `json:"fireAt,omitzero"`
 
+	// Duration is a timer's duration (TimerStarted): FireAt less the
+	// run's clock when the code started it, which is the time of the last
+	// inbound event before it.
+	Duration time.Duration `json:"duration,omitempty"`
 	// ArgTypes are an activity's argument types (nil: not recorded).
 	ArgTypes []string `json:"argTypes,omitempty"`
 	// Local marks a local activity.
@@ -160,8 +164,14 @@ func (e *Engine) History(ctx context.Context, id, runID string) (*History, error
 	timers := map[int64]HistoryEvent{}
 	var order, timerOrder []int64
 	names := &eventNames{commands: map[int64]string{}, updates: map[string]string{}}
+	var clock time.Time // the run's deterministic clock: the time of the last inbound event
 	for _, ev := range events {
 		he := describeEvent(ev, names)
+		if journal.Inbound(ev.Kind) {
+			clock = ev.At
+		} else if ev.Kind == journal.TimerStarted && !he.FireAt.IsZero() && !clock.IsZero() {
+			he.Duration = he.FireAt.Sub(clock)
+		}
 		h.Events = append(h.Events, he)
 		switch ev.Kind {
 		case journal.ActivityScheduled:

@@ -111,6 +111,11 @@ func journalEvents(history []HistoryEvent) ([]store.Event, error) {
 			return nil, fmt.Errorf("event %d: %w", i+1, err)
 		}
 		events[i] = store.Event{Seq: int64(i + 1), Kind: history[i].Kind, Data: journal.Encode(data), At: history[i].At}
+		if td, ok := data.(*journal.TimerData); ok && history[i].Kind == EventTimerStarted && history[i].Duration > 0 {
+			// Replay measures a journaled timer's duration as its FireAt
+			// less its event's time.
+			events[i].At = td.FireAt.Add(-history[i].Duration)
+		}
 	}
 	return events, nil
 }
@@ -132,7 +137,13 @@ func (ev *HistoryEvent) payload() (any, error) {
 		return &journal.ResultData{ID: ev.ID, Error: ev.failure("failed"), Attempt: ev.Attempt}, nil
 	case EventUpdateCompleted, EventUpdateRejected:
 		return &journal.ResultData{Update: ev.UpdateID, Result: ev.Result, Error: ev.failure("")}, nil
-	case EventTimerStarted, EventTimerFired, EventTimerCanceled:
+	case EventTimerStarted:
+		fireAt := ev.FireAt
+		if fireAt.IsZero() && ev.Duration > 0 {
+			fireAt = ev.At.Add(ev.Duration)
+		}
+		return &journal.TimerData{ID: ev.ID, FireAt: fireAt}, nil
+	case EventTimerFired, EventTimerCanceled:
 		return &journal.TimerData{ID: ev.ID, FireAt: ev.FireAt}, nil
 	case EventActivityCancelRequested, EventChildCancelRequested, EventFirstStep:
 		return &journal.IDData{ID: ev.ID, Wait: ev.Wait}, nil

@@ -40,7 +40,8 @@ func (e *Engine) Verify(ctx context.Context, runID string) error {
 // position. Unlike Verify, it compares values where the history records
 // them, because a history records what was really done: activity, child
 // and continue-as-new arguments, an external signal's argument, a child's
-// workflow ID and a timer's duration (FireAt less At).
+// workflow ID and a timer's duration (HistoryEvent.Duration, or else
+// FireAt less At).
 func (e *Engine) Replay(ctx context.Context, workflowID, workflow string, history []HistoryEvent) error {
 	events, err := journalEvents(history)
 	if err != nil {

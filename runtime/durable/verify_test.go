@@ -129,6 +129,16 @@ func TestReplayHistoryBuiltFromData(t *testing.T) {
 		require.Equal(t, 2*time.Hour, nd.Expected.Duration)
 		require.Equal(t, time.Hour, nd.Found.Duration)
 	})
+	t.Run("DurationWithoutFireAt", func(t *testing.T) {
+		t.Parallel()
+		h := history(completed, time.Hour, `"x."`)
+		h[3].FireAt, h[3].Duration = time.Time{}, time.Hour
+		require.NoError(t, e.Replay(ctx, "nap-1", "Nap", h))
+		h[3].Duration = time.Minute
+		var nd *durable.NonDeterminismError
+		require.ErrorAs(t, e.Replay(ctx, "nap-1", "Nap", h), &nd)
+		require.Equal(t, time.Minute, nd.Expected.Duration)
+	})
 	t.Run("UnknownKindIsAnError", func(t *testing.T) {
 		t.Parallel()
 		h := history(completed, time.Hour, `"x."`)
@@ -164,9 +174,15 @@ func TestHistoryRoundTrip(t *testing.T) {
 		}
 		require.NoError(t, run.Get(ctx, nil))
 	}
-	for _, workflow := range []string{"Nap", "Versioned"} {
-		h, err := e.History(ctx, "round-"+workflow, "")
-		require.NoError(t, err)
-		require.NoError(t, e.Replay(ctx, "round-"+workflow, workflow, h.Events), workflow)
-	}
+	var h *durable.History
+	require.Eventually(t, func() bool {
+		var err error
+		h, err = e.History(ctx, "round-Nap", "")
+		return err == nil && len(h.PendingTimers) == 1
+	}, 10*time.Second, time.Millisecond, "Nap sleeps")
+	require.Equal(t, time.Hour, h.PendingTimers[0].Duration)
+	require.NoError(t, e.Replay(ctx, "round-Nap", "Nap", h.Events), "a timer's duration is measured from the deterministic clock")
+	h, err := e.History(ctx, "round-Versioned", "")
+	require.NoError(t, err)
+	require.NoError(t, e.Replay(ctx, "round-Versioned", "Versioned", h.Events))
 }
