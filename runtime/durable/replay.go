@@ -126,7 +126,7 @@ func (ev *HistoryEvent) payload() (any, error) {
 	switch ev.Kind {
 	case EventStarted:
 		return &journal.StartedData{
-			Workflow: ev.Workflow, Args: args(ev.Args), Attempt: ev.Attempt, WorkflowID: ev.WorkflowID, Queue: ev.Queue,
+			Workflow: ev.Workflow, Args: runArgs(ev.Args), Attempt: ev.Attempt, WorkflowID: ev.WorkflowID, Queue: ev.Queue,
 			ParentID: ev.ParentWorkflowID, ParentRun: ev.ParentRunID, Continued: ev.ContinuedRunID,
 		}, nil
 	case EventActivityScheduled:
@@ -160,9 +160,9 @@ func (ev *HistoryEvent) payload() (any, error) {
 	case EventChildStarted:
 		return &journal.ChildStartedData{ID: ev.ID, Workflow: ev.Workflow, WorkflowID: ev.WorkflowID, RunID: ev.RunID, Args: ev.Args, Error: ev.failure("")}, nil
 	case EventUpdateAccepted:
-		return &journal.UpdateData{Update: ev.UpdateID, Name: ev.Name, Args: args(ev.Args)}, nil
+		return &journal.UpdateData{Update: ev.UpdateID, Name: ev.Name, Args: runArgs(ev.Args)}, nil
 	case EventContinuedAsNew:
-		return &journal.ContinuedData{Workflow: ev.Workflow, Args: args(ev.Args), NextRunID: ev.RunID}, nil
+		return &journal.ContinuedData{Workflow: ev.Workflow, Args: runArgs(ev.Args), NextRunID: ev.RunID}, nil
 	case EventCompleted:
 		return &journal.CompletedData{Result: ev.Result}, nil
 	case EventFailed, EventCanceled:
@@ -179,8 +179,8 @@ func (ev *HistoryEvent) payload() (any, error) {
 	return nil, fmt.Errorf("unknown event kind %q", ev.Kind)
 }
 
-// args is a run's argument list, [] when there is none.
-func args(raw json.RawMessage) json.RawMessage {
+// runArgs is a run's or an update's argument list, [] when there is none.
+func runArgs(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 {
 		return json.RawMessage(`[]`)
 	}
