@@ -312,7 +312,9 @@ func codeText(nd *durable.NonDeterminismError) string {
 	case durable.DivergenceUnexpectedEvent:
 		return "nothing waits for it: " + nd.Reason
 	case durable.DivergenceVersion:
-		return fmt.Sprintf("Version(%q) %s", nd.Found.Name, nd.Reason)
+		if nd.Found != nil {
+			return fmt.Sprintf("Version(%q) %s", nd.Found.Name, nd.Reason)
+		}
 	}
 	return nd.Found.String()
 }
