@@ -230,7 +230,7 @@ func TestCursorDivergences(t *testing.T) {
 			kind:     KindMismatch,
 			expected: Command{Kind: journal.ChildStarted, Name: "C", Args: json.RawMessage(`[21]`)},
 			found:    &Command{Kind: journal.ChildStarted, Name: "C", WorkflowID: "W/child-1", Args: json.RawMessage(`[22]`)},
-			codeText: "Child C",
+			codeText: "Child C with (22)",
 		},
 		{
 			name:     "ChildWithOtherWorkflowID",
@@ -240,7 +240,7 @@ func TestCursorDivergences(t *testing.T) {
 			kind:     KindMismatch,
 			expected: Command{Kind: journal.ChildStarted, Name: "C", WorkflowID: "kid-1", Args: json.RawMessage(`[21]`)},
 			found:    &Command{Kind: journal.ChildStarted, Name: "C", WorkflowID: "W/child-1", Args: json.RawMessage(`[21]`)},
-			codeText: "Child C",
+			codeText: `Child C (workflow ID "W/child-1")`,
 		},
 		{
 			name:     "SignalWithOtherName",
@@ -259,7 +259,7 @@ func TestCursorDivergences(t *testing.T) {
 			kind:     KindMismatch,
 			expected: Command{Kind: journal.ExternalSignaled, Name: "s", WorkflowID: "a", Args: json.RawMessage(`42`)},
 			found:    &Command{Kind: journal.ExternalSignaled, Name: "s", WorkflowID: "a", Args: json.RawMessage(`43`)},
-			codeText: `SignalExternal a "s"`,
+			codeText: `SignalExternal a "s" with 43`,
 		},
 		{
 			name:     "ContinueWithOtherArgs",
@@ -269,7 +269,7 @@ func TestCursorDivergences(t *testing.T) {
 			kind:     KindMismatch,
 			expected: Command{Kind: journal.ContinuedAsNew, Name: "W", Args: json.RawMessage(`[1]`), Status: "continued"},
 			found:    &Command{Kind: journal.ContinuedAsNew, Name: "W", Args: json.RawMessage(`[0]`), Status: "continued"},
-			codeText: "ContinueAsNew W",
+			codeText: "ContinueAsNew W with (0)",
 		},
 		{
 			name:     "ContinueInsteadOfTimer",

@@ -60,7 +60,7 @@ func (d *Divergence) JournalText() string {
 	case KindResult:
 		return "result " + string(d.Expected.Result)
 	}
-	return d.Expected.String()
+	return d.Expected.String() + d.detail(d.Expected)
 }
 
 // CodeText renders the code's side for a message.
@@ -83,6 +83,28 @@ func (d *Divergence) CodeText() string {
 	s := d.Found.String()
 	if d.valuesDiffer() {
 		s += " with " + argList(d.Found.Args) // show what the journal's rendering compares with
+	}
+	return s + d.detail(d.Found)
+}
+
+// detail is what tells the two sides apart when they render alike: a
+// child's, signal's or continued run's arguments, or the workflow ID it
+// targets.
+func (d *Divergence) detail(c *Command) string {
+	e, f := d.Expected, d.Found
+	if e == nil || f == nil || e.String() != f.String() || d.valuesDiffer() {
+		return ""
+	}
+	var s string
+	if e.WorkflowID != f.WorkflowID && e.WorkflowID != "" && f.WorkflowID != "" {
+		s += fmt.Sprintf(" (workflow ID %q)", c.WorkflowID)
+	}
+	if e.Args != nil && f.Args != nil && !JSONEqual(e.Args, f.Args) {
+		if c.Kind == journal.ExternalSignaled {
+			s += " with " + string(c.Args)
+		} else {
+			s += " with " + argList(c.Args)
+		}
 	}
 	return s
 }
