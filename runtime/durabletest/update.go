@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/durable"
 )
 
@@ -140,21 +139,13 @@ func (e *Env) UpdateWorkflowByID(workflowID, name, updateID string, uc UpdateCal
 // acceptedUpdates counts the updates named name the newest run of a
 // workflow ID has journaled as accepted.
 func (e *Env) acceptedUpdates(workflowID, name string) (int, error) {
-	r, err := e.eng.Store().CurrentRun(e.ctx, workflowID)
+	h, err := e.eng.History(e.ctx, workflowID, "")
 	if err != nil {
-		return 0, fmt.Errorf("no run of workflow %s: %w", workflowID, err)
-	}
-	events, err := e.eng.Store().LoadJournal(e.ctx, r.RunID, 0)
-	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("history of workflow %s: %w", workflowID, err)
 	}
 	n := 0
-	for _, ev := range events {
-		if ev.Kind != string(journal.UpdateAccepted) {
-			continue
-		}
-		data, err := journal.Decode(journal.UpdateAccepted, ev.Data)
-		if ud, ok := data.(*journal.UpdateData); err == nil && ok && ud.Name == name {
+	for _, ev := range h.Events {
+		if ev.Kind == durable.EventUpdateAccepted && ev.Name == name {
 			n++
 		}
 	}
