@@ -437,6 +437,15 @@ func convertFile(u unit, suite []rule, uses map[string]int) (f *File, findings [
 func (p *pass) restore() ([]byte, error) {
 	r := decorator.NewRestorerWithImports(p.pkg.PkgPath, p.resolver())
 	fr := r.FileRestorer()
+	// A package that declares a name one of the toolkit's packages goes by
+	// (a func replay, a var durable) imports that package under another
+	// name; the restorer only avoids clashes between imports.
+	for _, path := range []string{DurablePath, ShapedPath, DurableTestPath, CompatPath, ReplayPath} {
+		name := path[strings.LastIndexByte(path, '/')+1:]
+		if p.pkg.Types != nil && p.pkg.Types.Scope().Lookup(name) != nil {
+			fr.Alias[path] = name + "pkg"
+		}
+	}
 	af, err := fr.RestoreFile(p.file)
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)

@@ -27,6 +27,7 @@ var Suite = []rule{
 	mocksRule,
 	workerRule,
 	starterRule,
+	replayerRule,
 	testsuiteRule,
 	codecRule,
 	contextRule,

@@ -153,14 +153,14 @@ func (p *pass) devServer() {
 	})
 }
 
-// replayers skips tests that replay a Temporal history file: the engine
-// replays its own journals (durabletest's replay check, Engine.Verify,
-// migrate verify), not Temporal's event histories.
+// replayers skips tests that replay a Temporal history with a replayer
+// made with options (worker.WorkflowReplayerOptions): the options have no
+// counterpart. A plain worker.NewWorkflowReplayer converts (replayerRule).
 func (p *pass) replayers() {
 	done := map[*dst.BlockStmt]bool{}
 	dst.Inspect(p.file, func(n dst.Node) bool {
 		call, name := callOf(n, pkgWorker)
-		if call == nil || name != "NewWorkflowReplayer" && name != "NewWorkflowReplayerWithOptions" || p.marked(call) {
+		if call == nil || name != "NewWorkflowReplayerWithOptions" || p.marked(call) {
 			return true
 		}
 		body := p.enclosingBody(call)
