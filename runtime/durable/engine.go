@@ -134,6 +134,9 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 	if cfg.codec != nil {
 		st = NewCodecStore(st, cfg.codec)
 	}
+	if cfg.testHooks != nil {
+		st = withTestHooks(st, cfg.testHooks) // above the codec: hooks see what the engine sees
+	}
 	e := &Engine{
 		cfg:       cfg,
 		store:     st,

@@ -53,6 +53,8 @@ type config struct {
 	// retryDefaults fills in activity calls' retry policies
 	// (WithActivityRetryDefaults).
 	retryDefaults func(*RetryPolicy) *RetryPolicy
+	// testHooks serve test environments (WithActivityTestHooks); nil: none.
+	testHooks *ActivityTestHooks
 }
 
 func defaultConfig() config {
