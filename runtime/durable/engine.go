@@ -83,7 +83,8 @@ type Engine struct {
 // backend's Open and its options and passes it to New with
 // WithStoreOwnership; built with the tag durable_nopostgres (or
 // durable_nosqlite), it leaves the other backend out of the binary, and
-// Open then refuses that backend's DSNs (see doc.go, Backends).
+// Open then refuses that backend's DSNs (see the package documentation,
+// Backends).
 func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
