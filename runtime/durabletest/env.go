@@ -126,8 +126,9 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithClock(e.clk),
 		durable.WithPollInterval(pollInterval),
 		durable.WithLeaseTimeout(leaseTimeout),
-		// Runs stay parked in memory: an evicted run's wake-up is a store
-		// time, and the store keeps the wall clock.
+		// Runs stay parked in memory. The store reads the test clock, so an
+		// evicted run would wake on test time too; eviction stays off until
+		// the Env is checked with it (docs/durabletest.md).
 		durable.WithEvictAfter(0),
 		durable.WithMaxCachedRuns(0),
 		durable.WithWorkerID("durabletest"),
