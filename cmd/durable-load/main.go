@@ -34,6 +34,7 @@ import (
 
 	"github.com/durablego/toolkit/runtime/durable"
 	"github.com/durablego/toolkit/runtime/store/postgres"
+	"github.com/durablego/toolkit/runtime/store/sqlite"
 )
 
 // Dot is the steps3 activity.
@@ -172,8 +173,19 @@ func openEngine(ctx context.Context, o options) (e *durable.Engine, closeAll fun
 		opts = append(opts, durable.WithMaxCachedRuns(o.maxCached))
 	}
 	kind := storeKind(o.dsn)
+	if path, ok := strings.CutPrefix(o.dsn, "sqlite:"); ok {
+		st, err := sqlite.Open(ctx, path, sqlite.WithFsync(o.fsync), sqlite.WithClientOnly(!o.worker))
+		if err != nil {
+			return nil, nil, err
+		}
+		e, err := durable.New(ctx, st, append(opts, durable.WithStoreOwnership())...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return e, func() { e.Close() }, nil
+	}
 	if kind != "postgres" && kind != "postgresql" {
-		e, err := durable.Open(ctx, o.dsn, append(opts, durable.WithFsync(o.fsync))...)
+		e, err := durable.Open(ctx, o.dsn, opts...)
 		if err != nil {
 			return nil, nil, err
 		}

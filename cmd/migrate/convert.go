@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -23,6 +24,7 @@ type convertOpts struct {
 	Strict            bool
 	Dir               string
 	Tags              []string
+	Store             string
 	Patterns          []string
 }
 
@@ -40,24 +42,35 @@ func (o *convertOpts) Validate() error {
 	if len(o.Patterns) == 0 {
 		return usageError("no packages given (try ./...)")
 	}
+	if !slices.Contains(temporal.StoreKinds(), temporal.StoreKind(o.Store)) {
+		return usageError("--store %q: want dsn, sqlite or postgres", o.Store)
+	}
 	return nil
 }
 
 func newConvertCmd() *cobra.Command {
 	var o convertOpts
 	cmd := &cobra.Command{
-		Use: "convert [-d|-w|-l] [-o DIR] [--json] [--strict] PATTERNS...",
+		Use: "convert [-d|-w|-l] [-o DIR] [--json] [--strict] [--store dsn|sqlite|postgres] PATTERNS...",
 		Example: `  migrate convert -d ./workflows/...        # review the change as a diff
   migrate convert -l ./...                   # list the files that would change
   migrate convert -w ./workflows/...         # rewrite in place (atomic per file)
   migrate convert -o ../converted ./...      # write a converted copy of the tree
-  migrate convert --strict --json ./... > report.json   # CI gate: exit 1 while follow-ups remain`,
+  migrate convert --strict --json ./... > report.json   # CI gate: exit 1 while follow-ups remain
+  migrate convert --store sqlite -w ./...    # programs open SQLite themselves and link no PostgreSQL driver`,
 		Short: "Rewrite Temporal workflow, activity, worker, starter and test code to durable",
 		Long: `Convert rewrites the packages matched by PATTERNS from the Temporal Go SDK to the
 durable runtime. Like gofmt, it prints the converted source of changed files by
 default; -d prints a unified diff, -l lists the files that would change, -w
 rewrites them in place and -o DIR writes the converted tree under DIR.
 What it cannot convert is marked "// TODO(migrate): ..." and reported.
+
+Worker and client programs open their store with durable.Open(ctx,
+durable.DSN()) by default (--store dsn): the backend comes from $DURABLE_DSN,
+and the program links both backends. --store sqlite or --store postgres opens
+that backend's store (sqlite.Open on durable.db, postgres.Open on
+$DURABLE_DSN) and hands it to durable.New, for programs that link one
+backend: build them with -tags durable_nopostgres or durable_nosqlite.
 
 A package that does not load or type-check (a missing module, a type error)
 is reported and left untouched; the other packages are converted. Files
@@ -82,6 +95,7 @@ manual follow-ups remain; 2 usage errors, or packages that did not load.`,
 	f.BoolVar(&o.Strict, "strict", false, "exit 1 when manual follow-ups remain")
 	f.StringVarP(&o.Dir, "dir", "C", "", "run as if started in `DIR`")
 	f.StringSliceVar(&o.Tags, "tags", nil, "build `TAGS` (comma-separated) of the files to convert, as go build -tags")
+	f.StringVar(&o.Store, "store", string(temporal.StoreDSN), "how converted programs open their store: `dsn` (durable.Open, both backends), sqlite or postgres (durable.New on that backend only)")
 	return cmd
 }
 
@@ -102,7 +116,7 @@ func runConvert(ctx context.Context, o convertOpts, out, errOut io.Writer) error
 		ctx = context.Background()
 	}
 	bar := newProgress(errOut, "loading packages")
-	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns, Tags: o.Tags, ProgressFunc: bar.update})
+	res, err := temporal.Convert(ctx, temporal.Options{Dir: o.Dir, Patterns: o.Patterns, Tags: o.Tags, Store: temporal.StoreKind(o.Store), ProgressFunc: bar.update})
 	bar.finish()
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}

@@ -88,6 +88,7 @@ func TestFlags(t *testing.T) {
 		{"UnknownFlag", []string{"convert", "--nope", "./..."}, exitUsage, "unknown flag"},
 		{"SingleDashLongFlag", []string{"convert", "-strict", "./..."}, exitUsage, "unknown shorthand flag"},
 		{"AnalyzeNoPatterns", []string{"analyze"}, exitUsage, "no packages"},
+		{"UnknownStore", []string{"convert", "--store", "mysql", "./..."}, exitUsage, `--store "mysql": want dsn, sqlite or postgres`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

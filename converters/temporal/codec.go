@@ -41,12 +41,13 @@ var codecRule = rule{
 	},
 }
 
-// dialCodecs adds durable.WithPayloadCodec to each durable.Open that
-// replaced a client.Dial whose options literal sets DataConverter.
+// dialCodecs adds durable.WithPayloadCodec to each durable.Open (or New,
+// Options.Store) that replaced a client.Dial whose options literal sets
+// DataConverter.
 func (p *pass) dialCodecs() {
 	var opens []*dst.CallExpr
 	dst.Inspect(p.file, func(n dst.Node) bool {
-		if call, name := callOf(n, DurablePath); call != nil && name == "Open" {
+		if call, name := callOf(n, DurablePath); call != nil && (name == "Open" || name == "New") {
 			opens = append(opens, call)
 		}
 		return true

@@ -42,6 +42,11 @@ type Options struct {
 	// ProgressFunc, when set, is called once the packages are loaded and
 	// after each file is converted, with the files done and the total.
 	ProgressFunc func(done, total int)
+	// Store is how converted worker and client programs open their store:
+	// StoreDSN (durable.Open on $DURABLE_DSN, the default when empty),
+	// StoreSQLite or StorePostgres (durable.New on that backend's store,
+	// for programs that link one backend).
+	Store StoreKind
 
 	// partial drops the errors of packages that do not type-check from
 	// the result (tests of golden outputs against an unfinished runtime).
@@ -94,12 +99,21 @@ func (r *Result) FollowUps() int {
 }
 
 // Convert loads the packages matched by opts.Patterns and converts them in
-// memory. It returns an error only when the go command cannot run at all;
-// problems in the code are reported in Result.Errors.
+// memory. It returns an error only when opts are invalid or the go command
+// cannot run at all; problems in the code are reported in Result.Errors.
 func Convert(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Store == "" {
+		opts.Store = StoreDSN
+	}
+	if !slices.Contains(StoreKinds(), opts.Store) {
+		return nil, fmt.Errorf("convert: unknown store %q (want dsn, sqlite or postgres)", opts.Store)
+	}
 	l, err := load(ctx, opts)
 	if err != nil {
 		return nil, err
+	}
+	for i := range l.units {
+		l.units[i].store = opts.Store
 	}
 	res := &Result{Uses: map[string]int{}, Root: l.root, SourceFiles: l.allFiles, Errors: l.errors, Broken: l.broken}
 	modsNeeding := map[*packages.Module]bool{}
@@ -264,6 +278,7 @@ type unit struct {
 	// Temporal's mocks (see mocksRule).
 	mocksDir bool
 	dec      **decorator.Decorator // shared by the files of one package in one conversion
+	store    StoreKind             // Options.Store
 }
 
 type loaded struct {

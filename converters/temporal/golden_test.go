@@ -19,8 +19,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the out/ and report sections of testdata/*/*.txtar")
 
 // scenario is one testdata/<concept>/<name>.txtar: a Temporal program (in/),
-// its golden conversion (out/, absent when nothing must change) and the
-// report lines the conversion must print (report).
+// its golden conversion (out/, absent when nothing must change), the
+// report lines the conversion must print (report) and, optionally, the
+// Options.Store it is converted with (store; StoreDSN without it).
 type scenario struct {
 	name    string // concept/name
 	path    string
@@ -28,6 +29,7 @@ type scenario struct {
 	in, out map[string][]byte
 	report  string
 	hasOut  bool
+	store   StoreKind
 }
 
 func loadScenarios(t testing.TB) []*scenario {
@@ -50,6 +52,8 @@ func loadScenarios(t testing.TB) []*scenario {
 				s.hasOut = true
 			case f.Name == "report":
 				s.report = string(f.Data)
+			case f.Name == "store":
+				s.store = StoreKind(strings.TrimSpace(string(f.Data)))
 			}
 		}
 		out = append(out, s)
@@ -108,14 +112,38 @@ func reportFor(res *Result, root string, s *scenario) string {
 func TestGolden(t *testing.T) {
 	scens := loadScenarios(t)
 	root := scenarioModule(t, scens, func(s *scenario) map[string][]byte { return s.in })
+	// Every scenario is converted with the default store; those that name
+	// another are converted again with it, package by package, and their
+	// results taken from there.
 	res, err := Convert(context.Background(), Options{Dir: root, Patterns: []string{"./..."}, Env: testEnv()})
 	require.NoError(t, err)
 	require.Empty(t, res.Errors, "the Temporal inputs must type-check")
-	changed := map[string][]byte{}
-	for _, f := range res.Files {
-		changed[f.Path] = f.Converted
+	results := map[StoreKind]*Result{StoreDSN: res}
+	byStore := map[StoreKind][]string{}
+	for _, s := range scens {
+		if s.store != "" && s.store != StoreDSN {
+			byStore[s.store] = append(byStore[s.store], "./"+s.pkgDir())
+		}
+	}
+	for store, patterns := range byStore {
+		r, err := Convert(context.Background(), Options{Dir: root, Patterns: patterns, Env: testEnv(), Store: store})
+		require.NoError(t, err)
+		require.Empty(t, r.Errors, "the Temporal inputs must type-check")
+		results[store] = r
+	}
+	changedBy := map[StoreKind]map[string][]byte{}
+	for store, r := range results {
+		changedBy[store] = map[string][]byte{}
+		for _, f := range r.Files {
+			changedBy[store][f.Path] = f.Converted
+		}
 	}
 	for _, s := range scens {
+		store := StoreDSN
+		if s.store != "" {
+			store = s.store
+		}
+		res, changed := results[store], changedBy[store]
 		t.Run(s.name, func(t *testing.T) {
 			got := map[string][]byte{}
 			for name := range s.in {
@@ -164,6 +192,9 @@ func (s *scenario) write(t *testing.T, got map[string][]byte, rep string) {
 		files = append(files, txtar.File{Name: "out/" + n, Data: got[n]})
 	}
 	files = append(files, txtar.File{Name: "report", Data: []byte(rep)})
+	if s.store != "" {
+		files = append(files, txtar.File{Name: "store", Data: []byte(string(s.store) + "\n")})
+	}
 	s.archive.Files = files
 	require.NoError(t, os.WriteFile(s.path, txtar.Format(s.archive), 0o644))
 }

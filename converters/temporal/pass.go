@@ -69,10 +69,12 @@ type pass struct {
 	// openOptions are options for the durable.Open a client.Dial call
 	// becomes (telemetryRule finds them, workerRule adds them).
 	openOptions map[*dst.CallExpr][]dst.Expr
+	// store is how converted programs open their store (Options.Store).
+	store StoreKind
 }
 
 func newPass(u unit, dec *decorator.Decorator, f *dst.File) *pass {
-	return &pass{pkg: u.pkg, dec: dec, file: f, filename: u.filename, mocksDir: u.mocksDir, todos: map[dst.Node]bool{}}
+	return &pass{pkg: u.pkg, dec: dec, file: f, filename: u.filename, mocksDir: u.mocksDir, store: u.store, todos: map[dst.Node]bool{}}
 }
 
 // changed records that the file must be printed again.

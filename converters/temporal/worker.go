@@ -19,6 +19,38 @@ import (
 // processes share the work.
 const StoreDSNDefault = "sqlite:durable.db"
 
+// StoreKind says how converted programs open their store (Options.Store).
+type StoreKind string
+
+const (
+	// StoreDSN: durable.Open(ctx, durable.DSN()), the store named by
+	// $DURABLE_DSN, any backend. The program links both backends. The
+	// default.
+	StoreDSN StoreKind = "dsn"
+	// StoreSQLite: the SQLite file StoreSQLitePathDefault, opened with
+	// sqlite.Open and given to durable.New, so that the program built with
+	// -tags durable_nopostgres links no PostgreSQL driver.
+	StoreSQLite StoreKind = "sqlite"
+	// StorePostgres: the PostgreSQL database named by $DURABLE_DSN, opened
+	// with postgres.Open and given to durable.New, so that the program
+	// built with -tags durable_nosqlite links no SQLite.
+	StorePostgres StoreKind = "postgres"
+)
+
+// StoreKinds returns every StoreKind, as the CLI offers them.
+func StoreKinds() []StoreKind { return []StoreKind{StoreDSN, StoreSQLite, StorePostgres} }
+
+// StoreSQLitePathDefault is the file a program converted with StoreSQLite
+// opens: the file of StoreDSNDefault.
+const StoreSQLitePathDefault = "durable.db"
+
+// Import paths of the store backends the StoreSQLite and StorePostgres
+// forms open.
+const (
+	SQLitePath   = ToolkitModule + "/runtime/store/sqlite"
+	PostgresPath = ToolkitModule + "/runtime/store/postgres"
+)
+
 // workerRule converts worker programs: client.Dial is
 // durable.Open(ctx, durable.DSN()), the worker is the engine itself, which
 // serves the worker's queue (worker.New(c, queue, ...) is c.Serve(queue)),
@@ -30,6 +62,7 @@ var workerRule = rule{
 	Doc:  "client.Dial, worker.New, Register* and Run to durable.Open and Register*",
 	Run: func(p *pass) {
 		var keeps []keepUse
+		var opens []storeOpen
 		dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
 			n := c.Node()
 			if p.marked(n) {
@@ -54,8 +87,13 @@ var workerRule = rule{
 						how = ", client-only (the package makes no worker)"
 					}
 					call.Args = append(call.Args, p.openOptions[call]...) // telemetry.go
-					p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote,
-						"client."+name+" became durable.Open(ctx, durable.DSN()"+how+"): the store comes from $DURABLE_DSN (default "+StoreDSNDefault+"); the Temporal connection options were dropped", ""))
+					if p.store == StoreSQLite || p.store == StorePostgres {
+						// openStores makes it durable.New on one backend's store.
+						opens = append(opens, storeOpen{call: call, name: name, how: how, pos: p.pos(call)})
+					} else {
+						p.findings = append(p.findings, newFinding(p.pos(call), p.rule, SeverityNote,
+							"client."+name+" became durable.Open(ctx, durable.DSN()"+how+"): the store comes from $DURABLE_DSN (default "+StoreDSNDefault+"); the Temporal connection options were dropped", ""))
+					}
 					p.changed()
 				}
 				return true
@@ -110,6 +148,7 @@ var workerRule = rule{
 			return true
 		})
 		p.replaceRuns()
+		p.openStores(opens)
 		p.insertKeeps(keeps)
 		p.pointerTypes(pkgClient, map[string]string{"Client": "Engine"})
 		p.pointerTypes(pkgWorker, map[string]string{"Worker": "Engine"})

@@ -18,12 +18,28 @@
 //	err = run.Get(ctx, &receipt)
 //
 // [New] takes a store the program opened itself, with the backend's own
-// options (runtime/store/sqlite, runtime/store/postgres):
+// options (runtime/store/sqlite, runtime/store/postgres);
+// [WithStoreOwnership] has the engine close it:
 //
 //	st, err := sqlite.Open(ctx, "orders.db", sqlite.WithFsync(true))
 //	if err != nil { ... }
-//	defer st.Close()
-//	e, err := durable.New(ctx, st)
+//	e, err := durable.New(ctx, st, durable.WithStoreOwnership())
+//	if err != nil { ... }
+//	defer e.Close() // closes st too
+//
+// # Backends
+//
+// Open takes the backend from its DSN, so this package imports both
+// backends, and every program that imports it links PostgreSQL's driver
+// and SQLite. A program on one backend opens its store with that backend
+// and calls New, and is built with the tag that leaves the other out:
+//
+//	go build -tags durable_nopostgres   # SQLite only
+//	go build -tags durable_nosqlite     # PostgreSQL only
+//
+// Open then refuses the DSNs of the backend left out. A tag is needed
+// because Go links every package a program imports, used or not; the
+// default build keeps Open working for every DSN.
 //
 // After Open (or New) and the Register calls, unfinished runs resume on
 // their own. Signal, Cancel, Terminate, Query and Update reach a run by its

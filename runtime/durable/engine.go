@@ -17,8 +17,6 @@ import (
 	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/durable/internal/machine"
 	"github.com/durablego/toolkit/runtime/store"
-	"github.com/durablego/toolkit/runtime/store/postgres"
-	"github.com/durablego/toolkit/runtime/store/sqlite"
 )
 
 // Engine runs workflows durably on a store. By default it also works the
@@ -77,6 +75,16 @@ type Engine struct {
 //	postgres://...       PostgreSQL, shared by any number of processes
 //
 // After Open and the Register calls, unfinished runs resume on their own.
+// Close closes the store Open opened.
+//
+// Open is the convenience that takes the backend from configuration, so a
+// program that calls it links both backends (PostgreSQL's driver and
+// SQLite's). A program that uses one backend opens the store with that
+// backend's Open and its options and passes it to New with
+// WithStoreOwnership; built with the tag durable_nopostgres (or
+// durable_nosqlite), it leaves the other backend out of the binary, and
+// Open then refuses that backend's DSNs (see the package documentation,
+// Backends).
 func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -88,55 +96,67 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Engine, error) {
 	)
 	switch {
 	case dsn == "memory:":
-		st, err = sqlite.OpenMemory(ctx)
+		st, err = openSQLite(ctx, "", cfg)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
 			return nil, fmt.Errorf("durable: open %q: empty SQLite path", dsn)
 		}
-		st, err = sqlite.Open(ctx, path, sqlite.WithFsync(cfg.fsync), sqlite.WithClientOnly(cfg.clientOnly))
+		st, err = openSQLite(ctx, path, cfg)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		st, err = postgres.Open(ctx, dsn)
+		st, err = openPostgres(ctx, dsn)
 	default:
 		return nil, fmt.Errorf("durable: open %q: unknown store (want sqlite:PATH, memory: or postgres://...)", dsn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("durable: open %s: %w", redact(dsn), err)
 	}
-	e, err := newEngine(ctx, st, cfg)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	e.ownStore = true
-	return e, nil
+	cfg.ownStore = true
+	return newEngine(ctx, st, cfg)
 }
 
-// New returns an engine on a store the caller opened and will close. The
-// store's own options (sqlite.WithFsync, postgres.WithSchema, ...) are given
-// to the backend's Open; a program that calls New with a store of one
-// backend configures only that one.
+// New returns an engine on a store the program opened with its backend's
+// Open and options (sqlite.Open with sqlite.WithFsync, postgres.Open with
+// postgres.WithSchema, ...): a program that calls New with a store of one
+// backend configures and links only that one. The caller closes the store
+// after the engine, unless WithStoreOwnership hands it to the engine.
 func New(ctx context.Context, st store.Store, opts ...Option) (*Engine, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o.applyOption(&cfg)
 	}
 	if cfg.fsync {
+		if cfg.ownStore {
+			st.Close()
+		}
 		return nil, errors.New("durable: New: WithFsync configures the store Open opens; open the store with its backend's option (sqlite.WithFsync)")
 	}
 	return newEngine(ctx, st, cfg)
 }
 
-func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error) {
+// newEngine returns an engine on st. When cfg.ownStore is set, the engine
+// owns st from here on, also when newEngine fails: it closes st then.
+func newEngine(ctx context.Context, st store.Store, cfg config) (e *Engine, err error) {
+	if cfg.ownStore {
+		defer func() {
+			if err != nil {
+				st.Close()
+			}
+		}()
+	}
 	if cfg.workerID == "" {
 		cfg.workerID = newID()
 	}
 	if cfg.codec != nil {
 		st = NewCodecStore(st, cfg.codec)
 	}
-	e := &Engine{
+	if cfg.testHooks != nil {
+		st = withTestHooks(st, cfg.testHooks) // above the codec: hooks see what the engine sees
+	}
+	e = &Engine{
 		cfg:       cfg,
 		store:     st,
+		ownStore:  cfg.ownStore,
 		reg:       newRegistry(),
 		workerID:  cfg.workerID,
 		slots:     make(chan struct{}, cfg.maxActivities),
@@ -150,7 +170,6 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 	queues := slices.Clone(cfg.queues)
 	e.queues.Store(&queues)
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	var err error
 	if e.tel, err = newTelemetry(e); err != nil { // telemetry.go
 		e.cancel()
 		return nil, err
@@ -159,6 +178,7 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (*Engine, error)
 		// Only this process can have the store open: leases left by a
 		// previous process died with it.
 		if err := st.ReleaseLeases(ctx, ""); err != nil {
+			e.cancel()
 			return nil, fmt.Errorf("durable: recover leases: %w", err)
 		}
 	}

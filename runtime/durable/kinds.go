@@ -1,5 +1,7 @@
 package durable
 
+import "github.com/durablego/toolkit/runtime/store"
+
 // The kinds of rows the engine stores besides journal events. The names
 // are stored (store.Task.Kind, store.InboxItem.Kind); never rename one.
 
@@ -7,7 +9,7 @@ package durable
 const (
 	// taskActivity is an activity attempt; its payload is an activityTask
 	// (wire.go).
-	taskActivity = "activity"
+	taskActivity = store.TaskKindActivity
 )
 
 // Inbox item kinds: what other runs and clients deliver to a run.

@@ -27,7 +27,8 @@ const (
 )
 
 type config struct {
-	fsync         bool
+	fsync         bool // deprecated WithFsync, for the store Open opens
+	ownStore      bool // Close closes the store (Open, WithStoreOwnership)
 	logger        *slog.Logger
 	workerID      string
 	queues        []string
@@ -53,6 +54,8 @@ type config struct {
 	// retryDefaults fills in activity calls' retry policies
 	// (WithActivityRetryDefaults).
 	retryDefaults func(*RetryPolicy) *RetryPolicy
+	// testHooks serve test environments (WithActivityTestHooks); nil: none.
+	testHooks *ActivityTestHooks
 }
 
 func defaultConfig() config {
@@ -77,6 +80,12 @@ func defaultConfig() config {
 // seen in the tasks table, and let engines of earlier versions, which
 // expect a row for every attempt, work the same store during an upgrade.
 // Each costs two writes (insert and delete) per activity.
+//
+// It is an engine option, not a backend's: it decides which of this
+// engine's attempts it hands to the store, which keeps every task row
+// alike on every backend, and its reason (the versions of the engines that
+// share a store) is the workers', like WithQueues (docs/runtime.md,
+// Activities).
 func WithActivityTaskRows(on bool) Option { return optionFunc(func(c *config) { c.taskRows = on }) }
 
 // WithActivityRetryDefaults fills in the retry policy of each activity
@@ -87,12 +96,32 @@ func WithActivityRetryDefaults(f func(*RetryPolicy) *RetryPolicy) Option {
 	return optionFunc(func(c *config) { c.retryDefaults = f })
 }
 
-// WithFsync makes every commit survive power loss (SQLite synchronous=FULL),
-// not only a crash of the process. It costs an fsync per group commit. It
-// configures the SQLite store Open opens; a store passed to New has its
-// own option (sqlite.WithFsync), and New refuses this one rather than
-// ignore it.
+// WithFsync makes every commit of the SQLite store Open opens survive
+// power loss (SQLite synchronous=FULL), not only a crash of the process.
+// New refuses it rather than ignore it: the store given to New was opened
+// with its backend's options already.
+//
+// Deprecated: fsync is the SQLite backend's setting. Open the store with
+// sqlite.Open(ctx, path, sqlite.WithFsync(true)) and pass it to New with
+// WithStoreOwnership. Open keeps honouring this option for "sqlite:" DSNs.
 func WithFsync(on bool) Option { return optionFunc(func(c *config) { c.fsync = on }) }
+
+// WithStoreOwnership hands the store given to New to the engine: Close
+// closes it after the engine stopped, and New closes it when it fails. A
+// program that opens its store only to run one engine on it (as Open
+// does for a DSN) then needs no Close of its own, in the right order,
+// and no clean-up when New fails:
+//
+//	st, err := sqlite.Open(ctx, "app.db")
+//	if err != nil { ... }
+//	e, err := durable.New(ctx, st, durable.WithStoreOwnership())
+//	if err != nil { ... }
+//	defer e.Close() // closes st too
+//
+// Without it the caller keeps the store, which outlives the engine (a
+// store shared with tools, or several engines in turn). Open's engines
+// always own theirs.
+func WithStoreOwnership() Option { return optionFunc(func(c *config) { c.ownStore = true }) }
 
 // WithLogger sets the logger of the engine and of workflow and activity
 // code (durable.Logger). Defaults to slog.Default().

@@ -48,7 +48,18 @@ func (a *ActivityEnv) SetHeartbeatDetails(details ...any) {
 	if err != nil {
 		a.env.tb.Fatalf("durabletest: SetHeartbeatDetails: %v", err)
 	}
-	a.env.st.setSeed(raw)
+	seed := json.RawMessage(raw)
+	a.env.heartbeatSeed.Store(&seed)
+}
+
+// seededHeartbeat returns the details SetHeartbeatDetails seeded for new
+// activity tasks (durable.ActivityTestHooks.HeartbeatDetails), nil when
+// none were.
+func (e *Env) seededHeartbeat() json.RawMessage {
+	if p := e.heartbeatSeed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // SetCallOptions sets the options of the activity's attempt (timeouts,

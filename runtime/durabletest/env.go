@@ -48,11 +48,14 @@ type Env struct {
 	tb  testing.TB
 	cfg config
 	clk *Clock
-	st  *heartbeatStore
+	st  store.Store // the in-memory store, beneath the codec
 	eng *durable.Engine
 	ctx context.Context
-	// codec is beneath st; SetPayloadCodec sets it.
+	// codec encodes what the engine stores; SetPayloadCodec sets it.
 	codec envCodec
+	// heartbeatSeed holds the details new activity tasks start with
+	// (ActivityEnv.SetHeartbeatDetails); nil: none.
+	heartbeatSeed atomic.Pointer[json.RawMessage]
 
 	mu           sync.Mutex
 	closed       bool
@@ -118,22 +121,27 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 	if err != nil {
 		tb.Fatalf("durabletest: open in-memory store: %v", err)
 	}
-	e.st = newHeartbeatStore(durable.NewCodecStore(mem, &e.codec))
-	e.st.onHeartbeat = e.heartbeat
+	e.st = mem
 	engineOpts := []durable.Option{
 		durable.WithClock(e.clk),
 		durable.WithPollInterval(pollInterval),
 		durable.WithLeaseTimeout(leaseTimeout),
-		// Runs stay parked in memory: an evicted run's wake-up is a store
-		// time, and the store keeps the wall clock.
+		// Runs stay parked in memory. The store reads the test clock, so an
+		// evicted run would wake on test time too; eviction stays off until
+		// the Env is checked with it (docs/durabletest.md).
 		durable.WithEvictAfter(0),
 		durable.WithMaxCachedRuns(0),
 		durable.WithWorkerID("durabletest"),
 		// Temporal's test environment ignores task queues.
 		durable.WithAllQueues(),
-		// Every attempt goes through the store, where heartbeatStore seeds
-		// heartbeat details (ActivityEnv) and reports recorded ones.
+		// Every attempt gets a task row, which the hooks seed with
+		// heartbeat details (ActivityEnv.SetHeartbeatDetails); recorded
+		// details go to the heartbeat listener.
 		durable.WithActivityTaskRows(true),
+		durable.WithActivityTestHooks(durable.ActivityTestHooks{
+			HeartbeatDetails: e.seededHeartbeat,
+			OnHeartbeat:      e.heartbeat,
+		}),
 		durable.WithActivityRetryDefaults(testRetryDefaults),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 		// Signals to workflows that do not run here go to the mocks
@@ -143,7 +151,7 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		// OnUpsertSearchAttributes expectations.
 		durable.WithUpsertObserver(e.upserted),
 	}
-	eng, err := durable.New(e.ctx, e.st, append(engineOpts, e.cfg.engineOpts...)...)
+	eng, err := durable.New(e.ctx, durable.NewCodecStore(mem, &e.codec), append(engineOpts, e.cfg.engineOpts...)...)
 	if err != nil {
 		mem.Close()
 		tb.Fatalf("durabletest: open engine: %v", err)
@@ -166,7 +174,7 @@ func (e *Env) close() {
 		e.tb.Errorf("durabletest: the engine did not stop within %v: an activity (or mock) ignores its context's cancellation", closeTimeout)
 		return
 	}
-	_ = e.st.Store.Close()
+	_ = e.st.Close()
 }
 
 // tbWriter sends the engine's log lines to the test's log while the test

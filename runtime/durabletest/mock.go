@@ -210,7 +210,7 @@ func (c backgroundValues) Value(key any) any {
 
 // heartbeat passes heartbeat details the engine records for an attempt to
 // the heartbeat listener.
-func (e *Env) heartbeat(taskID string, details []byte) {
+func (e *Env) heartbeat(taskID string, details json.RawMessage) {
 	e.mu.Lock()
 	listener := e.heartbeats
 	info, ok := e.running[taskID]

@@ -145,11 +145,22 @@ type Event struct {
 	At   time.Time
 }
 
+// Task kinds (Task.Kind, ClaimTasksParams.Kinds). The engine names what
+// it stores; the kinds are here so that every package that tells tasks
+// apart (the engine, test environments, the conformance suite, operators'
+// tools) uses one name instead of a literal. They are stored: never rename
+// one.
+const (
+	// TaskKindActivity is an activity attempt; its Data is the engine's
+	// encoding of the call.
+	TaskKindActivity = "activity"
+)
+
 // Task is work due at a time: today, one activity attempt.
 type Task struct {
 	ID         string
 	RunID      string
-	Kind       string
+	Kind       string // TaskKindActivity
 	Queue      string
 	DueAt      time.Time
 	Attempt    int

@@ -43,10 +43,10 @@ func TestWithClock(t *testing.T) {
 	require.NoError(t, s.CreateRun(ctx, &store.CreateRunParams{
 		Run:    &store.Run{RunID: "r1", WorkflowID: "w1", Workflow: "W", Status: store.StatusRunning, WakeAt: due},
 		Events: []store.Event{{Kind: "Started", Data: []byte("{}"), At: clk.Now()}},
-		Tasks:  []*store.Task{{ID: "r1/1", RunID: "r1", Kind: "activity", DueAt: due, Attempt: 1}},
+		Tasks:  []*store.Task{{ID: "r1/1", RunID: "r1", Kind: store.TaskKindActivity, DueAt: due, Attempt: 1}},
 	}))
 	claimTasks := func() []*store.Task {
-		tasks, err := s.ClaimTasks(ctx, &store.ClaimTasksParams{Owner: "o", Kinds: []string{"activity"}, Limit: 10, Lease: time.Minute})
+		tasks, err := s.ClaimTasks(ctx, &store.ClaimTasksParams{Owner: "o", Kinds: []string{store.TaskKindActivity}, Limit: 10, Lease: time.Minute})
 		require.NoError(t, err)
 		return tasks
 	}

@@ -336,7 +336,7 @@ func exerciseJournal(t *testing.T, open OpenFunc) {
 		require.Equal(t, i2.ID, inbox[0].ID)
 
 		tasks, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
-			Owner: "w2", Kinds: []string{"activity"}, Queues: []string{""}, Limit: 1, Lease: longLease,
+			Owner: "w2", Kinds: []string{store.TaskKindActivity}, Queues: []string{""}, Limit: 1, Lease: longLease,
 		})
 		require.NoError(t, err)
 		require.Len(t, tasks, 1)

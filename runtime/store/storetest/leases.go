@@ -265,7 +265,7 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		claimTask := func(owner, queue string, lease time.Duration) []*store.Task {
 			t.Helper()
 			got, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
-				Owner: owner, Kinds: []string{"activity"}, Queues: []string{queue}, Limit: 10, Lease: lease,
+				Owner: owner, Kinds: []string{store.TaskKindActivity}, Queues: []string{queue}, Limit: 10, Lease: lease,
 			})
 			require.NoError(t, err)
 			return got

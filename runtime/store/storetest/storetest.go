@@ -154,11 +154,11 @@ func (b *testBundle) claimRunIDs(t *testing.T, owner string, lease time.Duration
 	return ids
 }
 
-// claimTasks claims tasks of kind "activity" in the default queue for owner.
+// claimTasks claims activity tasks (store.TaskKindActivity) in the default queue for owner.
 func (b *testBundle) claimTasks(t *testing.T, owner string, lease time.Duration) []*store.Task {
 	t.Helper()
 	tasks, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
-		Owner: owner, Kinds: []string{"activity"}, Queues: []string{""}, Limit: 100, Lease: lease,
+		Owner: owner, Kinds: []string{store.TaskKindActivity}, Queues: []string{""}, Limit: 100, Lease: lease,
 	})
 	require.NoError(t, err)
 	for _, task := range tasks {
@@ -187,7 +187,7 @@ func newTask(runID string) *store.Task {
 	return &store.Task{
 		ID:      newID("task"),
 		RunID:   runID,
-		Kind:    "activity",
+		Kind:    store.TaskKindActivity,
 		DueAt:   past(),
 		Attempt: 1,
 		Data:    []byte(`{"activity":"Send"}`),

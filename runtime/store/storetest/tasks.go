@@ -83,7 +83,7 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 		got := claimed[0]
 		require.Equal(t, due.ID, got.ID)
 		require.Equal(t, run.RunID, got.RunID)
-		require.Equal(t, "activity", got.Kind)
+		require.Equal(t, store.TaskKindActivity, got.Kind)
 		require.Empty(t, got.Queue)
 		requireTimeEqual(t, due.DueAt, got.DueAt)
 		require.Equal(t, 3, got.Attempt)
@@ -102,7 +102,7 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 		b, run := setup(t)
 
 		var tasks []*store.Task
-		for _, kq := range [][2]string{{"activity", "a"}, {"activity", "a"}, {"activity", "a"}, {"activity", "b"}, {"timer", "a"}} {
+		for _, kq := range [][2]string{{store.TaskKindActivity, "a"}, {store.TaskKindActivity, "a"}, {store.TaskKindActivity, "a"}, {store.TaskKindActivity, "b"}, {"timer", "a"}} {
 			task := newTask(run.RunID)
 			task.Kind, task.Queue = kq[0], kq[1]
 			tasks = append(tasks, task)
@@ -118,18 +118,18 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 			return got
 		}
 
-		require.Empty(t, claim([]string{"activity"}, []string{""}, 10), "no task in the default queue")
-		got := claim([]string{"activity"}, []string{"a"}, 2)
+		require.Empty(t, claim([]string{store.TaskKindActivity}, []string{""}, 10), "no task in the default queue")
+		got := claim([]string{store.TaskKindActivity}, []string{"a"}, 2)
 		require.Len(t, got, 2)
 		for _, task := range got {
-			require.Equal(t, "activity", task.Kind)
+			require.Equal(t, store.TaskKindActivity, task.Kind)
 			require.Equal(t, "a", task.Queue)
 		}
-		got = claim([]string{"activity"}, []string{"a", "b"}, 10)
+		got = claim([]string{store.TaskKindActivity}, []string{"a", "b"}, 10)
 		require.Len(t, got, 2, "the third of queue a and the one of queue b")
 		got = claim([]string{"timer"}, []string{"a"}, 10)
 		require.Equal(t, []string{tasks[4].ID}, taskIDs(got))
-		require.Empty(t, claim([]string{"activity", "timer"}, []string{"a", "b"}, 10))
+		require.Empty(t, claim([]string{store.TaskKindActivity, "timer"}, []string{"a", "b"}, 10))
 	})
 
 	t.Run("ExpiredTaskLeaseIsReclaimedAsAbandoned", func(t *testing.T) {
@@ -361,7 +361,7 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 			wg.Go(func() {
 				for range 2 * n {
 					got, err := b.store.ClaimTasks(b.ctx, &store.ClaimTasksParams{
-						Owner: name, Kinds: []string{"activity"}, Queues: []string{""}, Limit: 3, Lease: longLease,
+						Owner: name, Kinds: []string{store.TaskKindActivity}, Queues: []string{""}, Limit: 3, Lease: longLease,
 					})
 					mu.Lock()
 					if err != nil {
