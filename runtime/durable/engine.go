@@ -216,8 +216,8 @@ func jsonUnmarshal(b []byte, v any) error {
 
 // Close stops working runs and activities, waits for attempts in flight to
 // return, and closes the store if Open opened it (or New was given it
-// WithStoreOwnership). Runs are not lost: they
-// resume wherever the store is opened next.
+// WithStoreOwnership). Runs are not lost: they resume wherever the store
+// is opened next.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
