@@ -111,6 +111,8 @@ type StartedData struct {
 	// RunTimeout ends each run of it. Zero: none.
 	Deadline   time.Time     `json:"deadline,omitzero"`
 	RunTimeout time.Duration `json:"runTimeout,omitempty"`
+	// Header carries context values into the run (durable.Header).
+	Header map[string][]byte `json:"header,omitempty"`
 }
 
 // ActivityScheduledData is the payload of ActivityScheduled.

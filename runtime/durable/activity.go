@@ -108,6 +108,7 @@ type activityTask struct {
 	Options     CallOptions     `json:"options"`
 	ScheduledAt time.Time       `json:"scheduledAt"`
 	Trace       string          `json:"trace,omitempty"` // W3C traceparent of the step that scheduled it (telemetry.go)
+	Header      Header          `json:"header,omitempty"` // context values for the attempt (propagate.go)
 }
 
 func taskID(runID string, id int64) string { return runID + "/" + strconv.FormatInt(id, 10) }
@@ -183,12 +184,20 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	if queue == "" {
 		queue = in.queue
 	}
+	// The workflow's context values go with the attempt (propagate.go). An
+	// Inject that fails fails the call before it is journaled, in replay as
+	// it did live.
+	header, err := in.e.inject(ctx, nil)
+	if err != nil {
+		return failedFuture[R](in, NewNonRetryableApplicationError(fmt.Sprintf("activity %s: %v", name, err), "ContextPropagationError", nil))
+	}
 	data := &journal.ActivityScheduledData{ID: id, Activity: name, ArgTypes: argTypes(args), Args: raw, Local: local, Queue: queue}
 	live := in.command(journal.ActivityScheduled, data) == nil
 	task := &activityTask{
 		RunID: in.runID, WorkflowID: in.workflowID, Workflow: in.info.Workflow, ID: id,
 		Activity: name, Args: raw, Options: opts, ScheduledAt: in.m.Now(), Trace: in.traceparent(),
 	}
+	task.Header = header
 	ac := &activityCall{id: id, taskID: taskID(in.runID, id), name: name, queue: queue, task: task, p: newPromise(in),
 		waitCancel: opts.WaitForCancellation && !local, replayed: !live}
 	in.activities[id] = ac

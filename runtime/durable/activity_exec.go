@@ -222,6 +222,11 @@ func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at 
 		}
 	}()
 	actx := context.WithValue(ctx, activityKey, st)
+	if len(e.cfg.propagators) > 0 {
+		if actx, err = e.extract(actx, at.Header); err != nil { // propagate.go
+			return nil, NewNonRetryableApplicationError(err.Error(), "ContextPropagationError", nil)
+		}
+	}
 	call := make([]reflect.Value, 0, len(args)+1)
 	if def.hasCtx {
 		call = append(call, reflect.ValueOf(actx))

@@ -169,6 +169,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 		childID = in.workflowID + "/child-" + strconv.FormatInt(id, 10)
 	}
 	data := &journal.ChildStartedData{ID: id, Workflow: name, WorkflowID: childID, Args: raw}
+	header, herr := in.e.inject(ctx, nil) // propagate.go; an error fails the start below
 	c := &childCall{id: id, workflowID: childID, p: newPromise(in), policy: opts.ParentClosePolicy}
 	if in.replaying() {
 		got := in.command(journal.ChildStarted, data)
@@ -186,7 +187,9 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 				childOpts = withCron(childOpts, cronOptions{CronSchedule: opts.CronSchedule})
 			}
 		}
-		if err != nil {
+		if err == nil && herr != nil {
+			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: %v", name, herr), "ContextPropagationError", nil))
+		} else if err != nil {
 			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: %v", name, err), "ArgumentError", nil))
 		} else if run, err := in.e.store.CurrentRun(in.e.ctx, childID); err == nil && run.Status.Open() {
 			data.Error = toFailure(NewNonRetryableApplicationError(fmt.Sprintf("child workflow %s: workflow ID %q is already running", name, childID), "ChildWorkflowExecutionAlreadyStarted", nil))
@@ -200,6 +203,7 @@ func (in *instance) startChild(ctx context.Context, name string, raw json.RawMes
 			started := &journal.StartedData{
 				Workflow: name, Args: raw, Queue: queue, WorkflowID: childID,
 				ParentID: in.workflowID, ParentRun: in.runID, ParentSeq: id, Attempt: attempt,
+				Header: header,
 			}
 			if opts.CronSchedule != "" {
 				started.RunTimeout = max(opts.RunTimeout, 0)

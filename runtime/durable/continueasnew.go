@@ -45,6 +45,7 @@ func (in *instance) continueAsNew(can *ContinueAsNewError) {
 		ParentID: in.started.ParentID, ParentRun: in.started.ParentRun, ParentSeq: in.started.ParentSeq,
 		Continued: in.runID, Chain: in.started.Chain + 1,
 		Deadline: in.started.Deadline, RunTimeout: in.started.RunTimeout, Options: withAttributes(in.started.Options, in.attributes()),
+		Header: in.started.Header, // the chain keeps its context values
 	}
 	p := &store.CreateRunParams{
 		Run: &store.Run{

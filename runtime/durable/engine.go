@@ -762,6 +762,11 @@ type StartOptions struct {
 	// each run's close creates the next, due at the schedule's next time
 	// (see cron.go). "": no schedule. Not with StartDelay.
 	CronSchedule string
+	// Header holds context values for the run, set as they are after the
+	// engine's propagators wrote theirs from Start's ctx (see
+	// WithContextPropagators): a header that came from elsewhere, or a
+	// test's (Temporal's WorkflowTestSuite.SetHeader).
+	Header Header
 }
 
 // Start starts a workflow and returns its run. workflow is a function or a
@@ -816,6 +821,9 @@ func (e *Engine) startRun(ctx context.Context, opts StartOptions, workflow any, 
 	started := journal.StartedData{Workflow: name, Args: raw, Queue: queue, WorkflowID: id, RunTimeout: max(opts.RunTimeout, 0)}
 	if opts.ExecutionTimeout > 0 {
 		started.Deadline = eventTime(now.Add(opts.ExecutionTimeout))
+	}
+	if started.Header, err = e.inject(ctx, opts.Header); err != nil { // propagate.go
+		return nil, fmt.Errorf("durable: Start %s: %w", name, err)
 	}
 	if started.Options, err = encodeStartOptions(opts); err != nil { // attributes.go
 		return nil, fmt.Errorf("durable: Start %s: %w", name, err)

@@ -448,6 +448,15 @@ func (in *instance) onStarted(d *journal.StartedData) {
 	if in.noCode {
 		return // terminated before its first step (see terminatedBeforeStart)
 	}
+	if len(in.e.cfg.propagators) > 0 {
+		ctx, err := in.e.extract(in.rootCtx, d.Header) // propagate.go
+		if err != nil {
+			in.mainDone = true
+			in.mainErr = NewNonRetryableApplicationError(err.Error(), "ContextPropagationError", nil)
+			return
+		}
+		in.rootCtx = ctx
+	}
 	in.sched.spawn("main", func() {
 		call := append(make([]reflect.Value, 0, len(args)+1), reflect.ValueOf(in.rootCtx))
 		out := in.def.fn.Call(append(call, args...))

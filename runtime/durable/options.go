@@ -27,6 +27,7 @@ const (
 )
 
 type config struct {
+	propagators   []ContextPropagator // WithContextPropagators
 	fsync         bool // deprecated WithFsync, for the store Open opens
 	ownStore      bool // Close closes the store (Open, WithStoreOwnership)
 	logger        *slog.Logger

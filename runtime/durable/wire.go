@@ -16,9 +16,9 @@ import (
 // The JSON names are the ones the engine has always written (the public
 // types' field names); payloads without a version are version 1.
 
-// taskWireVersion is the version of the activity task payload this engine
-// writes and the highest it reads.
-const taskWireVersion = 1
+// taskWireVersion is the highest version of the activity task payload
+// this engine reads. It writes version 1, or 2 for a task with a header.
+const taskWireVersion = 2
 
 // activityTaskWire is the stored form of an activityTask.
 type activityTaskWire struct {
@@ -32,6 +32,9 @@ type activityTaskWire struct {
 	Options     callOptionsWire `json:"options"`
 	ScheduledAt time.Time       `json:"scheduledAt"`
 	Trace       string          `json:"trace,omitempty"` // W3C traceparent of the scheduling step
+	// Header (version 2) carries context values for the attempt; an
+	// engine that does not read it must not run the attempt without them.
+	Header map[string][]byte `json:"header,omitempty"`
 }
 
 // callOptionsWire is the stored form of CallOptions.
@@ -81,7 +84,7 @@ func (w *retryPolicyWire) policy() *RetryPolicy {
 func encodeTask(at *activityTask) []byte {
 	o := at.Options
 	w := activityTaskWire{
-		V: taskWireVersion, RunID: at.RunID, WorkflowID: at.WorkflowID, Workflow: at.Workflow, ID: at.ID,
+		V: 1, RunID: at.RunID, WorkflowID: at.WorkflowID, Workflow: at.Workflow, ID: at.ID,
 		Activity: at.Activity, Args: at.Args, ScheduledAt: at.ScheduledAt, Trace: at.Trace,
 		Options: callOptionsWire{
 			StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
@@ -89,6 +92,11 @@ func encodeTask(at *activityTask) []byte {
 			RetryPolicy: toRetryPolicyWire(o.RetryPolicy), Queue: o.Queue,
 			WaitForCancellation: o.WaitForCancellation, ActivityID: o.ActivityID,
 		},
+	}
+	if len(at.Header) > 0 {
+		// Only a task with a header needs an engine that reads version 2:
+		// older ones keep working the others during a rolling deploy.
+		w.V, w.Header = 2, at.Header
 	}
 	b, err := json.Marshal(&w)
 	if err != nil {
@@ -110,7 +118,7 @@ func decodeTask(data []byte) (activityTask, error) {
 	o := w.Options
 	return activityTask{
 		RunID: w.RunID, WorkflowID: w.WorkflowID, Workflow: w.Workflow, ID: w.ID,
-		Activity: w.Activity, Args: w.Args, ScheduledAt: w.ScheduledAt, Trace: w.Trace,
+		Activity: w.Activity, Args: w.Args, ScheduledAt: w.ScheduledAt, Trace: w.Trace, Header: w.Header,
 		Options: CallOptions{
 			StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
 			ScheduleToStartTimeout: o.ScheduleToStartTimeout, HeartbeatTimeout: o.HeartbeatTimeout,

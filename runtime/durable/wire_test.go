@@ -14,6 +14,7 @@ func TestTaskWire(t *testing.T) {
 	at := &activityTask{
 		RunID: "r", WorkflowID: "w", Workflow: "W", ID: 3, Activity: "A", Args: json.RawMessage(`["x",1]`),
 		ScheduledAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Trace: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+		Header: Header{"tenant": []byte("acme")},
 		Options: CallOptions{
 			StartToCloseTimeout: time.Minute, HeartbeatTimeout: time.Second, Queue: "q", WaitForCancellation: true, ActivityID: "a",
 			RetryPolicy: &RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5, NonRetryableErrorTypes: []string{"PermanentError"}},
@@ -34,15 +35,27 @@ func TestTaskWire(t *testing.T) {
 			`"RetryPolicy":{"InitialInterval":1000000000,"BackoffCoefficient":2,"MaximumInterval":0,"MaximumAttempts":5,"NonRetryableErrorTypes":["PermanentError"]},` +
 			`"Queue":"q","WaitForCancellation":true,"ActivityID":"a"},"scheduledAt":"2026-03-01T12:00:00Z",` +
 			`"trace":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}`
+		noHeader := *at
+		noHeader.Header = nil
 		got, err := decodeTask([]byte(legacy))
 		require.NoError(t, err)
-		require.Equal(t, *at, got)
+		require.Equal(t, noHeader, got)
 		var enc, old map[string]any
-		require.NoError(t, json.Unmarshal(encodeTask(at), &enc))
+		require.NoError(t, json.Unmarshal(encodeTask(&noHeader), &enc))
 		require.NoError(t, json.Unmarshal([]byte(legacy), &old))
-		require.Equal(t, float64(taskWireVersion), enc["v"])
+		require.Equal(t, float64(1), enc["v"], "a task without a header stays readable by version-1 engines")
 		delete(enc, "v")
 		require.Equal(t, old, enc, "the stored names stay the same")
+	})
+	t.Run("HeaderNeedsVersion2", func(t *testing.T) {
+		t.Parallel()
+		withHeader := *at
+		var enc map[string]any
+		require.NoError(t, json.Unmarshal(encodeTask(&withHeader), &enc))
+		require.Equal(t, float64(2), enc["v"], "an engine that drops headers must refuse the task")
+		got, err := decodeTask(encodeTask(&withHeader))
+		require.NoError(t, err)
+		require.Equal(t, withHeader, got)
 	})
 	t.Run("EveryFieldIsStored", func(t *testing.T) {
 		t.Parallel()
@@ -65,8 +78,8 @@ func TestTaskWire(t *testing.T) {
 	})
 	t.Run("RejectsNewerVersion", func(t *testing.T) {
 		t.Parallel()
-		_, err := decodeTask([]byte(`{"v":2,"runId":"r"}`))
-		require.ErrorContains(t, err, "version 2 is newer")
+		_, err := decodeTask([]byte(`{"v":3,"runId":"r"}`))
+		require.ErrorContains(t, err, "version 3 is newer")
 	})
 	t.Run("TaskIDNamesTheCall", func(t *testing.T) {
 		t.Parallel()
