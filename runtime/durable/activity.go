@@ -107,7 +107,7 @@ type activityTask struct {
 	Args        json.RawMessage `json:"args"`
 	Options     CallOptions     `json:"options"`
 	ScheduledAt time.Time       `json:"scheduledAt"`
-	Trace       string          `json:"trace,omitempty"` // W3C traceparent of the step that scheduled it (telemetry.go)
+	Trace       string          `json:"trace,omitempty"`  // W3C traceparent of the step that scheduled it (telemetry.go)
 	Header      Header          `json:"header,omitempty"` // context values for the attempt (propagate.go)
 }
 

@@ -28,8 +28,8 @@ const (
 
 type config struct {
 	propagators   []ContextPropagator // WithContextPropagators
-	fsync         bool // deprecated WithFsync, for the store Open opens
-	ownStore      bool // Close closes the store (Open, WithStoreOwnership)
+	fsync         bool                // deprecated WithFsync, for the store Open opens
+	ownStore      bool                // Close closes the store (Open, WithStoreOwnership)
 	logger        *slog.Logger
 	workerID      string
 	queues        []string
