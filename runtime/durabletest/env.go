@@ -53,6 +53,8 @@ type Env struct {
 	ctx context.Context
 	// codec encodes what the engine stores; SetPayloadCodec sets it.
 	codec envCodec
+	// propagators are SetContextPropagators's (propagate.go).
+	propagators envPropagators
 	// heartbeatSeed holds the details new activity tasks start with
 	// (ActivityEnv.SetHeartbeatDetails); nil: none.
 	heartbeatSeed atomic.Pointer[json.RawMessage]
@@ -150,6 +152,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		// Upserts are checked against OnUpsertMemo and
 		// OnUpsertSearchAttributes expectations.
 		durable.WithUpsertObserver(e.upserted),
+		// Context values go through the propagators a test sets.
+		durable.WithContextPropagators(&e.propagators),
 	}
 	eng, err := durable.New(e.ctx, durable.NewCodecStore(mem, &e.codec), append(engineOpts, e.cfg.engineOpts...)...)
 	if err != nil {
@@ -232,6 +236,9 @@ func (e *Env) SetStartWorkflowOptions(o durable.StartOptions) *Env {
 	defer e.mu.Unlock()
 	if o.ID == "" {
 		o.ID = WorkflowIDDefault
+	}
+	if o.Header == nil {
+		o.Header = e.startOpts.Header // SetHeader's stays
 	}
 	e.startOpts = o
 	return e
