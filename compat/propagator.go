@@ -33,19 +33,20 @@ func ContextPropagators(ps []workflow.ContextPropagator) []durable.ContextPropag
 	return out
 }
 
-// Header converts a Temporal header (what a test sets with
-// WorkflowTestSuite.SetHeader) to the runtime's, in the form
-// ContextPropagator reads.
-func Header(h *commonpb.Header) (durable.Header, error) {
+// Header converts a Temporal header (what a test sets with SetHeader) to
+// the runtime's, in the form ContextPropagator reads. It panics if a
+// payload does not encode (a metadata key that is not UTF-8), which only
+// a test's own header can hold.
+func Header(h *commonpb.Header) durable.Header {
 	out := durable.Header{}
 	for k, p := range h.GetFields() {
 		b, err := proto.Marshal(p)
 		if err != nil {
-			return nil, fmt.Errorf("compat: header %q: %w", k, err)
+			panic(fmt.Sprintf("compat.Header: header %q: %v", k, err))
 		}
 		out[k] = b
 	}
-	return out, nil
+	return out
 }
 
 type propagator struct{ p workflow.ContextPropagator }

@@ -85,8 +85,7 @@ func TestContextPropagator(t *testing.T) {
 
 	p, err := converter.GetDefaultDataConverter().ToPayload("grace")
 	require.NoError(t, err)
-	h, err := compat.Header(&commonpb.Header{Fields: map[string]*commonpb.Payload{"user": p}})
-	require.NoError(t, err)
+	h := compat.Header(&commonpb.Header{Fields: map[string]*commonpb.Payload{"user": p}})
 	run, err = e.Start(ctx, durable.StartOptions{Header: h}, WhoFlow)
 	require.NoError(t, err)
 	require.NoError(t, run.Get(ctx, &got))

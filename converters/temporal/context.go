@@ -1,5 +1,7 @@
 package temporal
 
+import "github.com/dave/dst"
+
 // contextRule converts workflow.Context to context.Context wherever it
 // appears: signatures, variables, function literals. It runs after the
 // call rules, which look at the original types.
@@ -7,9 +9,20 @@ var contextRule = rule{
 	Name: "context",
 	Doc:  "workflow.Context to context.Context",
 	Run: func(p *pass) {
-		p.renameIdents(pkgWorkflow, map[string]target{
+		table := map[string]target{
 			"Context":   {"context", "Context"},
 			"WithValue": {"context", "WithValue"},
+		}
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			switch n := n.(type) {
+			case *dst.FuncDecl:
+				return !p.keptTemporal(n) // a propagator's methods keep workflow.Context
+			case *dst.Ident:
+				if to, ok := table[n.Name]; ok && n.Path == pkgWorkflow && !p.marked(n) {
+					p.retarget(n, to.path, to.name)
+				}
+			}
+			return true
 		})
 	},
 }

@@ -5,6 +5,7 @@ package temporal
 // marks every Temporal reference left, runs last.
 var Suite = []rule{
 	telemetryRule,
+	propagatorsRule,
 	unsupportedRule,
 	activityRule,
 	childRule,

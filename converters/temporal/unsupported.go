@@ -24,7 +24,7 @@ var unsupportedRule = rule{
 			case *dst.KeyValueExpr:
 				if key, ok := n.Key.(*dst.Ident); ok && !p.marked(n) {
 					switch key.Name {
-					case "Interceptors", "WorkflowInterceptors", "ContextPropagators":
+					case "Interceptors", "WorkflowInterceptors":
 						if p.isTemporalLit(n) {
 							p.todo(n, "interceptors", "%s are not supported by the durable runtime", key.Name)
 						}
@@ -108,8 +108,14 @@ var unrecognisedRule = rule{
 	Run: func(p *pass) {
 		seen := map[string]bool{}
 		dst.Inspect(p.file, func(n dst.Node) bool {
+			if fd, ok := n.(*dst.FuncDecl); ok && p.keptTemporal(fd) {
+				return false // Temporal code on purpose (propagators.go)
+			}
 			id, ok := n.(*dst.Ident)
 			if !ok || !strings.HasPrefix(id.Path, temporalPrefix) || p.marked(id) {
+				return true
+			}
+			if id.Path == pkgWorkflow && keptTemporalTypes[id.Name] {
 				return true
 			}
 			name := lastElem(id.Path) + "." + id.Name
