@@ -49,6 +49,7 @@ type pass struct {
 	findings []Finding
 	parents  map[dst.Node]dst.Node
 	todos    map[dst.Node]bool
+	headers  map[string]bool // headerSuites, once computed
 	// pendingRuns are worker Run calls waiting for their statement rewrite.
 	pendingRuns []*dst.CallExpr
 	// curStmt is the statement a producer is asked to convert.

@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"go/types"
+	"strings"
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/dstutil"
@@ -20,18 +21,32 @@ var testsuiteRule = rule{
 	Doc:  "testsuite tests to durabletest with the same method names",
 	Run: func(p *pass) {
 		converted := map[types.Object]int{}
+		headers := p.headerSuites()
 		dstutil.Apply(p.file, nil, func(c *dstutil.Cursor) bool {
 			call, recv, m := methodCall(c.Node())
-			if call == nil || len(call.Args) != 0 || p.marked(call) || !p.isSuiteMethod(call) {
+			if call == nil || p.marked(call) || !p.isSuiteMethod(call) {
+				return true
+			}
+			if m == "SetHeader" && len(call.Args) == 1 {
+				// The suite keeps its header for the environments it makes
+				// (durabletest.WorkflowTestSuite).
+				call.Args[0] = &dst.CallExpr{Fun: &dst.Ident{Path: CompatPath, Name: "Header"}, Args: []dst.Expr{call.Args[0]}}
+				p.changed()
 				return true
 			}
 			ctor := map[string]string{"NewTestWorkflowEnvironment": "NewEnv", "NewTestActivityEnvironment": "NewActivityEnv"}[m]
-			if ctor == "" {
+			if ctor == "" || len(call.Args) != 0 {
 				return true
 			}
 			t := p.testingT(call)
 			if t == nil {
 				p.todo(call, "testsuite", "no *testing.T in scope for durabletest.%s", ctor)
+				return true
+			}
+			if ctor == "NewEnv" && headers[suiteTypeKey(p.typeOf(recv))] {
+				// A suite that sets a header makes its environments.
+				c.Replace(&dst.CallExpr{Fun: &dst.SelectorExpr{X: recv, Sel: &dst.Ident{Name: "NewEnv"}}, Args: []dst.Expr{t}})
+				p.changed()
 				return true
 			}
 			if id, ok := recv.(*dst.Ident); ok {
@@ -49,11 +64,18 @@ var testsuiteRule = rule{
 		p.devServer()
 		p.replayers()
 		p.updateCallbacks()
-		p.renameIdents(pkgTestsuite, map[string]target{
+		table := map[string]target{
 			"TestWorkflowEnvironment": {DurableTestPath, "Env"},
 			"TestActivityEnvironment": {DurableTestPath, "ActivityEnv"},
 			"TestUpdateCallback":      {DurableTestPath, "TestUpdateCallback"},
-		})
+		}
+		for key := range headers {
+			if strings.HasSuffix(key, ".WorkflowTestSuite") && strings.HasPrefix(key, temporalPrefix) {
+				// A suite value that sets a header stays one.
+				table["WorkflowTestSuite"] = target{DurableTestPath, "WorkflowTestSuite"}
+			}
+		}
+		p.renameIdents(pkgTestsuite, table)
 	},
 }
 
@@ -103,6 +125,7 @@ func (p *pass) testingT(n dst.Node) dst.Expr {
 // dropSuiteValues deletes WorkflowTestSuite variables whose every use was
 // converted, and WorkflowTestSuite fields embedded in test suites.
 func (p *pass) dropSuiteValues(converted map[types.Object]int) {
+	headers := p.headerSuites()
 	uses := map[types.Object]int{}
 	for id, obj := range p.pkg.TypesInfo.Uses {
 		if converted[obj] > 0 && p.pkg.Fset.File(id.Pos()) != nil && p.pkg.Fset.File(id.Pos()).Name() == p.filename {
@@ -129,7 +152,11 @@ func (p *pass) dropSuiteValues(converted map[types.Object]int) {
 			}
 		case *dst.Field:
 			if len(n.Names) == 0 && c.Index() >= 0 && isIdent(n.Type, pkgTestsuite, "WorkflowTestSuite") {
-				c.Delete()
+				if headers[p.enclosingTypeKey(n)] {
+					n.Type = &dst.Ident{Path: DurableTestPath, Name: "WorkflowTestSuite"}
+				} else {
+					c.Delete()
+				}
 				p.changed()
 			}
 		}
@@ -302,4 +329,50 @@ func usesName(n dst.Node, name string) bool {
 		return !found
 	})
 	return found
+}
+
+// headerSuites are the types (suiteTypeKey) of the package whose values
+// call WorkflowTestSuite.SetHeader: Temporal's suite itself, or test suites
+// that embed it. They keep a durabletest.WorkflowTestSuite, which holds the
+// header for the environments they make.
+func (p *pass) headerSuites() map[string]bool {
+	if p.headers != nil {
+		return p.headers
+	}
+	p.headers = map[string]bool{}
+	for _, sel := range p.pkg.TypesInfo.Selections {
+		fn, ok := sel.Obj().(*types.Func)
+		if !ok || fn.Name() != "SetHeader" || fn.Pkg() == nil || fn.Pkg().Path() != pkgTestsuite && fn.Pkg().Path() != pkgInternal {
+			continue
+		}
+		if recv := fn.Type().(*types.Signature).Recv(); recv != nil && temporalType(recv.Type(), "WorkflowTestSuite") != "" {
+			p.headers[suiteTypeKey(sel.Recv())] = true
+		}
+	}
+	return p.headers
+}
+
+// suiteTypeKey names a suite type, through a pointer.
+func suiteTypeKey(t types.Type) string {
+	if t == nil {
+		return ""
+	}
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	return types.TypeString(types.Unalias(t), nil)
+}
+
+// enclosingTypeKey is the suiteTypeKey of the struct type a field is
+// declared in; "" when there is none.
+func (p *pass) enclosingTypeKey(f *dst.Field) string {
+	for cur := p.parent(f); cur != nil; cur = p.parent(cur) {
+		if ts, ok := cur.(*dst.TypeSpec); ok {
+			if obj := p.objOf(ts.Name); obj != nil {
+				return suiteTypeKey(obj.Type())
+			}
+			return ""
+		}
+	}
+	return ""
 }

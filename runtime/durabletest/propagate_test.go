@@ -60,3 +60,17 @@ func TestEnvContextPropagation(t *testing.T) {
 	require.Equal(t, "eu/eu", got)
 	require.Equal(t, "eu", seen)
 }
+
+// TestSuiteHeader: a suite's header reaches every Env it makes.
+func TestSuiteHeader(t *testing.T) {
+	var s durabletest.WorkflowTestSuite
+	s.SetHeader(durable.Header{"region": []byte("us")})
+	env := s.NewEnv(t)
+	env.SetContextPropagators([]durable.ContextPropagator{regionPropagator{}})
+	env.RegisterActivity(Region)
+	env.ExecuteWorkflow(RegionFlow)
+	require.NoError(t, env.GetWorkflowError())
+	var got string
+	require.NoError(t, env.GetWorkflowResult(&got))
+	require.Equal(t, "us/us", got)
+}
