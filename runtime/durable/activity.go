@@ -150,7 +150,8 @@ func checkActivityCall[R any](in *instance, call string, activity any, args []an
 			return "", nil, err
 		}
 		rt := reflect.TypeFor[R]()
-		if def.result != nil && rt != reflect.TypeFor[json.RawMessage]() && rt.Kind() != reflect.Interface && !def.result.AssignableTo(rt) {
+		if def.result != nil && rt != reflect.TypeFor[json.RawMessage]() && rt.Kind() != reflect.Interface && !def.result.AssignableTo(rt) &&
+			derefType(def.result) != derefType(rt) { // *T into T and back decode alike, as in Temporal
 			return "", nil, fmt.Errorf("%s %s: the activity returns %s, not %s", call, name, def.result, rt)
 		}
 	}
@@ -428,4 +429,12 @@ func (in *instance) onResult(ev store.Event, d *journal.ResultData) {
 	default:
 		in.nondeterminism(ev, "a result")
 	}
+}
+
+// derefType is t, or what it points to.
+func derefType(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
 }

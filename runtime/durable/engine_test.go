@@ -304,6 +304,22 @@ func TestBadInput(t *testing.T) {
 	run, err = e.Start(ctx, durable.StartOptions{}, "WrongCall")
 	require.NoError(t, err)
 	require.ErrorContains(t, run.Get(ctx, nil), "the activity returns string, not int")
+
+	// A pointer result read as its value (and back) decodes, as in
+	// Temporal, where Get decodes the payload into whatever it is given.
+	pointerCall := func(ctx context.Context) (string, error) {
+		p, err := durable.Call[*string](ctx, Dot, "y")
+		if err != nil {
+			return "", err
+		}
+		return *p, nil
+	}
+	e.RegisterWorkflow(pointerCall, durable.WithName("PointerCall"))
+	run, err = e.Start(ctx, durable.StartOptions{}, "PointerCall")
+	require.NoError(t, err)
+	var out string
+	require.NoError(t, run.Get(ctx, &out))
+	require.Equal(t, "y.", out)
 }
 
 func TestNonDeterminismMakesTheRunStuck(t *testing.T) {
