@@ -248,6 +248,9 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 	v, err := journal.Decode(ev.Kind, ev.Data)
 	if err != nil {
 		he.Summary = ev.Kind
+		if errors.Is(notDecoded(ev.Data, err), ErrPayloadDecode) {
+			he.Summary += " (encoded by a payload codec this engine was not given)"
+		}
 		return he
 	}
 	failure := func(f *journal.Failure) string {

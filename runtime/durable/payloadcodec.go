@@ -96,6 +96,16 @@ func (s *codecStore) encode(ctx context.Context, b []byte, what string) ([]byte,
 	return append(append(out, codecMarker...), enc...), nil
 }
 
+// notDecoded explains err, the failure to read stored bytes b, when b was
+// written through a payload codec that the reader was not given: an
+// engine opened without WithPayloadCodec on a store that has one.
+func notDecoded(b []byte, err error) error {
+	if bytes.HasPrefix(b, []byte(codecMarker)) {
+		return fmt.Errorf("%w: the value was written through a payload codec, which this engine was not given (open it with durable.WithPayloadCodec)", ErrPayloadDecode)
+	}
+	return err
+}
+
 func (s *codecStore) decode(ctx context.Context, b []byte, what func() string) ([]byte, error) {
 	if !bytes.HasPrefix(b, []byte(codecMarker)) {
 		return b, nil // written without a codec

@@ -264,6 +264,22 @@ func TestPayloadCodec(t *testing.T) {
 		require.Regexp(t, `run \S+ event 1 \(`, err.Error())
 	})
 
+	t.Run("WithoutTheCodecAdminReadsSaySo", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "enc.db")
+		e := open(t, path, durable.WithPayloadCodec(newAESCodec(t, codecKey)))
+		driveCodecOrder(t, e, "order-1")
+		require.NoError(t, e.Close())
+
+		plain := open(t, path)
+		_, err := plain.DescribeRun(context.Background(), "order-1", "")
+		require.ErrorIs(t, err, durable.ErrPayloadDecode)
+		require.ErrorContains(t, err, "WithPayloadCodec")
+		h, err := plain.History(context.Background(), "order-1", "")
+		require.NoError(t, err)
+		require.Contains(t, h.Events[0].Summary, "encoded by a payload codec")
+	})
+
 	t.Run("UndecodableRunDoesNotHoldUpOthers", func(t *testing.T) {
 		t.Parallel()
 		// A run written under another key fails where it is read, and

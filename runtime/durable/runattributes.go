@@ -47,7 +47,7 @@ func (e *Engine) RunAttributes(ctx context.Context, runID string) (*RunAttribute
 		case journal.Started:
 			var d journal.StartedData
 			if err := json.Unmarshal(ev.Data, &d); err != nil {
-				return nil, fmt.Errorf("durable: Attributes of run %s: event %d: %w", runID, ev.Seq, err)
+				return nil, fmt.Errorf("durable: Attributes of run %s: event %d: %w", runID, ev.Seq, notDecoded(ev.Data, err))
 			}
 			var o attributeOptions
 			if len(d.Options) > 0 && json.Unmarshal(d.Options, &o) == nil {
@@ -57,7 +57,7 @@ func (e *Engine) RunAttributes(ctx context.Context, runID string) (*RunAttribute
 		case journal.AttributesUpserted:
 			var d journal.AttributesData
 			if err := json.Unmarshal(ev.Data, &d); err != nil {
-				return nil, fmt.Errorf("durable: Attributes of run %s: event %d: %w", runID, ev.Seq, err)
+				return nil, fmt.Errorf("durable: Attributes of run %s: event %d: %w", runID, ev.Seq, notDecoded(ev.Data, err))
 			}
 			applyUpsert(a.Memo, d.Memo)
 			applyUpsert(a.SearchAttributes, d.SearchAttributes)
