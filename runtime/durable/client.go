@@ -153,6 +153,21 @@ func (h *updateHandle) RunID() string      { return h.runID }
 func (h *updateHandle) UpdateID() string   { return h.updateID }
 
 func (h *updateHandle) Get(ctx context.Context, valuePtr any) error {
+	v, err := h.Value(ctx)
+	if err != nil {
+		return err
+	}
+	if valuePtr == nil {
+		return nil
+	}
+	return v.Get(valuePtr)
+}
+
+// Value waits for the update's result as Get does and returns it
+// undecoded, so that Decoded can give the handler's own value when the
+// handler ran in this process (durabletest passes it to a test's update
+// callbacks, as Temporal's test environment does).
+func (h *updateHandle) Value(ctx context.Context) (Value, error) {
 	h.once.Do(func() {
 		go func() {
 			h.value, h.err = h.wait(context.WithoutCancel(ctx))
@@ -161,16 +176,10 @@ func (h *updateHandle) Get(ctx context.Context, valuePtr any) error {
 	})
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	case <-h.done:
 	}
-	if h.err != nil {
-		return h.err
-	}
-	if valuePtr == nil {
-		return nil
-	}
-	return h.value.Get(valuePtr)
+	return h.value, h.err
 }
 
 // UpdateWorkflow sends an update to a run and returns its handle. Errors
@@ -227,7 +236,7 @@ func (e *Engine) sendUpdate(ctx context.Context, run *store.Run, updateID, name 
 					if r.err != nil {
 						return nil, r.err
 					}
-					return rawValue{raw: r.value, what: what}, nil
+					return rawValue{raw: r.value, what: what, typ: r.typ}, nil
 				case <-ctx.Done():
 					return nil, ctx.Err()
 				}

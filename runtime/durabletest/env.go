@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,22 @@ type Env struct {
 
 	mock mocker
 
+	// Updates sent with UpdateWorkflow (update.go). updCtx ends when the
+	// Env closes, releasing those still waiting for an outcome.
+	updMu     sync.Mutex
+	updSeq    int // IDs made for updates sent with none
+	updSent   int
+	updByID   map[string]*sentUpdate  // every update sent, by ID (duplicates)
+	updFlight []*sentUpdate           // those whose outcome is still due, in sending order
+	updViews  map[string]*journalView // by run ID
+	updCtx    context.Context
+	updCancel context.CancelFunc
+
+	// held is the number of bursts of delayed callbacks under way, during
+	// which activities wait at released before they start.
+	held     int
+	released chan struct{}
+
 	activeActs   atomic.Int64 // activity invocations in progress (mocked or real)
 	waitingMocks atomic.Int64 // of those, mocks waiting on the test clock (After)
 	pending      atomic.Int64 // host calls under way that will make work
@@ -113,7 +130,10 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		startOpts:  durable.StartOptions{ID: WorkflowIDDefault},
 		running:    map[string]durable.ActivityInfo{},
 		runTimeout: WorkflowRunTimeoutDefault,
+		updByID:    map[string]*sentUpdate{},
+		updViews:   map[string]*journalView{},
 	}
+	e.updCtx, e.updCancel = context.WithCancel(e.ctx)
 	e.clk = NewClock(e.cfg.startTime)
 	e.clk.poll = pollInterval
 	e.clk.lease = leaseTimeout / 3
@@ -170,6 +190,7 @@ func (e *Env) close() {
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
+	e.updCancel()
 	done := make(chan error, 1)
 	go func() { done <- e.eng.Close() }()
 	select {
@@ -537,18 +558,28 @@ func (e *Env) runToEnd(run durable.Run, workflowID string, isWorkflow bool) (jso
 	if !isWorkflow {
 		what = "activity"
 	}
-	if err := e.drive(what, workflowID, done, nil, 0); err != nil {
+	if err := e.drive(what, workflowID, done); err != nil {
 		return nil, err, false
 	}
+	e.finishUpdates()
 	return raw, runErr, true
+}
+
+// finishUpdates hands over the outcomes of updates that arrive as the
+// run closes (the one that let the workflow return, say), bounded in real
+// time in case one never comes.
+func (e *Env) finishUpdates() {
+	deadline := time.Now().Add(time.Second)
+	for !e.settleUpdates() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 // drive moves the test clock until done is closed, failing the test when
 // nothing is left that could close it (ErrBlocked) or the test timeout
-// passes (ErrTestTimeout). Time moves only once ready (nil: at once)
-// reports true. base is the number of host calls under way that are this
-// drive's own (a delayed callback driving an update).
-func (e *Env) drive(what, workflowID string, done <-chan struct{}, ready func() bool, base int64) error {
+// passes (ErrTestTimeout). Before time moves, the outcomes of updates are
+// handed to their callbacks (settleUpdates).
+func (e *Env) drive(what, workflowID string, done <-chan struct{}) error {
 	e.tb.Helper()
 	e.mu.Lock()
 	timeout := e.cfg.testTimeout
@@ -570,7 +601,7 @@ func (e *Env) drive(what, workflowID string, done <-chan struct{}, ready func() 
 				what, timeout, e.clk.Now().Format(time.RFC3339))
 			return fmt.Errorf("%w: %s did not finish within %v", ErrTestTimeout, what, timeout)
 		}
-		if (ready == nil || ready()) && e.idle(base) {
+		if e.settleUpdates() && e.idle() {
 			stallSince = time.Time{}
 			if e.runClosed(workflowID) {
 				// The run closed; what we wait for is on its way.
@@ -601,7 +632,7 @@ func (e *Env) drive(what, workflowID string, done <-chan struct{}, ready func() 
 		// Only activities are running: let the next timer (an activity
 		// timeout, say) fire once as much real time has passed, as
 		// Temporal's test environment does.
-		if e.onlyActivities(base) {
+		if e.onlyActivities() {
 			if due, ok := e.nextDue(); ok {
 				switch {
 				case stallSince.IsZero() || !due.Equal(stallDue):
@@ -627,29 +658,33 @@ func (e *Env) drive(what, workflowID string, done <-chan struct{}, ready func() 
 }
 
 // quiet reports whether nothing is under way: no engine work (mocks waiting
-// on the test clock aside), no clock callback and no host call.
+// on the test clock aside), no clock callback and no host call beyond
+// base.
 func (e *Env) quiet(base int64) bool {
 	return e.clk.inflight.Load() == 0 && e.pending.Load() == base && e.eng.Busy() == e.waitingMocks.Load()
 }
 
 // idle reports whether the engine stays quiet across a few yields, so that
 // work handed from one goroutine to another is not mistaken for idleness.
-func (e *Env) idle(base int64) bool {
+func (e *Env) idle() bool { return stays(func() bool { return e.quiet(0) }) }
+
+// stays reports whether cond holds across a few yields and a short sleep.
+func stays(cond func() bool) bool {
 	for range 3 {
-		if !e.quiet(base) {
+		if !cond() {
 			return false
 		}
 		runtime.Gosched()
 	}
 	time.Sleep(10 * time.Microsecond)
-	return e.quiet(base)
+	return cond()
 }
 
 // onlyActivities reports whether all the engine's work is activity code
 // running (not waiting on the test clock).
-func (e *Env) onlyActivities(base int64) bool {
+func (e *Env) onlyActivities() bool {
 	acts := e.activeActs.Load()
-	return acts > e.waitingMocks.Load() && e.clk.inflight.Load() == 0 && e.pending.Load() == base && e.eng.Busy() == acts
+	return acts > e.waitingMocks.Load() && e.clk.inflight.Load() == 0 && e.pending.Load() == 0 && e.eng.Busy() == acts
 }
 
 // runClosed reports whether the newest run of a workflow ID has closed.
@@ -691,21 +726,109 @@ func (e *Env) step() bool {
 	cb := e.nextCallback()
 	due, seq, ok := e.clk.peek()
 	if cb != nil && (!ok || cb.due.Before(due) || cb.due.Equal(due) && cb.seq < seq) {
-		for i, c := range e.callbacks {
-			if c == cb {
-				e.callbacks = append(e.callbacks[:i], e.callbacks[i+1:]...)
-				break
+		// The callbacks due at this instant, before any timer due at it.
+		var burst []*delayedCallback
+		rest := e.callbacks[:0]
+		for _, c := range e.callbacks {
+			if !c.due.IsZero() && c.due.Equal(cb.due) && (!ok || !due.Equal(cb.due) || c.seq < seq) {
+				burst = append(burst, c)
+			} else {
+				rest = append(rest, c)
 			}
 		}
+		e.callbacks = rest
 		e.mu.Unlock()
+		sort.Slice(burst, func(i, j int) bool { return burst[i].seq < burst[j].seq })
 		e.clk.advanceTo(cb.due)
-		e.pending.Add(1)
-		defer e.pending.Add(-1)
-		cb.fn()
+		e.runBurst(burst)
 		return true
 	}
 	e.mu.Unlock()
 	return ok && e.clk.fireNext()
+}
+
+// runBurst calls delayed callbacks due at one instant, one after the
+// other. Temporal's test environment calls them all before the workflow
+// sees what they sent, so that a burst of updates is validated while the
+// handlers of the first ones still wait for their activities. Here each
+// callback's signals and updates reach the workflow before the next
+// callback runs (so that the order stays the order they were sent in), and
+// the activities they lead to start only once the burst is over.
+func (e *Env) runBurst(burst []*delayedCallback) {
+	e.pending.Add(1)
+	defer e.pending.Add(-1)
+	e.holdActivities()
+	defer e.releaseActivities()
+	e.mu.Lock()
+	deadline := time.Now().Add(e.cfg.testTimeout)
+	e.mu.Unlock()
+	for _, cb := range burst {
+		cb.fn()
+		// Wait until nothing but activities is under way and the updates
+		// sent have their verdicts: a rejection leaves no trace in the
+		// journal, so its place among the other updates' events is
+		// noted now.
+		wait := 20 * time.Microsecond
+		for !(stays(e.onlyActivitiesOrNothing) && e.updatesDecided()) && time.Now().Before(deadline) {
+			time.Sleep(wait)
+			wait = min(2*wait, 2*time.Millisecond)
+		}
+	}
+}
+
+// updatesDecided reports whether every update sent has its verdict
+// (observeUpdates).
+func (e *Env) updatesDecided() bool {
+	e.updMu.Lock()
+	flight := append([]*sentUpdate(nil), e.updFlight...)
+	e.updMu.Unlock()
+	if len(flight) == 0 {
+		return true
+	}
+	_, settled := e.observeUpdates(flight)
+	return settled
+}
+
+// onlyActivitiesOrNothing reports whether the engine's only work, if any,
+// is activity code (waiting to start, running or waiting on the test
+// clock), while a burst of delayed callbacks runs.
+func (e *Env) onlyActivitiesOrNothing() bool {
+	return e.clk.inflight.Load() == 0 && e.pending.Load() == 1 && e.eng.Busy() == e.activeActs.Load()
+}
+
+// holdActivities makes activities wait before they start, until
+// releaseActivities.
+func (e *Env) holdActivities() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.held == 0 {
+		e.released = make(chan struct{})
+	}
+	e.held++
+}
+
+func (e *Env) releaseActivities() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.held--
+	if e.held == 0 {
+		close(e.released)
+		e.released = nil
+	}
+}
+
+// awaitRelease waits while activities are held (or until ctx ends).
+func (e *Env) awaitRelease(ctx context.Context) {
+	e.mu.Lock()
+	released := e.released
+	e.mu.Unlock()
+	if released == nil {
+		return
+	}
+	select {
+	case <-released:
+	case <-ctx.Done():
+	}
 }
 
 // catch runs f and returns its panic as an error.

@@ -158,6 +158,9 @@ func (e *Env) dispatch(d *activityDef, args []reflect.Value) []reflect.Value {
 	e.activeActs.Add(1)
 	defer e.activeActs.Add(-1)
 	ctx, _ := args[0].Interface().(context.Context)
+	// Activities started during a burst of delayed callbacks start once
+	// the burst is over (runBurst).
+	e.awaitRelease(ctx)
 	info := durable.GetActivityInfo(ctx)
 	id := info.RunID + "/" + info.ActivityID
 	e.mu.Lock()
