@@ -25,8 +25,9 @@ import (
 // The application's codecs and data converters stay as written (compat
 // links Temporal's SDK): the rule takes back the TODOs the unsupported rule
 // put on them, keeps workflow.Context in their WithWorkflowContext methods,
-// and marks TODO only a data converter type with a ToPayload of its own,
-// whose value serialization no longer happens. It runs after the worker and
+// and marks TODO only a data converter type with a ToPayload of its own
+// whose value serialization no longer happens (valueMethods keeps the
+// part of it that singles out types). It runs after the worker and
 // test-suite rules, which convert the calls it completes.
 var codecRule = rule{
 	Name: "codec",
@@ -368,7 +369,9 @@ func ownToPayload(t types.Type) *types.Func {
 // serialize values themselves (their own ToPayload): durable values are
 // JSON, and compat.DataConverterCodec uses a data converter only for what
 // it does to payloads, so code relying on that serialization (a type
-// rebuilt on decoding, another format) needs a person.
+// rebuilt on decoding, another format) needs a person. Where the
+// serialization singles out types of the package in a type switch, those
+// get methods that run the converter instead (valueMethods).
 func (p *pass) serializerTypes() {
 	var dcIface *types.Interface
 	for _, imp := range p.pkg.Types.Imports() {
@@ -409,7 +412,7 @@ func (p *pass) serializerTypes() {
 				continue
 			}
 			t := tn.Type()
-			if !isDC(t) || ownToPayload(t) == nil {
+			if !isDC(t) || ownToPayload(t) == nil || p.valueMethods(ts, tn) {
 				continue
 			}
 			p.todo(ts, "data-converters", "%s serializes values itself (its own ToPayload), which durable does not do: values are stored as JSON, "+
