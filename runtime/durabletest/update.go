@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/durablego/toolkit/internal/journal"
 	"github.com/durablego/toolkit/runtime/durable"
+	"github.com/durablego/toolkit/runtime/store"
 )
 
 // UpdateCallbacks receive an update's outcome, as Temporal's do: Reject
@@ -352,8 +352,9 @@ func (e *Env) dropUpdate(u *sentUpdate) {
 	}
 }
 
-// readJournal brings the Env's view of a run's updates up to date,
-// reading only the events added since the last call.
+// readJournal brings the Env's view of a run's updates up to date from
+// the run's history (Engine.History), taking the events added since the
+// last call.
 func (e *Env) readJournal(runID string) (*journalView, error) {
 	e.updMu.Lock()
 	v := e.updViews[runID]
@@ -362,32 +363,25 @@ func (e *Env) readJournal(runID string) (*journalView, error) {
 		e.updViews[runID] = v
 	}
 	e.updMu.Unlock()
-	// The run's status first: events journaled before it closed are then
-	// all read below.
-	r, err := e.eng.Store().GetRun(e.ctx, runID)
+	// History reads the run's status before its journal: events journaled
+	// before it closed are then all there.
+	h, err := e.eng.History(e.ctx, "", runID)
 	if err != nil {
-		return nil, fmt.Errorf("get run: %w", err)
+		return nil, err
 	}
-	events, err := e.eng.Store().LoadJournal(e.ctx, runID, v.after)
-	if err != nil {
-		return nil, fmt.Errorf("load journal after event %d: %w", v.after, err)
-	}
-	for _, ev := range events {
+	for _, ev := range h.Events {
+		if ev.Seq <= v.after {
+			continue
+		}
 		v.after = ev.Seq
-		switch kind := journal.Kind(ev.Kind); kind {
-		case journal.UpdateAccepted:
-			data, err := journal.Decode(kind, ev.Data)
-			if ud, ok := data.(*journal.UpdateData); err == nil && ok {
-				v.accepted[ud.Update] = ev.Seq
-			}
-		case journal.UpdateCompleted, journal.UpdateRejected:
-			data, err := journal.Decode(kind, ev.Data)
-			if rd, ok := data.(*journal.ResultData); err == nil && ok {
-				v.completed[rd.Update] = ev.Seq
-			}
+		switch ev.Kind {
+		case durable.EventUpdateAccepted:
+			v.accepted[ev.UpdateID] = ev.Seq
+		case durable.EventUpdateCompleted, durable.EventUpdateRejected:
+			v.completed[ev.UpdateID] = ev.Seq
 		}
 	}
-	v.closed = !r.Status.Open()
+	v.closed = !store.RunStatus(h.Run.Status).Open()
 	return v, nil
 }
 
