@@ -139,7 +139,10 @@ var starterRule = rule{
 
 // compatCalls are the client methods whose results are Temporal's service
 // types; package compat answers them from the durable store.
-var compatCalls = map[string]bool{"DescribeWorkflowExecution": true, "ListWorkflow": true, "CountWorkflow": true}
+var compatCalls = map[string]bool{
+	"DescribeWorkflowExecution": true, "ListWorkflow": true, "CountWorkflow": true,
+	"ListOpenWorkflow": true, "ListClosedWorkflow": true,
+}
 
 // containsMarked reports whether n holds a node a rule marked TODO.
 func (p *pass) containsMarked(n dst.Node) bool {
