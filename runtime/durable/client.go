@@ -142,10 +142,14 @@ type UpdateHandle interface {
 type updateHandle struct {
 	workflowID, runID, updateID string
 	wait                        func(ctx context.Context) (Value, error)
-	once                        sync.Once
-	done                        chan struct{}
-	value                       Value
-	err                         error
+	// life bounds the one wait every Get shares: the engine's context,
+	// so that a wait no caller hears the end of stops when the engine
+	// closes, while one caller giving up does not end it for the others.
+	life  context.Context
+	once  sync.Once
+	done  chan struct{}
+	value Value
+	err   error
 }
 
 func (h *updateHandle) WorkflowID() string { return h.workflowID }
@@ -170,7 +174,7 @@ func (h *updateHandle) Get(ctx context.Context, valuePtr any) error {
 func (h *updateHandle) Value(ctx context.Context) (Value, error) {
 	h.once.Do(func() {
 		go func() {
-			h.value, h.err = h.wait(context.WithoutCancel(ctx))
+			h.value, h.err = h.wait(h.life)
 			close(h.done)
 		}()
 	})
@@ -204,7 +208,7 @@ func (e *Engine) UpdateWorkflow(ctx context.Context, opts UpdateWorkflowOptions)
 	if err != nil {
 		return nil, err
 	}
-	h := &updateHandle{workflowID: run.WorkflowID, runID: run.RunID, updateID: updateID, wait: wait, done: make(chan struct{})}
+	h := &updateHandle{workflowID: run.WorkflowID, runID: run.RunID, updateID: updateID, wait: wait, life: e.ctx, done: make(chan struct{})}
 	switch opts.WaitForStage {
 	case UpdateStageAdmitted, UpdateStageAccepted:
 	default:
