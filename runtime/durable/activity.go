@@ -96,6 +96,9 @@ type activityCall struct {
 	// waitCancel: CallOptions.WaitForCancellation; cancelWaits: the call
 	// was cancelled and waits for its attempt to end.
 	waitCancel, cancelWaits bool
+	// pending: the current attempt returned ErrResultPending (mode
+	// attemptPending; async.go).
+	pending *pendingAttempt
 }
 
 type activityTask struct {
@@ -245,7 +248,10 @@ func (in *instance) cancelActivity(ac *activityCall) {
 		ac.local.cancel()
 	} else {
 		if ac.mode.hasRow() {
-			in.m.Step().DeleteTasks = append(in.m.Step().DeleteTasks, ac.taskID)
+			in.m.Step().DeleteTasks = append(in.m.Step().DeleteTasks, ac.rowID())
+		}
+		if p := ac.pending; p != nil && p.stop != nil {
+			p.stop()
 		}
 		taskID := ac.taskID
 		in.afterCommit = append(in.afterCommit, func() { in.e.cancelRunning(taskID, errTaskCancelled) })
@@ -352,6 +358,16 @@ func (in *instance) orphans(items []store.InboxItem, taskIDs []string) (orphans 
 		for _, t := range tasks {
 			taskIDs = append(taskIDs, t.ID)
 		}
+		taskIDs = append(taskIDs, in.restorePending(tasks)...)
+	} else if hasPendingRows(taskIDs) {
+		tasks, err := in.e.store.ListTasks(in.e.ctx, in.runID)
+		if err != nil {
+			in.e.cfg.logger.Warn("durable: read tasks; unloading run", "run_id", in.runID, "error", err)
+			_ = in.e.store.ReleaseRun(in.e.ctx, &store.ReleaseRunParams{RunID: in.runID, Owner: in.e.workerID, WakeAt: in.e.cfg.clock.Now()})
+			in.teardown()
+			return nil, false
+		}
+		taskIDs = append(taskIDs, in.restorePending(tasks)...)
 	}
 	orphans = slices.DeleteFunc(orphans, func(ac *activityCall) bool { return slices.Contains(taskIDs, ac.taskID) })
 	slices.SortFunc(orphans, func(a, b *activityCall) int { return cmp.Compare(a.id, b.id) })

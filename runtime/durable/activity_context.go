@@ -20,6 +20,11 @@ type ActivityInfo struct {
 	StartedTime      time.Time
 	Deadline         time.Time // zero when the attempt has no deadline
 	HeartbeatTimeout time.Duration
+	// TaskToken names this attempt for Engine.CompleteActivity and
+	// Engine.RecordActivityHeartbeat, which complete an activity that
+	// returned ErrResultPending from any process on the store. It is
+	// printable (it travels in URLs and forms) and opaque.
+	TaskToken []byte
 }
 
 func activityStateOf(ctx context.Context) *activityState {

@@ -126,6 +126,10 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 		e.deliverResult(t, &at, mode, result, nil)
 		return
 	}
+	if errors.Is(err, ErrResultPending) {
+		e.parkPending(t, &at, mode, st) // async.go
+		return
+	}
 	if e.ctx.Err() != nil {
 		return // the engine closed: the attempt is as abandoned as if it had died
 	}
@@ -368,6 +372,7 @@ func newActivityState(e *Engine, at *activityTask, t *store.Task, attempt int, d
 			StartedTime:      e.cfg.clock.Now(),
 			HeartbeatTimeout: at.Options.HeartbeatTimeout,
 			Queue:            queue,
+			TaskToken:        taskToken{RunID: at.RunID, WorkflowID: at.WorkflowID, ActivityID: at.ID, Attempt: attempt}.encode(),
 		},
 	}
 }

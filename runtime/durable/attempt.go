@@ -20,7 +20,12 @@ const (
 	// attemptLocal: a local activity, run with its own retries in the
 	// process that works its run (local.go); it never has a row.
 	attemptLocal
+	// attemptPending: the attempt returned ErrResultPending and waits for
+	// its outcome from CompleteActivity (async.go). Its run keeps it in a
+	// row of kind taskActivityPending that no worker claims; the run's
+	// owner times it out.
+	attemptPending
 )
 
 // hasRow reports whether an attempt in mode m has a task row.
-func (m attemptMode) hasRow() bool { return m == attemptRow }
+func (m attemptMode) hasRow() bool { return m == attemptRow || m == attemptPending }

@@ -1104,7 +1104,11 @@ func (in *instance) readInbox(items []store.InboxItem) {
 			if ac == nil || ac.done {
 				continue // consumed with the next commit
 			}
-			in.inbound(ac.outcome(&rd))
+			in.onActivityResultItem(ac, &rd) // async.go
+		case inboxActivityPending:
+			in.onPendingItem(it)
+		case inboxActivityHeartbeat:
+			in.onHeartbeatItem(it)
 		case inboxChild:
 			var rd journal.ResultData
 			if json.Unmarshal(it.Data, &rd) != nil {

@@ -262,6 +262,10 @@ func (in *instance) reject(msgs []any) {
 			m.reply <- updateReply{err: errRunMoved}
 		case msgPromote:
 			m.reply <- nil
+		case msgPending:
+			if m.n.Row {
+				in.e.parkRemotely(taskID(in.runID, m.n.ID), in.runID, m.n)
+			}
 		}
 	}
 }
@@ -291,6 +295,10 @@ func (in *instance) handle(m any) {
 		in.onActivityRetry(m)
 	case msgPromote:
 		in.onActivityPromote(m)
+	case msgPending:
+		in.onPending(m.n)
+	case msgPendingTimeout:
+		in.onPendingTimeout(m)
 	case msgTimer:
 		in.onTimer(m.id)
 	case msgInbox:
@@ -681,7 +689,7 @@ func (in *instance) wakeAt() time.Time {
 			return in.inMemoryWake()
 		}
 	}
-	var at time.Time
+	at := in.pendingWake() // async.go
 	for _, t := range in.timers {
 		if !t.done && (at.IsZero() || t.fireAt.Before(at)) {
 			at = t.fireAt

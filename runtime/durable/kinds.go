@@ -10,6 +10,9 @@ const (
 	// taskActivity is an activity attempt; its payload is an activityTask
 	// (wire.go).
 	taskActivity = store.TaskKindActivity
+	// taskActivityPending keeps an attempt that returned ErrResultPending
+	// (async.go); its payload is a pendingAttempt. No worker claims it.
+	taskActivityPending = "activity-pending"
 )
 
 // Inbox item kinds: what other runs and clients deliver to a run.
@@ -20,4 +23,9 @@ const (
 	inboxActivity  = "activity"  // payload: journal.ResultData of a remote attempt
 	inboxChild     = "child"     // payload: journal.ResultData of a child run
 	inboxUpdate    = "update"    // payload: journal.UpdateData
+	// inboxActivityPending: an attempt of another worker returned
+	// ErrResultPending (payload: pendingNotice); inboxActivityHeartbeat: a
+	// heartbeat by task token (payload: heartbeatNotice).
+	inboxActivityPending   = "activity-pending"
+	inboxActivityHeartbeat = "activity-heartbeat"
 )

@@ -57,6 +57,8 @@ type config struct {
 	retryDefaults func(*RetryPolicy) *RetryPolicy
 	// testHooks serve test environments (WithActivityTestHooks); nil: none.
 	testHooks *ActivityTestHooks
+	// noPendingTimeouts: WithPendingActivityTimeouts(false) (async.go).
+	noPendingTimeouts bool
 }
 
 func defaultConfig() config {
