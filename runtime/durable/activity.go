@@ -153,7 +153,7 @@ func checkActivityCall[R any](in *instance, call string, activity any, args []an
 			return "", nil, err
 		}
 		rt := reflect.TypeFor[R]()
-		if def.result != nil && rt != reflect.TypeFor[json.RawMessage]() && rt.Kind() != reflect.Interface && !def.result.AssignableTo(rt) &&
+		if def.result != nil && !def.dynamic && rt != reflect.TypeFor[json.RawMessage]() && rt.Kind() != reflect.Interface && !def.result.AssignableTo(rt) &&
 			derefType(def.result) != derefType(rt) { // *T into T and back decode alike, as in Temporal
 			return "", nil, fmt.Errorf("%s %s: the activity returns %s, not %s", call, name, def.result, rt)
 		}

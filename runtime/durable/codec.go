@@ -71,6 +71,9 @@ func argTypes(args []any) []string {
 // checkArgs reports, naming the call and the parameter, an argument list
 // that def cannot take.
 func checkArgs(call string, def *funcDef, args []any) error {
+	if def.dynamic {
+		return nil // a dynamic function decodes whatever it is sent
+	}
 	params := def.params()
 	if len(args) != len(params) {
 		return fmt.Errorf("%s: %w", call, countError(def, len(args), len(params)))
@@ -110,6 +113,9 @@ func encodesAs(a any, p reflect.Type) bool {
 // count that does not match, a null, an error) goes to decodeArgsEach,
 // which says which argument is wrong.
 func decodeArgs(def *funcDef, raw json.RawMessage) ([]reflect.Value, error) {
+	if def.dynamic {
+		return []reflect.Value{reflect.ValueOf(EncodedValues{raw: raw})}, nil
+	}
 	params := def.params()
 	if len(raw) == 0 {
 		return decodeArgsEach(def, params, raw)

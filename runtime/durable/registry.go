@@ -41,6 +41,9 @@ type funcDef struct {
 	paramBase int          // index of the first non-context parameter
 	// resultOnly marks handlers that return a value and no error.
 	resultOnly bool
+	// dynamic marks a dynamic workflow or activity (dynamic.go): its one
+	// parameter, EncodedValues, takes the arguments as they were sent.
+	dynamic bool
 	// origin identifies the registered function (or receiver and method),
 	// so that registering it again under the same name is no error: a
 	// converted program with several workers registers on one engine.
@@ -83,6 +86,9 @@ type registry struct {
 	// Temporal's registry does.
 	workflowAliases map[string]string
 	activityAliases map[string]string
+	// dynamicWorkflow and dynamicActivity run the names nothing else
+	// registered (dynamic.go).
+	dynamicWorkflow, dynamicActivity *funcDef
 }
 
 func newRegistry() *registry {
@@ -287,16 +293,26 @@ func (r *registry) registerActivity(fnOrStruct any, opts []RegisterOption) error
 	return nil
 }
 
+// workflow returns the workflow registered as name, else the dynamic
+// workflow (running as name), else nil.
 func (r *registry) workflow(name string) *funcDef {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.workflows[name]
+	if d := r.workflows[name]; d != nil {
+		return d
+	}
+	return dynamicAs(r.dynamicWorkflow, name)
 }
 
+// activity returns the activity registered as name, else the dynamic
+// activity (running as name), else nil.
 func (r *registry) activity(name string) *funcDef {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.activities[name]
+	if d := r.activities[name]; d != nil {
+		return d
+	}
+	return dynamicAs(r.dynamicActivity, name)
 }
 
 // nameOf resolves what callers pass for a workflow or activity: a
