@@ -165,6 +165,10 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 			OnHeartbeat:      e.heartbeat,
 		}),
 		durable.WithActivityRetryDefaults(testRetryDefaults),
+		// As in Temporal's test environment, an activity that returned
+		// ErrResultPending waits for CompleteActivity whatever its
+		// timeouts.
+		durable.WithPendingActivityTimeouts(false),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 		// Signals to workflows that do not run here go to the mocks
 		// (OnSignalExternalWorkflow).
