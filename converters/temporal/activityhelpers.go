@@ -11,7 +11,7 @@ var activityHelpersRule = rule{
 			"ActivityID": "ActivityID", "ActivityType.Name": "Activity", "Attempt": "Attempt",
 			"WorkflowExecution.ID": "WorkflowID", "WorkflowExecution.RunID": "RunID", "WorkflowType.Name": "Workflow",
 			"TaskQueue": "Queue", "ScheduledTime": "ScheduledTime", "StartedTime": "StartedTime",
-			"Deadline": "Deadline", "HeartbeatTimeout": "HeartbeatTimeout",
+			"Deadline": "Deadline", "HeartbeatTimeout": "HeartbeatTimeout", "TaskToken": "TaskToken",
 			"WorkflowNamespace": namespaceField, "Namespace": namespaceField,
 		})
 		p.renameIdents(pkgActivity, map[string]target{
@@ -21,6 +21,7 @@ var activityHelpersRule = rule{
 			"HasHeartbeatDetails": {DurablePath, "HasHeartbeatDetails"},
 			"GetHeartbeatDetails": {DurablePath, "HeartbeatDetails"},
 			"GetClient":           {DurablePath, "ActivityClient"},
+			"ErrResultPending":    {DurablePath, "ErrResultPending"},
 		})
 	},
 }

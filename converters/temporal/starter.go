@@ -56,6 +56,9 @@ var starterRule = rule{
 		shaped := map[string]bool{
 			"SignalWithStartWorkflow": true, "UpdateWorkflow": true, "UpdateWithStartWorkflow": true,
 			"NewWithStartWorkflowOperation": true,
+			// Asynchronous activity completion (runtime/durable/async.go).
+			"CompleteActivity": true, "CompleteActivityByID": true,
+			"RecordActivityHeartbeat": true, "RecordActivityHeartbeatByID": true,
 		}
 		dst.Inspect(p.file, func(n dst.Node) bool {
 			call, recv, m := methodCall(n)

@@ -26,6 +26,7 @@ var Suite = []rule{
 	infoRule,
 	activityHelpersRule,
 	mocksRule,
+	dynamicRule,
 	workerRule,
 	replayerRule,
 	starterRule,

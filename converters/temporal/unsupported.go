@@ -9,11 +9,10 @@ import (
 
 // unsupportedRule marks the constructs the durable runtime has no
 // counterpart for, before any other rule runs, so that they stay exactly as
-// written: sessions, interceptors, custom data converters, Nexus and dynamic
-// workflows. Each gets a TODO pointing at docs/unsupported.md.
+// written: sessions, interceptors, custom data converters and Nexus. Each gets a TODO pointing at docs/unsupported.md.
 var unsupportedRule = rule{
 	Name: "unsupported",
-	Doc:  "mark sessions, interceptors, data converters, Nexus and dynamic workflows",
+	Doc:  "mark sessions, interceptors, data converters and Nexus",
 	Run: func(p *pass) {
 		dst.Inspect(p.file, func(n dst.Node) bool {
 			switch n := n.(type) {
@@ -41,10 +40,6 @@ var unsupportedRule = rule{
 			case *dst.CallExpr:
 				if _, recv, m := methodCall(n); recv != nil && !p.marked(n) {
 					switch m {
-					case "RegisterDynamicWorkflow", "RegisterDynamicActivity":
-						if temporalType(p.typeOf(recv), "Worker", "AggregatedWorker", "WorkflowRegistry", "Registry", "TestWorkflowEnvironment") != "" || temporalRecv(p, recv) {
-							p.todo(n, "dynamic-workflows", "%s is not supported: register each workflow and activity by name", m)
-						}
 					case "RegisterNexusService":
 						if temporalRecv(p, recv) {
 							p.todo(n, "nexus", "Nexus services are not supported by the durable runtime")
@@ -81,8 +76,6 @@ func unsupportedIdent(id *dst.Ident) (anchor, what string) {
 			return "nexus", "workflow." + id.Name + " (Nexus)"
 		case "WithDataConverter":
 			return "data-converters", "workflow.WithDataConverter (custom data converter)"
-		case "DynamicRegisterOptions":
-			return "dynamic-workflows", "workflow.DynamicRegisterOptions (dynamic workflows)"
 		}
 	case strings.HasPrefix(id.Path, "go.temporal.io/sdk/interceptor"):
 		return "interceptors", "interceptor." + id.Name + " (interceptors)"

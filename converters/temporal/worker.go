@@ -126,6 +126,7 @@ var workerRule = rule{
 			}
 			switch m {
 			case "RegisterWorkflow", "RegisterActivity":
+			case "RegisterDynamicWorkflow", "RegisterDynamicActivity": // dynamic.go
 			case "RegisterWorkflowWithOptions", "RegisterActivityWithOptions":
 				if name := registerName(call); name != nil {
 					call.Fun.(*dst.SelectorExpr).Sel.Name = m[:len(m)-len("WithOptions")]
