@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,7 +157,15 @@ func (a *ActivityEnv) ExecuteActivity(activity any, args ...any) (durable.Value,
 		e.tb.Fatalf("durabletest: ExecuteActivity %s: %v", name, err)
 		return nil, nil
 	}
+	var pending atomic.Bool
+	e.mu.Lock()
+	e.pendingSeen = func() { pending.Store(true) }
+	e.mu.Unlock()
 	raw, err, completed := e.runToEnd(run, id, false)
+	if pending.Load() {
+		// As Temporal's test environment: the activity's own answer.
+		return nil, durable.ErrResultPending
+	}
 	if !completed || err != nil {
 		return nil, err
 	}

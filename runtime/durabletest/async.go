@@ -1,5 +1,12 @@
 package durabletest
 
+import (
+	"errors"
+	"reflect"
+
+	"github.com/durablego/toolkit/runtime/durable"
+)
+
 // CompleteActivity reports the outcome of an activity that returned
 // durable.ErrResultPending, named by its durable.ActivityInfo.TaskToken:
 // result when err is nil, else err. It is usually called from a delayed
@@ -33,4 +40,25 @@ func (e *Env) RegisterDynamicActivity(fn any) {
 	if err := catch(func() { e.eng.RegisterDynamicActivity(fn) }); err != nil {
 		e.tb.Fatalf("durabletest: %v", err)
 	}
+}
+
+// pendingOutcome passes an invocation's results on, except in an
+// ActivityEnv when the activity returned durable.ErrResultPending: then
+// the env is told, so that ExecuteActivity returns ErrResultPending as
+// Temporal's TestActivityEnvironment does, and the attempt fails for good
+// instead of waiting for a CompleteActivity that no test will call.
+func (e *Env) pendingOutcome(outs []reflect.Value) []reflect.Value {
+	e.mu.Lock()
+	seen := e.pendingSeen
+	e.mu.Unlock()
+	if seen == nil || len(outs) == 0 {
+		return outs
+	}
+	err, _ := outs[len(outs)-1].Interface().(error)
+	if !errors.Is(err, durable.ErrResultPending) {
+		return outs
+	}
+	seen()
+	outs[len(outs)-1] = reflect.ValueOf(durable.NewNonRetryableApplicationError("activity result pending", "ResultPending", nil))
+	return outs
 }

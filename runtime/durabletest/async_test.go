@@ -92,3 +92,14 @@ func TestEnvDynamic(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&got))
 	require.Equal(t, "greet: hi!", got)
 }
+
+func TestActivityEnvResultPending(t *testing.T) {
+	t.Parallel()
+	env := durabletest.NewActivityEnv(t)
+	var token []byte
+	env.RegisterActivity(&pendingDecision{register: func(tk []byte) { token = tk }})
+	v, err := env.ExecuteActivity("WaitForDecision", "e-1")
+	require.ErrorIs(t, err, durable.ErrResultPending)
+	require.Nil(t, v)
+	require.NotEmpty(t, token)
+}

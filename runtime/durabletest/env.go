@@ -104,6 +104,10 @@ type Env struct {
 	activeActs   atomic.Int64 // activity invocations in progress (mocked or real)
 	waitingMocks atomic.Int64 // of those, mocks waiting on the test clock (After)
 	pending      atomic.Int64 // host calls under way that will make work
+
+	// pendingSeen, when set (ActivityEnv), is told of an invocation that
+	// returned durable.ErrResultPending (async.go).
+	pendingSeen func()
 }
 
 type delayedCallback struct {

@@ -184,9 +184,9 @@ func (e *Env) dispatch(d *activityDef, args []reflect.Value) []reflect.Value {
 		listener(&info, ctx, Values(valuesOf(args[1:])))
 	}
 	if mocked {
-		return e.callMock(d, ctx, args)
+		return e.pendingOutcome(e.callMock(d, ctx, args))
 	}
-	return d.call(args)
+	return e.pendingOutcome(d.call(args))
 }
 
 // withBackground returns the attempt's context with bg's values behind its
