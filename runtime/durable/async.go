@@ -287,6 +287,19 @@ func (in *instance) pendingWake() time.Time {
 	return at
 }
 
+// activeCalls reports whether the run has activity calls in flight other
+// than pending attempts. A run that waits only for pending attempts (and
+// timers) may be unloaded like a sleeping one: its pending rows and its
+// WakeAt (pendingWake) bring it back.
+func (in *instance) activeCalls() bool {
+	for _, ac := range in.activities {
+		if !ac.done && ac.pending == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // onPendingTimeout times a pending attempt out: the call is retried per
 // its RetryPolicy (a task row for the next attempt, after the backoff) or
 // fails with a *TimeoutError.

@@ -34,6 +34,28 @@ func (a *approvals) Approve(ctx context.Context, id string) (string, error) {
 	return "", durable.ErrResultPending
 }
 
+// SelfApprove completes itself by token before it returns
+// ErrResultPending: the outcome may come before the attempt ends.
+func (a *approvals) SelfApprove(ctx context.Context, id string) (string, error) {
+	token := durable.GetActivityInfo(ctx).TaskToken
+	if err := durable.ActivityClient(ctx).CompleteActivity(ctx, token, "SELF "+id, nil); err != nil {
+		return "", err
+	}
+	return "", durable.ErrResultPending
+}
+
+// SelfApprovalWorkflow calls SelfApprove.
+func SelfApprovalWorkflow(ctx context.Context, id string) (string, error) {
+	ctx = durable.WithCallOptions(ctx, durable.CallOptions{StartToCloseTimeout: time.Minute})
+	return durable.Call[string](ctx, "SelfApprove", id)
+}
+
+// LocalApprovalWorkflow calls Approve as a local activity, which cannot
+// complete asynchronously.
+func LocalApprovalWorkflow(ctx context.Context, id string) (string, error) {
+	return durable.CallLocal[string](ctx, "Approve", id)
+}
+
 // ApprovalWorkflow waits for the Approve activity with the given
 // timeouts (milliseconds; 0: none) and attempts.
 func ApprovalWorkflow(ctx context.Context, id string, startToCloseMs, heartbeatMs, attempts int) (string, error) {
@@ -50,7 +72,7 @@ func ApprovalWorkflow(ctx context.Context, id string, startToCloseMs, heartbeatM
 // as other processes would.
 type asyncBackend struct {
 	name string
-	open func(t *testing.T) (worker, client func(t *testing.T) *durable.Engine)
+	open func(t *testing.T) (worker func(t *testing.T, opts ...durable.Option) *durable.Engine, client func(t *testing.T) *durable.Engine)
 }
 
 func asyncBackends() []asyncBackend {
@@ -58,10 +80,10 @@ func asyncBackends() []asyncBackend {
 	return []asyncBackend{
 		{
 			name: "SQLite",
-			open: func(t *testing.T) (worker, client func(t *testing.T) *durable.Engine) {
+			open: func(t *testing.T) (worker func(t *testing.T, opts ...durable.Option) *durable.Engine, client func(t *testing.T) *durable.Engine) {
 				dsn := "sqlite:" + filepath.Join(t.TempDir(), "async.db")
-				worker = func(t *testing.T) *durable.Engine {
-					return openEngine(t, dsn, quiet, durable.WithPollInterval(20*time.Millisecond))
+				worker = func(t *testing.T, opts ...durable.Option) *durable.Engine {
+					return openEngine(t, dsn, append([]durable.Option{quiet, durable.WithPollInterval(20 * time.Millisecond)}, opts...)...)
 				}
 				client = func(t *testing.T) *durable.Engine { return openEngine(t, dsn, quiet, durable.WithClientOnly()) }
 				return worker, client
@@ -69,9 +91,11 @@ func asyncBackends() []asyncBackend {
 		},
 		{
 			name: "PostgreSQL",
-			open: func(t *testing.T) (worker, client func(t *testing.T) *durable.Engine) {
+			open: func(t *testing.T) (worker func(t *testing.T, opts ...durable.Option) *durable.Engine, client func(t *testing.T) *durable.Engine) {
 				dsn, schema := pgSchema(t)
-				worker = func(t *testing.T) *durable.Engine { return openPGEngine(t, dsn, schema) }
+				worker = func(t *testing.T, opts ...durable.Option) *durable.Engine {
+					return openPGEngine(t, dsn, schema, opts...)
+				}
 				client = func(t *testing.T) *durable.Engine { return openPGEngine(t, dsn, schema, durable.WithClientOnly()) }
 				return worker, client
 			},
@@ -99,7 +123,7 @@ type asyncBundle struct {
 	acts      *approvals
 	worker    *durable.Engine
 	client    *durable.Engine
-	newWorker func(t *testing.T) *durable.Engine
+	newWorker func(t *testing.T, opts ...durable.Option) *durable.Engine
 }
 
 func TestAsyncCompletion(t *testing.T) {
@@ -107,13 +131,15 @@ func TestAsyncCompletion(t *testing.T) {
 	for _, b := range asyncBackends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			setup := func(t *testing.T) *asyncBundle {
+			setup := func(t *testing.T, opts ...durable.Option) *asyncBundle {
 				t.Helper()
 				bundle := &asyncBundle{ctx: waitCtx(t), acts: &approvals{tokens: make(chan []byte, 4)}}
 				worker, client := b.open(t)
 				bundle.newWorker = worker
-				bundle.worker = worker(t)
+				bundle.worker = worker(t, opts...)
 				bundle.worker.RegisterWorkflow(ApprovalWorkflow)
+				bundle.worker.RegisterWorkflow(SelfApprovalWorkflow)
+				bundle.worker.RegisterWorkflow(LocalApprovalWorkflow)
 				bundle.worker.RegisterActivity(bundle.acts)
 				bundle.client = client(t)
 				return bundle
@@ -155,6 +181,8 @@ func TestAsyncCompletion(t *testing.T) {
 
 				again := bundle.newWorker(t)
 				again.RegisterWorkflow(ApprovalWorkflow)
+				again.RegisterWorkflow(SelfApprovalWorkflow)
+				again.RegisterWorkflow(LocalApprovalWorkflow)
 				again.RegisterActivity(bundle.acts)
 				require.NoError(t, bundle.client.CompleteActivity(bundle.ctx, token, "LATER", nil))
 				var got string
@@ -232,6 +260,61 @@ func TestAsyncCompletion(t *testing.T) {
 				var got string
 				require.NoError(t, run.Get(bundle.ctx, &got))
 				require.Equal(t, "resumed from step 3", got)
+			})
+
+			t.Run("CompleteBeforeTheActivityReturns", func(t *testing.T) {
+				t.Parallel()
+				bundle := setup(t)
+				run, err := bundle.worker.Start(bundle.ctx, durable.StartOptions{ID: "self"}, SelfApprovalWorkflow, "e-2")
+				require.NoError(t, err)
+				var got string
+				require.NoError(t, run.Get(bundle.ctx, &got))
+				require.Equal(t, "SELF e-2", got)
+			})
+
+			t.Run("CompleteAnEvictedRun", func(t *testing.T) {
+				t.Parallel()
+				// The run waits only for its pending attempt (deadline a
+				// minute away): it leaves memory, and the outcome brings
+				// it back.
+				bundle := setup(t, durable.WithEvictAfter(time.Millisecond))
+				run, token := start(t, bundle, "evicted", 60_000, 0, 1)
+				runID := run.(interface{ RunID() string }).RunID()
+				waitPending(t, bundle.worker, runID)
+				require.Eventually(t, func() bool {
+					r, err := bundle.worker.Store().GetRun(bundle.ctx, runID)
+					require.NoError(t, err)
+					return r.Owner == ""
+				}, 10*time.Second, 10*time.Millisecond, "the run is unloaded")
+				require.NoError(t, bundle.client.CompleteActivity(bundle.ctx, token, "WOKEN", nil))
+				var got string
+				require.NoError(t, run.Get(bundle.ctx, &got))
+				require.Equal(t, "WOKEN", got)
+			})
+
+			t.Run("CancelWhilePending", func(t *testing.T) {
+				t.Parallel()
+				bundle := setup(t)
+				run, token := start(t, bundle, "cancel", 0, 0, 1)
+				waitPending(t, bundle.worker, run.(interface{ RunID() string }).RunID())
+				require.NoError(t, bundle.client.Cancel(bundle.ctx, "cancel"))
+				require.ErrorIs(t, run.Get(bundle.ctx, new(string)), context.Canceled)
+				tasks, err := bundle.worker.Store().ListTasks(bundle.ctx, run.(interface{ RunID() string }).RunID())
+				require.NoError(t, err)
+				require.Empty(t, tasks, "the pending row is gone")
+				require.ErrorIs(t, bundle.client.CompleteActivity(bundle.ctx, token, "LATE", nil), durable.ErrActivityNotFound)
+			})
+
+			t.Run("LocalActivitiesCannotPend", func(t *testing.T) {
+				t.Parallel()
+				bundle := setup(t)
+				run, err := bundle.worker.Start(bundle.ctx, durable.StartOptions{ID: "local"}, LocalApprovalWorkflow, "e-3")
+				require.NoError(t, err)
+				<-bundle.acts.tokens
+				err = run.Get(bundle.ctx, new(string))
+				var appErr *durable.ApplicationError
+				require.ErrorAs(t, err, &appErr)
+				require.Equal(t, "ResultPending", appErr.Type())
 			})
 
 			t.Run("BadTokens", func(t *testing.T) {

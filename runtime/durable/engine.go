@@ -1147,9 +1147,10 @@ func (in *instance) readInbox(items []store.InboxItem) {
 }
 
 // idle reports whether the run waits for nothing that would be lost or
-// slowed down by unloading it: no activity, child or update in flight.
+// slowed down by unloading it: no activity (but pending ones: async.go),
+// child or update in flight.
 func (in *instance) idle() bool {
-	if in.m.ReadOnly() || in.m.Closing() != nil || in.halt != nil || len(in.activities) > 0 || in.m.Step().Dirty() || in.extra.runningUpdates > 0 {
+	if in.m.ReadOnly() || in.m.Closing() != nil || in.halt != nil || in.activeCalls() || in.m.Step().Dirty() || in.extra.runningUpdates > 0 {
 		return false
 	}
 	for _, c := range in.extra.children {

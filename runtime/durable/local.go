@@ -3,6 +3,7 @@ package durable
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -124,6 +125,11 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 			if err == nil {
 				in.post(msgActivity{taskID: t.ID, id: at.ID, result: result, mode: attemptLocal, attempt: attempt})
 				return
+			}
+			if errors.Is(err, ErrResultPending) {
+				// Temporal refuses it too: nothing outside the worker
+				// knows a local activity.
+				err = NewNonRetryableApplicationError("local activity "+at.Activity+" returned ErrResultPending: only activities complete asynchronously", "ResultPending", nil)
 			}
 			f := toFailure(err)
 			wait, ok := at.Options.RetryPolicy.backoff(f, attempt)
