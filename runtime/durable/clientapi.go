@@ -33,6 +33,10 @@ type Client interface {
 	UpdateWorkflow(ctx context.Context, opts UpdateWorkflowOptions) (UpdateHandle, error)
 	NewWithStartWorkflowOperation(opts StartOptions, workflow any, args ...any) WithStartWorkflowOperation
 	UpdateWithStartWorkflow(ctx context.Context, opts UpdateWithStartWorkflowOptions) (UpdateHandle, error)
+	CompleteActivity(ctx context.Context, taskToken []byte, result any, err error) error
+	CompleteActivityByID(ctx context.Context, namespace, workflowID, runID, activityID string, result any, err error) error
+	RecordActivityHeartbeat(ctx context.Context, taskToken []byte, details ...any) error
+	RecordActivityHeartbeatByID(ctx context.Context, namespace, workflowID, runID, activityID string, details ...any) error
 
 	// Close releases what the client holds; on an Engine it stops the
 	// engine.

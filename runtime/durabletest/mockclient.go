@@ -217,3 +217,26 @@ func (r *MockRun) RunID() string { return r.MethodCalled("GetRunID").String(0) }
 func (r *MockRun) Get(ctx context.Context, valuePtr any) error {
 	return errorAt(r.MethodCalled("Get", ctx, valuePtr), 0)
 }
+
+// CompleteActivity records CompleteActivity(ctx, taskToken, result, err).
+func (m *MockClient) CompleteActivity(ctx context.Context, taskToken []byte, result any, err error) error {
+	return errorAt(m.called("CompleteActivity", ctx, taskToken, result, err), 0)
+}
+
+// CompleteActivityByID records CompleteActivityByID(ctx, namespace,
+// workflowID, runID, activityID, result, err).
+func (m *MockClient) CompleteActivityByID(ctx context.Context, namespace, workflowID, runID, activityID string, result any, err error) error {
+	return errorAt(m.called("CompleteActivityByID", ctx, namespace, workflowID, runID, activityID, result, err), 0)
+}
+
+// RecordActivityHeartbeat records RecordActivityHeartbeat(ctx, taskToken,
+// details...).
+func (m *MockClient) RecordActivityHeartbeat(ctx context.Context, taskToken []byte, details ...any) error {
+	return errorAt(m.called("RecordActivityHeartbeat", append([]any{ctx, taskToken}, details...)...), 0)
+}
+
+// RecordActivityHeartbeatByID records RecordActivityHeartbeatByID(ctx,
+// namespace, workflowID, runID, activityID, details...).
+func (m *MockClient) RecordActivityHeartbeatByID(ctx context.Context, namespace, workflowID, runID, activityID string, details ...any) error {
+	return errorAt(m.called("RecordActivityHeartbeatByID", append([]any{ctx, namespace, workflowID, runID, activityID}, details...)...), 0)
+}
