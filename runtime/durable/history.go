@@ -126,7 +126,9 @@ type PendingActivity struct {
 	// count of it (a first attempt, usually).
 	Attempt int `json:"attempt,omitempty"`
 	// State is "running" (a worker holds the attempt), "due" (waiting
-	// for a worker) or "backoff" (waiting to retry at DueAt).
+	// for a worker), "backoff" (waiting to retry at DueAt) or "pending"
+	// (the attempt returned ErrResultPending and waits for
+	// CompleteActivity; DueAt is its deadline).
 	State string    `json:"state"`
 	DueAt time.Time `json:"dueAt,omitzero"`
 	// Worker holds the attempt when State is running.
@@ -201,6 +203,9 @@ func (e *Engine) History(ctx context.Context, id, runID string) (*History, error
 	byID := map[string]*store.Task{}
 	for _, t := range tasks {
 		byID[t.ID] = t
+		if tid, _, ok := parsePendingRowID(t.ID); ok {
+			byID[tid] = t
+		}
 	}
 	now := e.cfg.clock.Now()
 	for _, aid := range order {
@@ -212,6 +217,8 @@ func (e *Engine) History(ctx context.Context, id, runID string) (*History, error
 		if t := byID[taskID(r.RunID, aid)]; t != nil {
 			pa.Attempt, pa.DueAt = t.Attempt, t.DueAt
 			switch {
+			case t.Kind == taskActivityPending:
+				pa.State = "pending"
 			case t.Owner != "" && t.LeaseUntil.After(now):
 				pa.Worker = t.Owner
 			case t.DueAt.After(now):
