@@ -99,6 +99,9 @@ type activityCall struct {
 	// pending: the current attempt returned ErrResultPending (mode
 	// attemptPending; async.go).
 	pending *pendingAttempt
+	// retriedFrom: a pending attempt of this number timed out and was
+	// retried; an outcome by token for it (or earlier) is stale.
+	retriedFrom int
 }
 
 type activityTask struct {

@@ -332,7 +332,7 @@ func (in *instance) onPendingTimeout(m msgPendingTimeout) {
 		in.inbound(journal.ActivityFailed, &journal.ResultData{ID: ac.id, Error: f, Attempt: p.Attempt})
 		return
 	}
-	ac.mode = attemptRow
+	ac.mode, ac.retriedFrom = attemptRow, p.Attempt
 	in.m.Step().Tasks = append(in.m.Step().Tasks, in.activityRow(ac, p.Attempt+1, now.Add(wait), p.details))
 	e := in.e
 	in.afterCommit = append(in.afterCommit, func() { e.cfg.clock.AfterFunc(wait, e.pokePoller) })
@@ -388,10 +388,14 @@ func (in *instance) onPendingItem(it store.InboxItem) {
 // through its inbox: from an attempt of another worker, or from
 // CompleteActivity. An outcome for a pending attempt deletes its row; one
 // that names another attempt than the pending one is stale and dropped
-// (the sender checked; this closes the race with a timeout). An outcome by
+// (the sender checked; this closes the race with a timeout), and so is one
+// for an attempt that timed out and was retried. An outcome by
 // token that comes while the attempt still runs ends the call, and the
 // attempt is cancelled.
 func (in *instance) onActivityResultItem(ac *activityCall, rd *journal.ResultData) {
+	if rd.Attempt != 0 && rd.Attempt <= ac.retriedFrom {
+		return
+	}
 	if p := ac.pending; p != nil {
 		if rd.Attempt != 0 && rd.Attempt != p.Attempt {
 			return
