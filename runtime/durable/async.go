@@ -61,6 +61,12 @@ func (t taskToken) encode() []byte {
 	return []byte(taskTokenPrefix + base64.RawURLEncoding.EncodeToString(journal.Encode(t)))
 }
 
+// IsTaskToken reports whether b has the form of a durable task token (as
+// ActivityInfo.TaskToken gives), without checking what it names. A client
+// that routes between Temporal and durable engines (package compat) sends
+// a completion to the side whose token it holds.
+func IsTaskToken(b []byte) bool { return strings.HasPrefix(string(b), taskTokenPrefix) }
+
 // parseTaskToken reads a token that taskToken.encode made.
 func parseTaskToken(b []byte) (taskToken, error) {
 	var t taskToken
