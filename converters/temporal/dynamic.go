@@ -48,5 +48,12 @@ var dynamicRule = rule{
 			p.todo(call, "dynamic-workflows", "the options of %s (versioning behaviours per workflow type) have no counterpart: delete them and the use above", m)
 			return true
 		}, nil)
+		// Options the registrations no longer take, built elsewhere.
+		dst.Inspect(p.file, func(n dst.Node) bool {
+			if id, ok := n.(*dst.Ident); ok && (id.Path == pkgWorkflow || id.Path == pkgActivity) && id.Name == "DynamicRegisterOptions" && !p.marked(id) {
+				p.todo(id, "dynamic-workflows", "%s.DynamicRegisterOptions (a versioning behaviour per workflow type) has no counterpart", lastElem(id.Path))
+			}
+			return true
+		})
 	},
 }
