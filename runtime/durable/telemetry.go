@@ -72,6 +72,9 @@ const (
 	OutcomeTimedOut  = "timed_out"
 	OutcomeCanceled  = "canceled"
 	OutcomePanicked  = "panicked"
+	// OutcomePending: the attempt returned ErrResultPending; its outcome
+	// comes later, through Engine.CompleteActivity (async.go).
+	OutcomePending = "pending"
 )
 
 // WithMeterProvider makes the engine report its metrics (docs/telemetry.md)
@@ -378,7 +381,7 @@ func (t *telemetry) attemptEnd(a attempt, at *activityTask, err error) {
 	}
 	if a.span != nil {
 		a.span.SetAttributes(attribute.String("durable.outcome", outcome))
-		if err != nil {
+		if err != nil && outcome != OutcomePending {
 			a.span.RecordError(err)
 			a.span.SetStatus(codes.Error, err.Error())
 		}
@@ -396,6 +399,8 @@ func attemptOutcome(err error) string {
 	switch {
 	case err == nil:
 		return OutcomeCompleted
+	case errors.Is(err, ErrResultPending):
+		return OutcomePending
 	case errors.As(err, &te):
 		return OutcomeTimedOut
 	case errors.As(err, &pe):
