@@ -50,6 +50,12 @@ func SelfApprovalWorkflow(ctx context.Context, id string) (string, error) {
 	return durable.Call[string](ctx, "SelfApprove", id)
 }
 
+// QueueApprovalWorkflow calls Approve on the queue "approvals".
+func QueueApprovalWorkflow(ctx context.Context, id string) (string, error) {
+	ctx = durable.WithCallOptions(ctx, durable.CallOptions{Queue: "approvals", StartToCloseTimeout: time.Minute})
+	return durable.Call[string](ctx, "Approve", id)
+}
+
 // LocalApprovalWorkflow calls Approve as a local activity, which cannot
 // complete asynchronously.
 func LocalApprovalWorkflow(ctx context.Context, id string) (string, error) {
@@ -140,6 +146,7 @@ func TestAsyncCompletion(t *testing.T) {
 				bundle.worker.RegisterWorkflow(ApprovalWorkflow)
 				bundle.worker.RegisterWorkflow(SelfApprovalWorkflow)
 				bundle.worker.RegisterWorkflow(LocalApprovalWorkflow)
+				bundle.worker.RegisterWorkflow(QueueApprovalWorkflow)
 				bundle.worker.RegisterActivity(bundle.acts)
 				bundle.client = client(t)
 				return bundle
@@ -225,7 +232,9 @@ func TestAsyncCompletion(t *testing.T) {
 			t.Run("TimeoutRetriesAndTheOldTokenIsStale", func(t *testing.T) {
 				t.Parallel()
 				bundle := setup(t)
-				run, first := start(t, bundle, "timeout", 300, 0, 2)
+				// The second attempt has the same StartToClose timeout,
+				// long enough for the test to complete it first.
+				run, first := start(t, bundle, "timeout", 1500, 0, 2)
 				var second []byte
 				select {
 				case second = <-bundle.acts.tokens:
@@ -257,7 +266,9 @@ func TestAsyncCompletion(t *testing.T) {
 			t.Run("HeartbeatDetailsReachTheNextAttempt", func(t *testing.T) {
 				t.Parallel()
 				bundle := setup(t)
-				run, token := start(t, bundle, "heartbeat", 0, 400, 2)
+				// A heartbeat timeout long enough for the heartbeat to
+				// reach the run first on a busy machine.
+				run, token := start(t, bundle, "heartbeat", 0, 1500, 2)
 				waitPending(t, bundle.worker, run.(interface{ RunID() string }).RunID())
 				require.NoError(t, bundle.client.RecordActivityHeartbeat(bundle.ctx, token, "step 3"))
 				// No more heartbeats: the heartbeat timeout ends the
@@ -275,6 +286,30 @@ func TestAsyncCompletion(t *testing.T) {
 				var got string
 				require.NoError(t, run.Get(bundle.ctx, &got))
 				require.Equal(t, "SELF e-2", got)
+			})
+
+			t.Run("AnAttemptWithATaskRow", func(t *testing.T) {
+				t.Parallel()
+				// The attempt has a task row: on PostgreSQL it runs on
+				// another worker, the only one of its queue, which tells
+				// the run through its inbox; on SQLite (one working
+				// process per file) every attempt gets a row here.
+				var bundle *asyncBundle
+				if b.name == "PostgreSQL" {
+					bundle = setup(t)
+					other := bundle.newWorker(t, durable.WithQueues("approvals"))
+					other.RegisterActivity(bundle.acts)
+				} else {
+					bundle = setup(t, durable.WithActivityTaskRows(true), durable.WithQueues(durable.QueueDefault, "approvals"))
+				}
+				run, err := bundle.worker.Start(bundle.ctx, durable.StartOptions{ID: "queue"}, QueueApprovalWorkflow, "e-4")
+				require.NoError(t, err)
+				token := <-bundle.acts.tokens
+				waitPending(t, bundle.worker, run.(interface{ RunID() string }).RunID())
+				require.NoError(t, bundle.client.CompleteActivity(bundle.ctx, token, "ROW", nil))
+				var got string
+				require.NoError(t, run.Get(bundle.ctx, &got))
+				require.Equal(t, "ROW", got)
 			})
 
 			t.Run("CompleteAnEvictedRun", func(t *testing.T) {
