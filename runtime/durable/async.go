@@ -44,6 +44,15 @@ func WithPendingActivityTimeouts(on bool) Option {
 	return optionFunc(func(c *config) { c.noPendingTimeouts = !on })
 }
 
+// WithAsyncFailureRetries(false) makes an error reported by
+// CompleteActivity fail the call at once. It exists for
+// runtime/durabletest, whose meaning is Temporal's test environment's: there
+// such an error is final. Engines retry it per the call's RetryPolicy by
+// default, as Temporal's server does.
+func WithAsyncFailureRetries(on bool) Option {
+	return optionFunc(func(c *config) { c.noAsyncRetries = !on })
+}
+
 // taskTokenPrefix starts every token; the digit is the format's version.
 const taskTokenPrefix = "durable1."
 
@@ -422,6 +431,45 @@ func (in *instance) onActivityResultItem(ac *activityCall, rd *journal.ResultDat
 	in.inbound(ac.outcome(rd))
 }
 
+// onCompletionItem takes in an outcome CompleteActivity reported. An error
+// for a pending attempt is retried per the call's RetryPolicy, as
+// Temporal's server retries an activity failed by token: the next attempt
+// gets a task row, due after the backoff, with the heartbeat details. An
+// error that comes while the attempt still runs, or that the policy does
+// not retry, ends the call.
+func (in *instance) onCompletionItem(it store.InboxItem) {
+	var rd journal.ResultData
+	if json.Unmarshal(it.Data, &rd) != nil {
+		return
+	}
+	ac := in.activities[rd.ID]
+	if ac == nil || ac.done {
+		return
+	}
+	p := ac.pending
+	if rd.Error == nil || p == nil || in.e.cfg.noAsyncRetries || ac.cancelWaits || (rd.Attempt != 0 && rd.Attempt != p.Attempt) {
+		in.onActivityResultItem(ac, &rd)
+		return
+	}
+	now := in.e.cfg.clock.Now()
+	wait, retry := ac.task.Options.RetryPolicy.backoff(rd.Error, p.Attempt)
+	if d := ac.task.Options.ScheduleToCloseTimeout; retry && d > 0 && now.Add(wait).After(ac.task.ScheduledAt.Add(d)) {
+		retry = false
+	}
+	if !retry {
+		in.onActivityResultItem(ac, &rd)
+		return
+	}
+	in.m.Step().DeleteTasks = append(in.m.Step().DeleteTasks, ac.rowID())
+	if p.stop != nil {
+		p.stop()
+	}
+	ac.pending, ac.mode, ac.retriedFrom = nil, attemptRow, p.Attempt
+	in.m.Step().Tasks = append(in.m.Step().Tasks, in.activityRow(ac, p.Attempt+1, now.Add(wait), p.details))
+	e := in.e
+	in.afterCommit = append(in.afterCommit, func() { e.cfg.clock.AfterFunc(wait, e.pokePoller) })
+}
+
 // restorePending finds, after a replay, the calls whose attempt is pending
 // (a pending row among tasks) and takes that state up again. It returns
 // the task IDs of the calls it restored, for orphans to pass over.
@@ -557,7 +605,7 @@ func (e *Engine) completeActivity(ctx context.Context, op string, tok taskToken,
 		}
 		rd.Result = raw
 	}
-	return e.deliver(ctx, &store.DeliverParams{WorkflowID: tok.WorkflowID, RunID: tok.RunID, Kind: inboxActivity, Data: journal.Encode(rd)}, op)
+	return e.deliver(ctx, &store.DeliverParams{WorkflowID: tok.WorkflowID, RunID: tok.RunID, Kind: inboxActivityCompletion, Data: journal.Encode(rd)}, op)
 }
 
 func (e *Engine) heartbeatByToken(ctx context.Context, op string, tok taskToken, details []any) error {

@@ -209,6 +209,26 @@ func TestAsyncCompletion(t *testing.T) {
 				require.Equal(t, "Rejected", appErr.Type())
 			})
 
+			t.Run("AnErrorByTokenIsRetried", func(t *testing.T) {
+				t.Parallel()
+				bundle := setup(t)
+				run, first := start(t, bundle, "retried", 0, 0, 2)
+				waitPending(t, bundle.worker, run.(interface{ RunID() string }).RunID())
+				require.NoError(t, bundle.client.CompleteActivity(bundle.ctx, first, nil, errors.New("try again")))
+				var second []byte
+				select {
+				case second = <-bundle.acts.tokens:
+				case <-bundle.ctx.Done():
+					t.Fatal("no second attempt after the first failed by token")
+				}
+				waitPending(t, bundle.worker, run.(interface{ RunID() string }).RunID())
+				require.ErrorContains(t, bundle.client.CompleteActivity(bundle.ctx, first, "LATE", nil), "attempt 2 replaced it")
+				require.NoError(t, bundle.client.CompleteActivity(bundle.ctx, second, "SECOND", nil))
+				var got string
+				require.NoError(t, run.Get(bundle.ctx, &got))
+				require.Equal(t, "SECOND", got)
+			})
+
 			t.Run("CompleteByID", func(t *testing.T) {
 				t.Parallel()
 				bundle := setup(t)

@@ -1109,6 +1109,8 @@ func (in *instance) readInbox(items []store.InboxItem) {
 			in.onPendingItem(it)
 		case inboxActivityHeartbeat:
 			in.onHeartbeatItem(it)
+		case inboxActivityCompletion:
+			in.onCompletionItem(it)
 		case inboxChild:
 			var rd journal.ResultData
 			if json.Unmarshal(it.Data, &rd) != nil {

@@ -28,4 +28,7 @@ const (
 	// heartbeat by task token (payload: heartbeatNotice).
 	inboxActivityPending   = "activity-pending"
 	inboxActivityHeartbeat = "activity-heartbeat"
+	// inboxActivityCompletion: an outcome reported by CompleteActivity
+	// (payload: journal.ResultData).
+	inboxActivityCompletion = "activity-completion"
 )

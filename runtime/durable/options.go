@@ -59,6 +59,8 @@ type config struct {
 	testHooks *ActivityTestHooks
 	// noPendingTimeouts: WithPendingActivityTimeouts(false) (async.go).
 	noPendingTimeouts bool
+	// noAsyncRetries: WithAsyncFailureRetries(false) (async.go).
+	noAsyncRetries bool
 }
 
 func defaultConfig() config {

@@ -171,8 +171,9 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithActivityRetryDefaults(testRetryDefaults),
 		// As in Temporal's test environment, an activity that returned
 		// ErrResultPending waits for CompleteActivity whatever its
-		// timeouts.
+		// timeouts, and an error CompleteActivity reports is final.
 		durable.WithPendingActivityTimeouts(false),
+		durable.WithAsyncFailureRetries(false),
 		durable.WithLogger(slog.New(slog.NewTextHandler(tbWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))),
 		// Signals to workflows that do not run here go to the mocks
 		// (OnSignalExternalWorkflow).

@@ -21,6 +21,7 @@ func TestComplete(t *testing.T) {
 				return "", durable.ErrResultPending
 			}, durable.WithName("Decide"))
 			b.worker.RegisterWorkflow(func(ctx context.Context) (string, error) {
+				ctx = durable.WithCallOptions(ctx, durable.CallOptions{RetryPolicy: &durable.RetryPolicy{MaximumAttempts: 1}})
 				return durable.Call[string](ctx, "Decide")
 			}, durable.WithName("Expense"))
 
