@@ -50,6 +50,10 @@ type pass struct {
 	parents  map[dst.Node]dst.Node
 	todos    map[dst.Node]bool
 	headers  map[string]bool // headerSuites, once computed
+	// propagator is workflow.ContextPropagator as the package sees it
+	// (nil: not imported), looked up once (keptTemporal).
+	propagator       *types.Interface
+	propagatorLooked bool
 	// pendingRuns are worker Run calls waiting for their statement rewrite.
 	pendingRuns []*dst.CallExpr
 	// curStmt is the statement a producer is asked to convert.

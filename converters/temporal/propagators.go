@@ -65,7 +65,12 @@ func (p *pass) keptTemporal(decl *dst.FuncDecl) bool {
 	if decl.Recv == nil || len(decl.Recv.List) != 1 {
 		return false
 	}
-	iface := p.temporalInterface(pkgWorkflow, "ContextPropagator")
+	if !p.propagatorLooked {
+		// Once per file: the search walks the package's imports.
+		p.propagator = p.temporalInterface(pkgWorkflow, "ContextPropagator")
+		p.propagatorLooked = true
+	}
+	iface := p.propagator
 	if iface == nil {
 		return false
 	}
