@@ -225,10 +225,16 @@ func exerciseLeases(t *testing.T, open OpenFunc) {
 		require.NoError(t, b.store.SetRunStatus(b.ctx, &store.SetRunStatusParams{
 			RunID: run.RunID, Status: store.StatusRunning, WakeAt: soon,
 		}))
+		var claimed []*store.Run
 		eventually(t, "the run to come due", func() bool {
-			return len(b.claimRunIDs(t, "w2", longLease)) == 1
+			var err error
+			claimed, err = b.store.ClaimRuns(b.ctx, &store.ClaimRunsParams{
+				Owner: "w2", Queues: queuesOrDefault(nil), Limit: 100, Lease: longLease,
+			})
+			require.NoError(t, err)
+			return len(claimed) == 1
 		})
-		require.False(t, time.Now().Before(soon), "claimed before WakeAt")
+		requireClaimedNotBefore(t, soon, claimed[0].LeaseUntil, longLease, "claimed before WakeAt")
 	})
 
 	t.Run("ReleaseRunByFormerOwnerIsLeaseLost", func(t *testing.T) {

@@ -67,6 +67,8 @@ const (
 	pollInterval = 5 * time.Millisecond
 	// clockSlack is how far the store's clock may be from the test's.
 	clockSlack = 20 * time.Millisecond
+	// storePrecision is the coarsest resolution a backend keeps times in.
+	storePrecision = time.Microsecond
 )
 
 // testBundle is the state each subtest starts from.
@@ -215,6 +217,18 @@ func waitPast(t *testing.T, tm time.Time) {
 	if d > 0 {
 		time.Sleep(d)
 	}
+}
+
+// requireClaimedNotBefore checks that the store claimed something no
+// earlier than tm by its own clock: a claim sets LeaseUntil to the store's
+// time plus the lease. The test's clock is no judge here: the store reads
+// the wall clock (or the database's), which the system may step or slew
+// apart from the monotonic reading time.Now carries. storePrecision allows
+// for a backend that keeps times in microseconds.
+func requireClaimedNotBefore(t *testing.T, tm, leaseUntil time.Time, lease time.Duration, msgAndArgs ...any) {
+	t.Helper()
+	claimedAt := leaseUntil.Add(-lease)
+	require.False(t, claimedAt.Before(tm.Add(-storePrecision)), msgAndArgs...)
 }
 
 // requireTimeNear checks that got is within tolerance of want.
