@@ -109,8 +109,16 @@ var workerRule = rule{
 					c.Replace(nw)
 				} else if len(call.Args) >= 2 {
 					// The worker is the engine, which also serves the
-					// worker's queue from now on.
-					serve := &dst.CallExpr{Fun: &dst.SelectorExpr{X: call.Args[0], Sel: &dst.Ident{Name: "Serve"}}, Args: []dst.Expr{call.Args[1]}}
+					// worker's queue from now on. Where client.Client
+					// becomes the durable.Client interface (a directory
+					// that uses Temporal's mocks), the engine is behind
+					// it: worker.New asserts *internal.WorkflowClient the
+					// same way.
+					engine := call.Args[0]
+					if p.mocksDir && temporalType(p.typeOf(engine), "Client") != "" && types.IsInterface(p.typeOf(engine)) {
+						engine = &dst.TypeAssertExpr{X: engine, Type: &dst.StarExpr{X: &dst.Ident{Path: DurablePath, Name: "Engine"}}}
+					}
+					serve := &dst.CallExpr{Fun: &dst.SelectorExpr{X: engine, Sel: &dst.Ident{Name: "Serve"}}, Args: []dst.Expr{call.Args[1]}}
 					keeps = p.keepUsed(keeps, serve, call.Args[2:])
 					serve.Decs = call.Decs
 					c.Replace(serve)
