@@ -145,6 +145,7 @@ var starterRule = rule{
 var compatCalls = map[string]bool{
 	"DescribeWorkflowExecution": true, "ListWorkflow": true, "CountWorkflow": true,
 	"ListOpenWorkflow": true, "ListClosedWorkflow": true,
+	"DescribeTaskQueueEnhanced": true, "DescribeTaskQueue": true,
 }
 
 // containsMarked reports whether n holds a node a rule marked TODO.

@@ -568,3 +568,9 @@ func (s *codecStore) WatchCommits(ctx context.Context) (<-chan struct{}, error) 
 
 // Unwrap returns the store beneath the codec.
 func (s *codecStore) Unwrap() store.Store { return s.Store }
+
+// DescribeQueue forwards store.QueueDescriber (a queue's state holds no
+// payloads).
+func (s *codecStore) DescribeQueue(ctx context.Context, p *store.DescribeQueueParams) (*store.QueueDescription, error) {
+	return describeQueue(ctx, s.Store, p)
+}

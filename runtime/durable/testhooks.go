@@ -179,3 +179,8 @@ func (s *hookStore) WatchCommits(ctx context.Context) (<-chan struct{}, error) {
 
 // Unwrap returns the store beneath the hooks.
 func (s *hookStore) Unwrap() store.Store { return s.Store }
+
+// DescribeQueue forwards store.QueueDescriber.
+func (s *hookStore) DescribeQueue(ctx context.Context, p *store.DescribeQueueParams) (*store.QueueDescription, error) {
+	return describeQueue(ctx, s.Store, p)
+}

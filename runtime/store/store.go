@@ -297,6 +297,53 @@ type RunCounter interface {
 	CountRuns(ctx context.Context, p *ListRunsParams) (map[RunStatus]int64, error)
 }
 
+// QueueDescriber is implemented by stores that describe a queue: the work
+// waiting on it and the workers holding its work (both backends do).
+// Engine.DescribeQueue type-asserts for it.
+type QueueDescriber interface {
+	// DescribeQueue reads, in the store's clock, what ClaimRuns and
+	// ClaimTasks would hand out now on p.Queue, and the owners of live
+	// leases on the queue's open runs and pending tasks.
+	DescribeQueue(ctx context.Context, p *DescribeQueueParams) (*QueueDescription, error)
+}
+
+// DescribeQueueParams names the queue DescribeQueue describes.
+type DescribeQueueParams struct {
+	Queue string
+}
+
+// QueueDescription is a queue's state at one instant.
+type QueueDescription struct {
+	// Runs are the queue's runs a ClaimRuns would take now: running, not
+	// leased, and due (WakeAt reached) or with something in their inbox.
+	Runs Backlog
+	// Tasks are the queue's tasks a ClaimTasks would take now: due and
+	// not leased.
+	Tasks Backlog
+	// Owners are the workers that hold a live lease on an open run or a
+	// pending task of the queue, in Owner order.
+	Owners []QueueOwner
+}
+
+// Backlog is work that waits for a worker.
+type Backlog struct {
+	// Count is how many items wait.
+	Count int64
+	// Oldest is when the item that has waited longest came due (its
+	// WakeAt, the arrival of its oldest inbox item, or a task's DueAt);
+	// zero when Count is zero.
+	Oldest time.Time
+}
+
+// QueueOwner is a worker holding leases on a queue's work.
+type QueueOwner struct {
+	Owner string
+	// Runs and Tasks count the queue's runs and tasks it holds.
+	Runs, Tasks int64
+	// LeaseUntil is when the last of its leases on the queue ends.
+	LeaseUntil time.Time
+}
+
 // RunUpdate is the state of a run after a commit; it replaces the previous.
 type RunUpdate struct {
 	Status    RunStatus

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Inbox", func(t *testing.T) { t.Parallel(); exerciseInbox(t, open) })
 	t.Run("Leases", func(t *testing.T) { t.Parallel(); exerciseLeases(t, open) })
 	t.Run("Capabilities", func(t *testing.T) { t.Parallel(); exerciseCapabilities(t, open) })
+	t.Run("Queues", func(t *testing.T) { t.Parallel(); exerciseQueues(t, open) })
 }
 
 // Durations used throughout the suite. Short leases expire within a test;
