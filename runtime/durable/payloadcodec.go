@@ -568,3 +568,9 @@ func (s *codecStore) WatchCommits(ctx context.Context) (<-chan struct{}, error) 
 
 // Unwrap returns the store beneath the codec.
 func (s *codecStore) Unwrap() store.Store { return s.Store }
+
+// PayloadCodec returns the codec WithPayloadCodec gave the engine, or nil.
+// Code that hands stored values to other systems in their encoded form
+// (compat's Temporal histories, whose payloads Temporal's codecs encode)
+// reads it here.
+func (e *Engine) PayloadCodec() PayloadCodec { return e.cfg.codec }
