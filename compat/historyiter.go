@@ -19,6 +19,10 @@ const (
 	historyPollMax = time.Second
 )
 
+// HistoryEventIterator is Temporal's iterator of history events, which
+// GetWorkflowHistory returns: HasNext, then Next.
+type HistoryEventIterator = client.HistoryEventIterator
+
 // GetWorkflowHistory reads the history of run runID of workflow ID
 // workflowID ("": the newest run) on the durable side, in the shape of
 // Temporal's client.GetWorkflowHistory: an iterator of Temporal history
@@ -38,7 +42,7 @@ const (
 // Errors (an unknown workflow ID, a store failure) come from Next, as
 // Temporal's do: HasNext is true while one is waiting to be returned.
 // c must be a *durable.Engine, or another client with its History method.
-func GetWorkflowHistory(ctx context.Context, c durable.Client, workflowID, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+func GetWorkflowHistory(ctx context.Context, c durable.Client, workflowID, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) HistoryEventIterator {
 	it := &historyIterator{
 		ctx: ctx, workflowID: workflowID, runID: runID, longPoll: isLongPoll,
 		closeOnly: filterType == enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT, codec: engineCodec(c),
