@@ -195,6 +195,8 @@ type historyBuilder struct {
 	children      map[int64]*childEvents
 	locals        map[int64]durable.HistoryEvent // local activity ID -> its scheduling
 	updates       map[string]int64               // update ID -> WorkflowExecutionUpdateAccepted event ID
+	// sideEffects and localActivities count the markers written so far.
+	sideEffects, localActivities int
 }
 
 // add appends an event at time at and returns it.
@@ -305,9 +307,11 @@ func (b *historyBuilder) event(he *durable.HistoryEvent) error {
 		}
 		b.command()
 		b.activityNames[he.ID] = he.Activity
+		// Temporal's Go SDK names an activity (and a timer) by the ID
+		// of the event that schedules it.
 		b.activities[he.ID] = b.add(at, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, func(ev *historypb.HistoryEvent) {
 			ev.Attributes = &historypb.HistoryEvent_ActivityTaskScheduledEventAttributes{ActivityTaskScheduledEventAttributes: &historypb.ActivityTaskScheduledEventAttributes{
-				ActivityId: strconv.FormatInt(he.ID, 10), ActivityType: &commonpb.ActivityType{Name: he.Activity},
+				ActivityId: strconv.FormatInt(ev.EventId, 10), ActivityType: &commonpb.ActivityType{Name: he.Activity},
 				TaskQueue: b.taskQueue(he.Queue), Input: input, WorkflowTaskCompletedEventId: b.completed,
 			}}
 		}).EventId
@@ -336,21 +340,21 @@ func (b *historyBuilder) event(he *durable.HistoryEvent) error {
 		b.command()
 		b.timers[he.ID] = b.add(at, enumspb.EVENT_TYPE_TIMER_STARTED, func(ev *historypb.HistoryEvent) {
 			ev.Attributes = &historypb.HistoryEvent_TimerStartedEventAttributes{TimerStartedEventAttributes: &historypb.TimerStartedEventAttributes{
-				TimerId: strconv.FormatInt(he.ID, 10), StartToFireTimeout: durationpb.New(max(d, 0)), WorkflowTaskCompletedEventId: b.completed,
+				TimerId: strconv.FormatInt(ev.EventId, 10), StartToFireTimeout: durationpb.New(max(d, 0)), WorkflowTaskCompletedEventId: b.completed,
 			}}
 		}).EventId
 	case durable.EventTimerFired:
 		b.inbound()
 		b.add(at, enumspb.EVENT_TYPE_TIMER_FIRED, func(ev *historypb.HistoryEvent) {
 			ev.Attributes = &historypb.HistoryEvent_TimerFiredEventAttributes{TimerFiredEventAttributes: &historypb.TimerFiredEventAttributes{
-				TimerId: strconv.FormatInt(he.ID, 10), StartedEventId: b.timers[he.ID],
+				TimerId: strconv.FormatInt(b.timers[he.ID], 10), StartedEventId: b.timers[he.ID],
 			}}
 		})
 	case durable.EventTimerCanceled:
 		b.command()
 		b.add(at, enumspb.EVENT_TYPE_TIMER_CANCELED, func(ev *historypb.HistoryEvent) {
 			ev.Attributes = &historypb.HistoryEvent_TimerCanceledEventAttributes{TimerCanceledEventAttributes: &historypb.TimerCanceledEventAttributes{
-				TimerId: strconv.FormatInt(he.ID, 10), StartedEventId: b.timers[he.ID], WorkflowTaskCompletedEventId: b.completed, Identity: historyIdentity,
+				TimerId: strconv.FormatInt(b.timers[he.ID], 10), StartedEventId: b.timers[he.ID], WorkflowTaskCompletedEventId: b.completed, Identity: historyIdentity,
 			}}
 		})
 
@@ -382,7 +386,10 @@ func (b *historyBuilder) event(he *durable.HistoryEvent) error {
 		})
 
 	case durable.EventSideEffect:
-		id, err := b.payloads(json.RawMessage(strconv.FormatInt(he.ID, 10)))
+		// Temporal's SDK numbers side effects from 1, apart from other
+		// commands.
+		b.sideEffects++
+		id, err := b.payloads(json.RawMessage(strconv.Itoa(b.sideEffects)))
 		if err != nil {
 			return err
 		}
@@ -401,8 +408,15 @@ func (b *historyBuilder) event(he *durable.HistoryEvent) error {
 		if err != nil {
 			return err
 		}
+		// Temporal's SDK also upserts the TemporalChangeVersion search
+		// attribute, unless the marker says it did not; durable.Version
+		// upserts nothing.
+		updated, err := b.payloads(json.RawMessage("false"))
+		if err != nil {
+			return err
+		}
 		b.command()
-		b.marker(at, "Version", map[string]*commonpb.Payloads{"change-id": change, "version": version}, nil)
+		b.marker(at, "Version", map[string]*commonpb.Payloads{"change-id": change, "version": version, "version-search-attribute-updated": updated}, nil)
 	case durable.EventAttributesUpserted:
 		return b.upserted(he)
 
@@ -604,7 +618,10 @@ type localActivityMarker struct {
 // outcome: Temporal records local activities as markers of the workflow
 // task that ran them.
 func (b *historyBuilder) localActivity(l durable.HistoryEvent, he *durable.HistoryEvent) error {
-	raw, err := json.Marshal(localActivityMarker{ActivityID: strconv.FormatInt(he.ID, 10), ActivityType: l.Activity, ReplayTime: l.At.UTC(), Attempt: int32(max(he.Attempt, 1))})
+	// Temporal's SDK numbers local activities from 1, apart from other
+	// commands.
+	b.localActivities++
+	raw, err := json.Marshal(localActivityMarker{ActivityID: strconv.Itoa(b.localActivities), ActivityType: l.Activity, ReplayTime: l.At.UTC(), Attempt: int32(max(he.Attempt, 1))})
 	if err != nil {
 		return err
 	}
@@ -843,7 +860,7 @@ func (b *historyBuilder) close(he *durable.HistoryEvent) error {
 			return err
 		}
 	}
-	if he.Kind == durable.EventFailed && f.GetTimeoutFailureInfo() != nil {
+	if he.Kind == durable.EventFailed && he.Failure != nil && he.Failure.Kind == "timeout" && he.Failure.Timeout == "Execution" {
 		// The run timed out (its RunTimeout): the server closes it,
 		// without a workflow task.
 		b.flush()

@@ -305,6 +305,21 @@ func TestGetWorkflowHistory(t *testing.T) {
 		require.Equal(t, "enough", evs[0].GetWorkflowExecutionTerminatedEventAttributes().GetReason())
 	})
 
+	t.Run("RunTimeoutIsTimedOut", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		e := historyEngine(t)
+		run, err := e.Start(ctx, durable.StartOptions{ID: "o-8", RunTimeout: 50 * time.Millisecond}, Fulfil, Order{ID: "o-8", Items: 1})
+		require.NoError(t, err)
+		var te *durable.TimeoutError
+		require.ErrorAs(t, run.Get(ctx, nil), &te)
+		evs := readAll(t, compat.GetWorkflowHistory(ctx, e, "o-8", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT))
+		last := evs[len(evs)-1]
+		require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, last.GetEventType())
+		require.NotEqual(t, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, evs[len(evs)-2].GetEventType(), "the server times a run out, no workflow task does")
+		require.Equal(t, 50*time.Millisecond, evs[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowRunTimeout().AsDuration())
+	})
+
 	t.Run("LongPollStreamsUntilTheClose", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -326,9 +341,6 @@ func TestGetWorkflowHistory(t *testing.T) {
 		require.NoError(t, e.Signal(ctx, "o-5", "note", "late"))
 		rest := readAll(t, it)
 		require.NotEmpty(t, rest)
-		for _, ev := range append(evs, rest...) {
-			t.Log(ev.GetEventId(), ev.GetEventType())
-		}
 		require.Equal(t, int64(len(evs)+1), rest[0].GetEventId(), "the stream continues where it stopped")
 		require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, rest[0].GetEventType())
 		require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, rest[len(rest)-1].GetEventType())
