@@ -12,7 +12,9 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/mocks"
 
 	"github.com/durablego/toolkit/compat"
 	"github.com/durablego/toolkit/compat/replay"
@@ -489,4 +491,23 @@ func TestHistoryFromDurableInbox(t *testing.T) {
 		{Seq: 1, At: at, Kind: durable.EventStarted, Workflow: "W", Args: []byte(`{"not":"an array"}`)},
 	}}, compat.HistoryOptions{})
 	require.ErrorContains(t, err, "event 1 (Started)")
+}
+
+// The routing client reads a history where the ID runs: the durable
+// side's from the store, Temporal's from Temporal.
+func TestClientGetWorkflowHistoryRoutes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, percent("Waiter", 100))
+	run, err := b.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "w-h"}, Waiter, 1)
+	require.NoError(t, err)
+	require.NoError(t, b.client.SignalWorkflow(ctx, "w-h", "", "go", 2))
+	require.NoError(t, run.Get(ctx, nil))
+	evs := readAll(t, b.client.GetWorkflowHistory(ctx, "w-h", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT))
+	require.Equal(t, "Waiter", evs[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName())
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, evs[len(evs)-1].GetEventType())
+
+	it := mocks.NewHistoryEventIterator(t)
+	b.temporal.On("GetWorkflowHistory", ctx, "t-1", "", true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT).Return(it).Once()
+	require.Same(t, it, b.client.GetWorkflowHistory(ctx, "t-1", "", true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT))
 }
