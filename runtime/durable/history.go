@@ -111,8 +111,9 @@ type HistoryEvent struct {
 	ParentWorkflowID string `json:"parentWorkflowId,omitempty"`
 	ParentRunID      string `json:"parentRunId,omitempty"`
 	ContinuedRunID   string `json:"continuedRunId,omitempty"`
-	// Memo and SearchAttributes are what an upsert set, JSON-encoded; a
-	// null removes one.
+	// Memo and SearchAttributes are what an upsert set
+	// (AttributesUpserted), or what the run started with (Started),
+	// JSON-encoded; in an upsert, a null removes one.
 	Memo             map[string]json.RawMessage `json:"memo,omitempty"`
 	SearchAttributes map[string]json.RawMessage `json:"searchAttributes,omitempty"`
 	// RetryAt is when the run that retries a failed run starts.

@@ -230,6 +230,14 @@ func TestReplayKeepsStartOptions(t *testing.T) {
 
 	require.NoError(t, e.Replay(ctx, "start-info", "StartInfo", h.Events))
 
+	// A run replayed long after it ran is not timed out by the replay.
+	old := append([]durable.HistoryEvent(nil), h.Events...)
+	for i := range old {
+		old[i].At = old[i].At.Add(-72 * time.Hour)
+	}
+	old[0].Deadline = old[0].Deadline.Add(-72 * time.Hour)
+	require.NoError(t, e.Replay(ctx, "start-info", "StartInfo", old))
+
 	// Without the memo the code returns another result: Replay reports it.
 	bare := append([]durable.HistoryEvent(nil), h.Events...)
 	bare[0].Memo = nil
