@@ -8,9 +8,15 @@
 // workflow ID, allow and deny lists, and a kill switch that sends new
 // executions back to Temporal. The decision is persisted in the durable
 // store, so follow-up calls for an ID (signals, queries, updates,
-// cancellation, termination, GetWorkflow, DescribeWorkflowExecution) go
-// wherever that ID was started, from any process. Everything else passes
-// through to Temporal.
+// cancellation, termination, GetWorkflow, DescribeWorkflowExecution,
+// GetWorkflowHistory) go wherever that ID was started, from any process.
+// Everything else passes through to Temporal.
+//
+// Functions of the client's method names (DescribeWorkflowExecution,
+// ListWorkflow, GetWorkflowHistory, ...) answer on a durable engine alone
+// in Temporal's types; converted code calls them where it called the
+// client. [GetWorkflowHistory] reads a run's journal as Temporal history
+// events ([HistoryFromDurable]), the reverse of compat/replay.
 //
 // Shadow mode verifies a sampled share of the executions that ran on
 // Temporal: once one closes, its history is replayed through the converted

@@ -93,3 +93,33 @@ func payloadsString(ps *commonpb.Payloads) (string, error) {
 	}
 	return s, nil
 }
+
+// changeVersionAttribute is the search attribute Temporal's GetVersion
+// upserts.
+const changeVersionAttribute = "TemporalChangeVersion"
+
+// payloadsFields decodes memo or search attribute payloads into the JSON
+// values the durable journal stores, leaving out the key skip.
+func payloadsFields(m map[string]*commonpb.Payload, skip string) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	for k, p := range m {
+		if k == skip {
+			continue
+		}
+		v, err := payloadValue(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// compactFields renders memo or search attribute values for a message.
+func compactFields(m map[string]json.RawMessage) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "{…}"
+	}
+	return compact(b, false)
+}

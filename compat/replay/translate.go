@@ -343,6 +343,28 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 				Message: fmt.Sprintf("cancel workflow %s: %s", a.GetWorkflowExecution().GetWorkflowId(), a.GetCause())}
 		}
 
+	case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+		// workflow.UpsertSearchAttributes: durable.UpsertSearchAttributes
+		// journals it too. Temporal's GetVersion upserts
+		// TemporalChangeVersion on its own, which durable.Version does
+		// not: that key is left out, and an upsert of it alone skipped.
+		fields, err := payloadsFields(ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields(), changeVersionAttribute)
+		if err != nil {
+			return t.bad(ev, err)
+		}
+		if len(fields) > 0 {
+			t.add(ev, durable.HistoryEvent{Kind: durable.EventAttributesUpserted, SearchAttributes: fields}, "upsert search attributes "+compactFields(fields))
+		}
+	case enumspb.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+		// workflow.UpsertMemo: durable.UpsertMemo journals it too.
+		fields, err := payloadsFields(ev.GetWorkflowPropertiesModifiedEventAttributes().GetUpsertedMemo().GetFields(), "")
+		if err != nil {
+			return t.bad(ev, err)
+		}
+		if len(fields) > 0 {
+			t.add(ev, durable.HistoryEvent{Kind: durable.EventAttributesUpserted, Memo: fields}, "upsert memo "+compactFields(fields))
+		}
+
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 		a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes()
 		req := a.GetAcceptedRequest()
@@ -404,7 +426,6 @@ func (t *translator) event(ev *historypb.HistoryEvent) error {
 		enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED,
 		enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED, enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
 		enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-		enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, enumspb.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
 		enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
 		// Nothing the converted code observes.
 	default:

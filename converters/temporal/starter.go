@@ -125,6 +125,7 @@ var starterRule = rule{
 			"WorkflowUpdateStageAdmitted":    {DurablePath, "UpdateStageAdmitted"},
 			"WorkflowUpdateStageAccepted":    {DurablePath, "UpdateStageAccepted"},
 			"WorkflowUpdateStageCompleted":   {DurablePath, "UpdateStageCompleted"},
+			"HistoryEventIterator":           {CompatPath, "HistoryEventIterator"},
 		})
 		p.renameIdents(pkgEnums, map[string]target{
 			"WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED":                 {DurablePath, "IDReuseAllowDuplicate"},
@@ -146,6 +147,8 @@ var compatCalls = map[string]bool{
 	"DescribeWorkflowExecution": true, "ListWorkflow": true, "CountWorkflow": true,
 	"ListOpenWorkflow": true, "ListClosedWorkflow": true,
 	"DescribeTaskQueueEnhanced": true, "DescribeTaskQueue": true,
+	// An iterator of Temporal history events made from the run's journal.
+	"GetWorkflowHistory": true,
 }
 
 // containsMarked reports whether n holds a node a rule marked TODO.

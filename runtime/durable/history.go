@@ -39,7 +39,10 @@ type History struct {
 // kind uses:
 //
 //   - Started: Workflow, Args (a JSON array), WorkflowID, Attempt, Queue,
-//     ParentWorkflowID, ParentRunID, ContinuedRunID.
+//     ParentWorkflowID, ParentRunID, ContinuedRunID, and the start
+//     options the run keeps: ExecutionTimeout, Deadline, RunTimeout,
+//     RetryPolicy, CronSchedule, Chain, Header, and Memo and
+//     SearchAttributes as the run started with them.
 //   - ActivityScheduled: ID, Activity, Args (nil: not recorded), ArgTypes
 //     (nil: not recorded), Local, Queue.
 //   - ActivityCompleted, ChildCompleted: ID, Result, Attempt.
@@ -108,12 +111,31 @@ type HistoryEvent struct {
 	ParentWorkflowID string `json:"parentWorkflowId,omitempty"`
 	ParentRunID      string `json:"parentRunId,omitempty"`
 	ContinuedRunID   string `json:"continuedRunId,omitempty"`
-	// Memo and SearchAttributes are what an upsert set, JSON-encoded; a
-	// null removes one.
+	// Memo and SearchAttributes are what an upsert set
+	// (AttributesUpserted), or what the run started with (Started),
+	// JSON-encoded; in an upsert, a null removes one.
 	Memo             map[string]json.RawMessage `json:"memo,omitempty"`
 	SearchAttributes map[string]json.RawMessage `json:"searchAttributes,omitempty"`
 	// RetryAt is when the run that retries a failed run starts.
 	RetryAt time.Time `json:"retryAt,omitzero"`
+
+	// ExecutionTimeout is the continue-as-new chain's timeout as given at
+	// start, and Deadline the time it ends (Started; zero: none).
+	// RunTimeout bounds this run alone. A replay enforces them as the
+	// run did.
+	ExecutionTimeout time.Duration `json:"executionTimeout,omitempty"`
+	Deadline         time.Time     `json:"deadline,omitzero"`
+	RunTimeout       time.Duration `json:"runTimeout,omitempty"`
+	// RetryPolicy is the run's retry policy (Started; nil: none).
+	RetryPolicy *RetryPolicy `json:"retryPolicy,omitempty"`
+	// CronSchedule is the run's cron schedule (Started; "": none).
+	CronSchedule string `json:"cronSchedule,omitempty"`
+	// Chain is the run's position in its continue-as-new chain (Started;
+	// 0 for the first run).
+	Chain int `json:"chain,omitempty"`
+	// Header is the context the run was started with (Started; see
+	// WithContextPropagators).
+	Header Header `json:"header,omitempty"`
 }
 
 // PendingActivity is an activity a run waits for.
@@ -270,6 +292,12 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 	case *journal.StartedData:
 		he.Workflow, he.Args, he.WorkflowID, he.Queue = d.Workflow, d.Args, d.WorkflowID, d.Queue
 		he.ParentWorkflowID, he.ParentRunID, he.ContinuedRunID = d.ParentID, d.ParentRun, d.Continued
+		he.Deadline, he.RunTimeout, he.Chain, he.Header = d.Deadline, d.RunTimeout, d.Chain, d.Header
+		var o startOptionsRecord
+		if len(d.Options) > 0 && json.Unmarshal(d.Options, &o) == nil {
+			he.ExecutionTimeout, he.RetryPolicy, he.CronSchedule = o.ExecutionTimeout, o.RetryPolicy.policy(), o.CronSchedule
+			he.Memo, he.SearchAttributes = o.Memo, o.SearchAttributes
+		}
 		he.Summary = fmt.Sprintf("workflow %s started with %s", d.Workflow, compact(d.Args))
 		if d.Attempt > 1 {
 			he.Attempt = d.Attempt
@@ -408,6 +436,34 @@ func describeEvent(ev store.Event, n *eventNames) HistoryEvent {
 		he.Summary = ev.Kind
 	}
 	return he
+}
+
+// startOptionsRecord is what journal.StartedData.Options holds that a
+// HistoryEvent shows (the retry policy, memo, search attributes, execution
+// timeout and cron schedule), and what Replay gives a Started event made
+// from one.
+type startOptionsRecord struct {
+	startedOptions
+	attributeOptions
+	cronOptions
+}
+
+// startOptions returns the journal.StartedData.Options of a Started event
+// made from data, or nil when it records none.
+func (ev *HistoryEvent) startOptions() (json.RawMessage, error) {
+	o := startOptionsRecord{
+		startedOptions:   startedOptions{RetryPolicy: toRetryPolicyWire(ev.RetryPolicy)},
+		attributeOptions: attributeOptions{Memo: ev.Memo, SearchAttributes: ev.SearchAttributes, ExecutionTimeout: max(ev.ExecutionTimeout, 0)},
+		cronOptions:      cronOptions{CronSchedule: ev.CronSchedule},
+	}
+	if o.RetryPolicy == nil && len(o.Memo) == 0 && len(o.SearchAttributes) == 0 && o.ExecutionTimeout == 0 && o.CronSchedule == "" {
+		return nil, nil
+	}
+	raw, err := json.Marshal(&o)
+	if err != nil {
+		return nil, fmt.Errorf("start options: %w", err)
+	}
+	return raw, nil
 }
 
 // compact returns a JSON value on one line, shortened for a summary.

@@ -574,3 +574,9 @@ func (s *codecStore) Unwrap() store.Store { return s.Store }
 func (s *codecStore) DescribeQueue(ctx context.Context, p *store.DescribeQueueParams) (*store.QueueDescription, error) {
 	return describeQueue(ctx, s.Store, p)
 }
+
+// PayloadCodec returns the codec WithPayloadCodec gave the engine, or nil.
+// Code that hands stored values to other systems in their encoded form
+// (compat's Temporal histories, whose payloads Temporal's codecs encode)
+// reads it here.
+func (e *Engine) PayloadCodec() PayloadCodec { return e.cfg.codec }

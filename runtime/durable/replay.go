@@ -125,9 +125,14 @@ func journalEvents(history []HistoryEvent) ([]store.Event, error) {
 func (ev *HistoryEvent) payload() (any, error) {
 	switch ev.Kind {
 	case EventStarted:
+		options, err := ev.startOptions() // history.go
+		if err != nil {
+			return nil, err
+		}
 		return &journal.StartedData{
 			Workflow: ev.Workflow, Args: runArgs(ev.Args), Attempt: ev.Attempt, WorkflowID: ev.WorkflowID, Queue: ev.Queue,
 			ParentID: ev.ParentWorkflowID, ParentRun: ev.ParentRunID, Continued: ev.ContinuedRunID,
+			Deadline: ev.Deadline, RunTimeout: max(ev.RunTimeout, 0), Chain: ev.Chain, Header: ev.Header, Options: options,
 		}, nil
 	case EventActivityScheduled:
 		return &journal.ActivityScheduledData{ID: ev.ID, Activity: ev.Activity, ArgTypes: ev.ArgTypes, Args: ev.Args, Local: ev.Local, Queue: ev.Queue}, nil

@@ -186,3 +186,63 @@ func TestHistoryRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.Replay(ctx, "round-Versioned", "Versioned", h.Events))
 }
+
+// StartInfo returns what the run knows of its start: its memo's owner and
+// its execution timeout, as GetInfo reports them.
+func StartInfo(ctx context.Context) (string, error) {
+	info := durable.GetInfo(ctx)
+	var owner string
+	if raw, ok := info.Memo["owner"]; ok {
+		if err := json.Unmarshal(raw, &owner); err != nil {
+			return "", err
+		}
+	}
+	return owner, nil
+}
+
+// A history carries the Started event's start options (memo, timeouts,
+// retry policy, cron schedule, chain position), so that Replay starts the
+// run as it started: the code reads the start-time memo again.
+func TestReplayKeepsStartOptions(t *testing.T) {
+	t.Parallel()
+	e := openEngine(t, "memory:")
+	e.RegisterWorkflow(StartInfo)
+	ctx := waitCtx(t)
+	retry := &durable.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3}
+	run, err := e.Start(ctx, durable.StartOptions{
+		ID: "start-info", Memo: map[string]any{"owner": "ada"}, RunTimeout: time.Hour,
+		ExecutionTimeout: 2 * time.Hour, RetryPolicy: retry,
+	}, StartInfo)
+	require.NoError(t, err)
+	var owner string
+	require.NoError(t, run.Get(ctx, &owner))
+	require.Equal(t, "ada", owner)
+
+	h, err := e.History(ctx, "start-info", "")
+	require.NoError(t, err)
+	started := h.Events[0]
+	require.Equal(t, durable.EventStarted, started.Kind)
+	require.Equal(t, time.Hour, started.RunTimeout)
+	require.Equal(t, 2*time.Hour, started.ExecutionTimeout)
+	require.False(t, started.Deadline.IsZero())
+	require.Equal(t, retry, started.RetryPolicy)
+	require.JSONEq(t, `"ada"`, string(started.Memo["owner"]))
+
+	require.NoError(t, e.Replay(ctx, "start-info", "StartInfo", h.Events))
+
+	// A run replayed long after it ran is not timed out by the replay.
+	old := append([]durable.HistoryEvent(nil), h.Events...)
+	for i := range old {
+		old[i].At = old[i].At.Add(-72 * time.Hour)
+	}
+	old[0].Deadline = old[0].Deadline.Add(-72 * time.Hour)
+	require.NoError(t, e.Replay(ctx, "start-info", "StartInfo", old))
+
+	// Without the memo the code returns another result: Replay reports it.
+	bare := append([]durable.HistoryEvent(nil), h.Events...)
+	bare[0].Memo = nil
+	err = e.Replay(ctx, "start-info", "StartInfo", bare)
+	var nd *durable.NonDeterminismError
+	require.ErrorAs(t, err, &nd)
+	require.Equal(t, durable.DivergenceResult, nd.Kind)
+}
