@@ -191,6 +191,18 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	if queue == "" {
 		queue = in.queue
 	}
+	if name != SessionCreationActivity && !local {
+		// A call in a session runs on the session's worker; one in a
+		// failed session fails at once, with nothing journaled, as in
+		// Temporal (session.go).
+		sq, err := sessionQueueOf(ctx)
+		if err != nil {
+			return failedFuture[R](in, err)
+		}
+		if sq != "" {
+			queue = sq
+		}
+	}
 	// The workflow's context values go with the attempt (propagate.go). An
 	// Inject that fails fails the call before it is journaled, in replay as
 	// it did live.

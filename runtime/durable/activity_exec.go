@@ -187,6 +187,9 @@ func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at 
 	if def == nil {
 		def = fallback
 	}
+	if def == nil && at.Activity == SessionCreationActivity {
+		def = e.sessionCreationDef() // session.go
+	}
 	if def == nil {
 		return nil, NewApplicationError(fmt.Sprintf("activity %q is not registered on worker %s", at.Activity, e.workerID), "ActivityNotRegistered")
 	}

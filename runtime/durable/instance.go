@@ -136,6 +136,7 @@ type ctxKey int
 const (
 	instanceKey ctxKey = iota
 	callOptionsKey
+	sessionKey
 	localCallOptionsKey
 	childOptionsKey
 	activityKey

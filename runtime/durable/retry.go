@@ -76,6 +76,11 @@ func retryable(p *RetryPolicy, f *journal.Failure) bool {
 		if f.Timeout == "ScheduleToClose" || f.Timeout == "Execution" {
 			return false
 		}
+		// Temporal names timeouts "TemporalTimeout:<kind>" in
+		// NonRetryableErrorTypes.
+		if p != nil && slices.Contains(p.NonRetryableErrorTypes, "TemporalTimeout:"+f.Timeout) {
+			return false
+		}
 	}
 	if p != nil && f.Type != "" && slices.Contains(p.NonRetryableErrorTypes, f.Type) {
 		return false
