@@ -99,7 +99,7 @@ func SessionBusy(ctx context.Context, wait time.Duration) (string, error) {
 	ctx = durable.WithCallOptions(ctx, durable.CallOptions{Queue: "files"})
 	sctx, err := durable.CreateSession(ctx, &durable.SessionOptions{CreationTimeout: wait})
 	var te *durable.TimeoutError
-	if errors.As(err, &te) {
+	if errors.As(err, &te) && durable.IsTimeoutError(fmt.Errorf("wrapped: %w", err)) {
 		return "timeout " + te.Kind, nil
 	}
 	if err != nil {
