@@ -94,6 +94,12 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 		attempt++
 	}
 	t.Attempt = attempt // deliverResult journals it
+	if d := at.Options.ScheduleToStartTimeout; d > 0 && !t.Abandoned && mode.hasRow() && e.cfg.clock.Now().After(t.DueAt.Add(d)) {
+		// Claimed too late: the attempt's ScheduleToStart timeout
+		// (scheduletostart.go), which is not retried.
+		e.deliverResult(t, &at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToStart"}))
+		return
+	}
 	if d := at.Options.ScheduleToCloseTimeout; d > 0 && !e.cfg.clock.Now().Before(at.ScheduledAt.Add(d)) {
 		e.deliverResult(t, &at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
 		return

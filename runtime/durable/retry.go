@@ -73,7 +73,7 @@ func retryable(p *RetryPolicy, f *journal.Failure) bool {
 	case "canceled", "terminated", "nondeterminism":
 		return false
 	case "timeout":
-		if f.Timeout == "ScheduleToClose" || f.Timeout == "Execution" {
+		if f.Timeout == "ScheduleToClose" || f.Timeout == "Execution" || f.Timeout == "ScheduleToStart" {
 			return false
 		}
 		// Temporal names timeouts "TemporalTimeout:<kind>" in
