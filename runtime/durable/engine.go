@@ -289,8 +289,27 @@ func (e *Engine) RegisterActivity(fnOrStructPtr any, opts ...RegisterOption) {
 }
 
 // serves reports whether this engine works runs and activities of queue.
+// A session worker also serves its session queue and the session
+// creation queues of its queues (session.go).
 func (e *Engine) serves(queue string) bool {
-	return !e.cfg.clientOnly && (e.cfg.allQueues || slices.Contains(e.claimQueues(), queue))
+	if e.cfg.clientOnly {
+		return false
+	}
+	if e.cfg.allQueues {
+		return true
+	}
+	qs := *e.queues.Load()
+	if slices.Contains(qs, queue) {
+		return true
+	}
+	if e.sessions == nil {
+		return false
+	}
+	if queue == e.sessions.queue {
+		return true
+	}
+	base, ok := strings.CutSuffix(queue, sessionCreationSuffix)
+	return ok && slices.Contains(qs, base)
 }
 
 // Serve makes the engine work the runs and activities of queues too, as
