@@ -1,6 +1,11 @@
 package temporal
 
-import "github.com/dave/dst"
+import (
+	"go/types"
+
+	"github.com/dave/dst"
+	"github.com/dave/dst/dstutil"
+)
 
 // sessionRule converts Temporal's sessions to durable's, which keep their
 // names and meaning: workflow.CreateSession, RecreateSession,
@@ -23,6 +28,7 @@ var sessionRule = rule{
 		}
 		p.renameIdents(pkgWorkflow, table)
 		p.sessionWorkerOptions()
+		p.inlineSessionOptions()
 	},
 }
 
@@ -56,4 +62,86 @@ func (p *pass) sessionWorkerOptions() {
 		}
 		return true
 	})
+}
+
+// inlineSessionOptions moves a worker.Options literal that set only
+// session fields, kept in a variable that only worker.New reads
+// ("opts := worker.Options{EnableSessionWorker: true}; worker.New(c, q,
+// opts)"), into the call, so that the worker rule drops it with the other
+// options instead of keeping a variable of Temporal's type.
+func (p *pass) inlineSessionOptions() {
+	type def struct {
+		lit  *dst.CompositeLit
+		uses int
+		arg  *dst.CallExpr
+		idx  int
+	}
+	defs := map[types.Object]*def{}
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		as, ok := n.(*dst.AssignStmt)
+		if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 || p.marked(as) {
+			return true
+		}
+		lit, ok := as.Rhs[0].(*dst.CompositeLit)
+		id, isID := as.Lhs[0].(*dst.Ident)
+		if !ok || !isID || !isIdent(lit.Type, pkgWorker, "Options") || !onlySessionFields(lit) {
+			return true
+		}
+		if obj := p.objOf(id); obj != nil {
+			defs[obj] = &def{lit: lit}
+		}
+		return true
+	})
+	if len(defs) == 0 {
+		return
+	}
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		if call, name := callOf(n, pkgWorker); call != nil && name == "New" {
+			for i, a := range call.Args {
+				if id, ok := a.(*dst.Ident); ok {
+					if d := defs[p.objOf(id)]; d != nil {
+						d.arg, d.idx = call, i
+					}
+				}
+			}
+		}
+		if id, ok := n.(*dst.Ident); ok {
+			if d := defs[p.objOf(id)]; d != nil {
+				d.uses++
+			}
+		}
+		return true
+	})
+	inlined := map[*dst.CompositeLit]bool{}
+	for _, d := range defs {
+		// Two idents: the definition and worker.New's argument.
+		if d.arg != nil && d.uses == 2 {
+			d.arg.Args[d.idx] = d.lit
+			inlined[d.lit] = true
+		}
+	}
+	if len(inlined) == 0 {
+		return
+	}
+	dstutil.Apply(p.file, func(c *dstutil.Cursor) bool {
+		if as, ok := c.Node().(*dst.AssignStmt); ok && len(as.Rhs) == 1 {
+			if lit, ok := as.Rhs[0].(*dst.CompositeLit); ok && inlined[lit] {
+				c.Delete()
+				p.changed()
+			}
+		}
+		return true
+	}, nil)
+}
+
+// onlySessionFields reports whether a worker.Options literal sets session
+// fields and nothing else.
+func onlySessionFields(lit *dst.CompositeLit) bool {
+	for _, e := range lit.Elts {
+		kv, ok := e.(*dst.KeyValueExpr)
+		if !ok || !isIdent(kv.Key, "", "EnableSessionWorker", "MaxConcurrentSessionExecutionSize") {
+			return false
+		}
+	}
+	return true
 }
