@@ -5,7 +5,8 @@ import "github.com/dave/dst"
 // errorsRule converts Temporal's error constructors and types:
 // temporal.NewApplicationError, NewNonRetryableApplicationError,
 // *temporal.ApplicationError, *temporal.TimeoutError, *temporal.CanceledError
-// and temporal.IsCanceledError (errors.Is(err, context.Canceled)); the
+// temporal.IsCanceledError (errors.Is(err, context.Canceled)) and
+// temporal.IsTimeoutError (durable.IsTimeoutError); the
 // client's *serviceerror.NotFound and *serviceerror.WorkflowExecutionAlreadyStarted
 // are *durable.NotFoundError and *durable.AlreadyStartedError, the types of
 // durable.ErrNotFound and ErrAlreadyStarted, so errors.As checks keep working.
@@ -33,6 +34,7 @@ var errorsRule = rule{
 			"TerminatedError":                 {DurablePath, "TerminatedError"},
 			"NewCanceledError":                {DurablePath, "NewCanceledError"},
 			"ErrNoData":                       {DurablePath, "ErrNoData"},
+			"IsTimeoutError":                  {DurablePath, "IsTimeoutError"},
 		})
 		p.renameIdents(pkgServiceError, map[string]target{
 			"NotFound":                        {DurablePath, "NotFoundError"},

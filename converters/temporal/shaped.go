@@ -77,7 +77,7 @@ func shapedSuite() []rule {
 // noCounterpart lists the anchors of TODOs for features the runtime does not
 // have; the shaped conversion cannot remove them, so they do not call for it.
 var noCounterpart = map[string]bool{
-	"sessions": true, "interceptors": true, "data-converters": true, "nexus": true, "dynamic-workflows": true,
+	"interceptors": true, "data-converters": true, "nexus": true, "dynamic-workflows": true,
 }
 
 // needsShaped reports whether a typed conversion left a TODO the shaped

@@ -13,6 +13,7 @@ var Suite = []rule{
 	sideEffectRule,
 	signalRule,
 	coroutineRule,
+	sessionRule,
 	selectorRule,
 	optionsRule,
 	retryRule,

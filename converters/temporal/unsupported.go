@@ -9,10 +9,10 @@ import (
 
 // unsupportedRule marks the constructs the durable runtime has no
 // counterpart for, before any other rule runs, so that they stay exactly as
-// written: sessions, interceptors, custom data converters and Nexus. Each gets a TODO pointing at docs/unsupported.md.
+// written: interceptors, custom data converters and Nexus. Each gets a TODO pointing at docs/unsupported.md.
 var unsupportedRule = rule{
 	Name: "unsupported",
-	Doc:  "mark sessions, interceptors, data converters and Nexus",
+	Doc:  "mark interceptors, data converters and Nexus",
 	Run: func(p *pass) {
 		dst.Inspect(p.file, func(n dst.Node) bool {
 			switch n := n.(type) {
@@ -30,10 +30,6 @@ var unsupportedRule = rule{
 					case "DataConverter", "FailureConverter", "PayloadCodec":
 						if p.isTemporalLit(n) {
 							p.todo(n, "data-converters", "a custom %s is not supported: payloads are JSON", key.Name)
-						}
-					case "EnableSessionWorker":
-						if p.isTemporalLit(n) {
-							p.todo(n, "sessions", "sessions are not supported by the durable runtime")
 						}
 					}
 				}
@@ -70,8 +66,6 @@ func unsupportedIdent(id *dst.Ident) (anchor, what string) {
 		return "", ""
 	case id.Path == pkgWorkflow:
 		switch id.Name {
-		case "CreateSession", "CompleteSession", "RecreateSession", "GetSessionInfo", "SessionOptions", "SessionInfo", "ErrSessionFailed":
-			return "sessions", "workflow." + id.Name + " (sessions)"
 		case "NewNexusClient", "NexusClient", "NexusOperationOptions", "NexusOperationFuture":
 			return "nexus", "workflow." + id.Name + " (Nexus)"
 		case "WithDataConverter":

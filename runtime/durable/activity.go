@@ -23,8 +23,10 @@ type CallOptions struct {
 	StartToCloseTimeout time.Duration
 	// ScheduleToCloseTimeout bounds all attempts together. 0: no bound.
 	ScheduleToCloseTimeout time.Duration
-	// ScheduleToStartTimeout is accepted for Temporal compatibility and not
-	// enforced: attempts wait in the store until a worker takes them.
+	// ScheduleToStartTimeout bounds how long an attempt may wait for a
+	// worker to start it: past it the call fails with a *TimeoutError of
+	// Kind "ScheduleToStart", which is not retried. 0: no bound
+	// (scheduletostart.go says where it is checked).
 	ScheduleToStartTimeout time.Duration
 	// HeartbeatTimeout fails an attempt that has not heartbeated for this long.
 	HeartbeatTimeout time.Duration
@@ -102,6 +104,8 @@ type activityCall struct {
 	// retriedFrom: a pending attempt of this number timed out and was
 	// retried; an outcome by token for it (or earlier) is stale.
 	retriedFrom int
+	// watch checks the call's ScheduleToStartTimeout (scheduletostart.go).
+	watch *startWatch
 }
 
 type activityTask struct {
@@ -191,6 +195,18 @@ func scheduleActivity[R any](ctx context.Context, in *instance, activity any, ar
 	if queue == "" {
 		queue = in.queue
 	}
+	if name != SessionCreationActivity && !local {
+		// A call in a session runs on the session's worker; one in a
+		// failed session fails at once, with nothing journaled, as in
+		// Temporal (session.go).
+		sq, err := sessionQueueOf(ctx)
+		if err != nil {
+			return failedFuture[R](in, err)
+		}
+		if sq != "" {
+			queue = sq
+		}
+	}
 	// The workflow's context values go with the attempt (propagate.go). An
 	// Inject that fails fails the call before it is journaled, in replay as
 	// it did live.
@@ -246,6 +262,7 @@ func (in *instance) cancelActivity(ac *activityCall) {
 		return
 	}
 	ac.done = true
+	ac.stopWatch()
 	delete(in.activities, ac.id)
 	if ac.mode == attemptLocal {
 		ac.local.cancel()
@@ -294,6 +311,11 @@ func (in *instance) dispatchActivity(ac *activityCall, abandoned bool) {
 	if e.cfg.taskRows || !e.serves(ac.queue) || ac.task.Options.HeartbeatTimeout > 0 {
 		ac.mode = attemptRow
 		in.m.Step().Tasks = append(in.m.Step().Tasks, e.newActivityTask(ac.taskID, ac.queue, ac.task))
+		in.afterCommit = append(in.afterCommit, func() {
+			if !ac.done {
+				in.watchScheduleToStart(ac)
+			}
+		})
 		return
 	}
 	ac.mode = attemptInline
@@ -441,6 +463,7 @@ func (in *instance) onResult(ev store.Event, d *journal.ResultData) {
 			return
 		}
 		ac.done = true
+		ac.stopWatch()
 		delete(in.activities, d.ID)
 		in.resolve(ac.p, d.Result, fromFailure(d.Error))
 	case journal.ChildCompleted, journal.ChildFailed:

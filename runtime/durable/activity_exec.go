@@ -94,6 +94,12 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 		attempt++
 	}
 	t.Attempt = attempt // deliverResult journals it
+	if d := at.Options.ScheduleToStartTimeout; d > 0 && !t.Abandoned && mode.hasRow() && e.cfg.clock.Now().After(t.DueAt.Add(d)) {
+		// Claimed too late: the attempt's ScheduleToStart timeout
+		// (scheduletostart.go), which is not retried.
+		e.deliverResult(t, &at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToStart"}))
+		return
+	}
 	if d := at.Options.ScheduleToCloseTimeout; d > 0 && !e.cfg.clock.Now().Before(at.ScheduledAt.Add(d)) {
 		e.deliverResult(t, &at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
 		return
@@ -186,6 +192,9 @@ func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at 
 	def := e.reg.activity(at.Activity)
 	if def == nil {
 		def = fallback
+	}
+	if def == nil && at.Activity == SessionCreationActivity {
+		def = e.sessionCreationDef() // session.go
 	}
 	if def == nil {
 		return nil, NewApplicationError(fmt.Sprintf("activity %q is not registered on worker %s", at.Activity, e.workerID), "ActivityNotRegistered")

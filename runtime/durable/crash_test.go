@@ -116,6 +116,10 @@ func TestMain(m *testing.M) {
 		failoverChild(schema)
 		return
 	}
+	if schema := os.Getenv(sessionChildEnv); schema != "" {
+		sessionChild(schema)
+		return
+	}
 	if arg := os.Getenv(restartChildEnv); arg != "" {
 		restartChild(arg)
 		return

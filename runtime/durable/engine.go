@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,10 @@ type Engine struct {
 	// queueSeen are queues a run started here was seen worked on;
 	// queueWarned those reported unserved (see watchUnserved).
 	queueSeen, queueWarned map[string]bool
+
+	// sessions is this engine's session worker; nil when it takes no
+	// sessions (session.go).
+	sessions *sessionWorker
 
 	health storeHealth // whether the store answers (unavailable.go)
 	tel    *telemetry  // metrics and spans; nil: none (telemetry.go)
@@ -169,6 +174,9 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (e *Engine, err 
 	}
 	queues := slices.Clone(cfg.queues)
 	e.queues.Store(&queues)
+	if cfg.sessionMax >= 0 && !cfg.clientOnly {
+		e.sessions = newSessionWorker(e.workerID, cmp.Or(cfg.sessionMax, MaxConcurrentSessionsDefault))
+	}
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if e.tel, err = newTelemetry(e); err != nil { // telemetry.go
 		e.cancel()
@@ -281,8 +289,27 @@ func (e *Engine) RegisterActivity(fnOrStructPtr any, opts ...RegisterOption) {
 }
 
 // serves reports whether this engine works runs and activities of queue.
+// A session worker also serves its session queue and the session
+// creation queues of its queues (session.go).
 func (e *Engine) serves(queue string) bool {
-	return !e.cfg.clientOnly && (e.cfg.allQueues || slices.Contains(*e.queues.Load(), queue))
+	if e.cfg.clientOnly {
+		return false
+	}
+	if e.cfg.allQueues {
+		return true
+	}
+	qs := *e.queues.Load()
+	if slices.Contains(qs, queue) {
+		return true
+	}
+	if e.sessions == nil {
+		return false
+	}
+	if queue == e.sessions.queue {
+		return true
+	}
+	base, ok := strings.CutSuffix(queue, sessionCreationSuffix)
+	return ok && slices.Contains(qs, base)
 }
 
 // Serve makes the engine work the runs and activities of queues too, as
@@ -320,11 +347,22 @@ func (e *Engine) Queues() []string {
 
 // claimQueues is the queue filter of claims: nil (any) when the engine
 // serves every queue.
+// A session worker also serves the session creation queue of each of its
+// queues and its own session queue (session.go).
 func (e *Engine) claimQueues() []string {
 	if e.cfg.allQueues {
 		return nil
 	}
-	return *e.queues.Load()
+	qs := *e.queues.Load()
+	if e.sessions == nil {
+		return qs
+	}
+	all := make([]string, 0, 2*len(qs)+1)
+	all = append(all, qs...)
+	for _, q := range qs {
+		all = append(all, SessionCreationQueue(q))
+	}
+	return append(all, e.sessions.queue)
 }
 
 // startWorking starts the background loops once.

@@ -161,6 +161,14 @@ func (e *TimeoutError) Error() string {
 
 func (e *TimeoutError) Unwrap() error { return e.Cause }
 
+// IsTimeoutError reports whether err is, or wraps, a *TimeoutError
+// (temporal.IsTimeoutError): a timed-out activity, child or run, or a
+// session that could not be created in time.
+func IsTimeoutError(err error) bool {
+	var te *TimeoutError
+	return errors.As(err, &te)
+}
+
 // CanceledError reports that a run or a call was cancelled. It matches
 // context.Canceled with errors.Is.
 type CanceledError struct {

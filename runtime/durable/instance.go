@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/durablego/toolkit/internal/journal"
@@ -136,6 +137,7 @@ type ctxKey int
 const (
 	instanceKey ctxKey = iota
 	callOptionsKey
+	sessionKey
 	localCallOptionsKey
 	childOptionsKey
 	activityKey
@@ -351,6 +353,11 @@ func (in *instance) begin() {
 		}
 		in.readInbox(items)
 		in.redispatchOrphans(orphans)
+		for _, ac := range in.activities {
+			if !ac.done && !slices.Contains(orphans, ac) {
+				in.watchScheduleToStart(ac) // attempts waiting in rows
+			}
+		}
 	}
 }
 
@@ -875,6 +882,9 @@ func (in *instance) engineClosed() {
 func (in *instance) unwind() {
 	for _, t := range in.timers {
 		t.stop()
+	}
+	for _, ac := range in.activities {
+		ac.stopWatch()
 	}
 	in.sched.shutdown()
 	in.cancelRoot()

@@ -24,6 +24,10 @@ const (
 	EvictAfterDefault              = 10 * time.Second
 	MaxConcurrentActivitiesMin     = 1
 	MaxConcurrentActivitiesDefault = 1_000
+	// MaxConcurrentSessionsDefault bounds the sessions a session worker
+	// holds at once (WithSessionWorker), as Temporal's
+	// MaxConcurrentSessionExecutionSize does by default.
+	MaxConcurrentSessionsDefault = 1_000
 )
 
 type config struct {
@@ -61,6 +65,9 @@ type config struct {
 	noPendingTimeouts bool
 	// noAsyncRetries: WithAsyncFailureRetries(false) (async.go).
 	noAsyncRetries bool
+	// sessionMax bounds the sessions this engine holds; 0:
+	// MaxConcurrentSessionsDefault, -1: not a session worker (session.go).
+	sessionMax int
 }
 
 func defaultConfig() config {
@@ -179,3 +186,20 @@ func WithMaxConcurrentActivities(n int) Option {
 
 // WithClock replaces the engine's clock. It exists for runtime/durabletest.
 func WithClock(clk Clock) Option { return optionFunc(func(c *config) { c.clock = clk }) }
+
+// WithSessionWorker bounds the sessions (CreateSession) this engine holds
+// at once to max, as Temporal's worker.Options
+// MaxConcurrentSessionExecutionSize does; max <= 0 means
+// MaxConcurrentSessionsDefault. Every engine that works queues is a
+// session worker unless WithoutSessionWorker says otherwise: it serves the
+// session creation queue of each queue it serves, and a queue of its own
+// for the activities of the sessions it holds.
+func WithSessionWorker(n int) Option {
+	return optionFunc(func(c *config) { c.sessionMax = max(n, 0) })
+}
+
+// WithoutSessionWorker makes this engine take no sessions, as a Temporal
+// worker without EnableSessionWorker: sessions go to other workers of the
+// queue. Use it on workers that lack what sessions need (the disk, the
+// device).
+func WithoutSessionWorker() Option { return optionFunc(func(c *config) { c.sessionMax = -1 }) }

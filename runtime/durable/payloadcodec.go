@@ -467,6 +467,28 @@ func (s *codecStore) CompleteTask(ctx context.Context, p *store.CompleteTaskPara
 	return s.Store.CompleteTask(ctx, &c)
 }
 
+// ExpireTask encodes the result delivered to the task's run and decodes
+// the task it returns.
+func (s *codecStore) ExpireTask(ctx context.Context, p *store.ExpireTaskParams) (bool, *store.Task, error) {
+	c := *p
+	if p.Result != nil {
+		r := *p.Result
+		var err error
+		if r.Data, err = s.encode(ctx, p.Result.Data, "result of task "+p.ID); err != nil {
+			return false, nil, err
+		}
+		c.Result = &r
+	}
+	expired, t, err := s.Store.ExpireTask(ctx, &c)
+	if err != nil || t == nil {
+		return expired, t, err
+	}
+	if err := s.decodeTasks(ctx, []*store.Task{t}); err != nil {
+		return false, nil, err
+	}
+	return expired, t, nil
+}
+
 // Subscribe forwards the store's notifications (store.Notifier); a store
 // without them gets a channel that stays silent, so the engine polls as it
 // would on the bare store.

@@ -73,7 +73,12 @@ func retryable(p *RetryPolicy, f *journal.Failure) bool {
 	case "canceled", "terminated", "nondeterminism":
 		return false
 	case "timeout":
-		if f.Timeout == "ScheduleToClose" || f.Timeout == "Execution" {
+		if f.Timeout == "ScheduleToClose" || f.Timeout == "Execution" || f.Timeout == "ScheduleToStart" {
+			return false
+		}
+		// Temporal names timeouts "TemporalTimeout:<kind>" in
+		// NonRetryableErrorTypes.
+		if p != nil && slices.Contains(p.NonRetryableErrorTypes, "TemporalTimeout:"+f.Timeout) {
 			return false
 		}
 	}

@@ -247,6 +247,14 @@ type Store interface {
 	// CompleteTask deletes a task p.Owner holds and, in the same
 	// transaction, delivers p.Result to the task's run (when still open).
 	CompleteTask(ctx context.Context, p *CompleteTaskParams) error
+	// ExpireTask deletes a task that no worker holds (Owner "": never
+	// claimed since it was created or released) and that has been due for
+	// at least p.After by the store's clock, and in the same transaction
+	// delivers p.Result to the task's run (when still open): an activity
+	// attempt's ScheduleToStart timeout. It reports whether it expired the
+	// task; when it did not, it returns the task as it is, so that the
+	// caller can tell when to check again. ErrNotFound: no such task.
+	ExpireTask(ctx context.Context, p *ExpireTaskParams) (expired bool, t *Task, err error)
 
 	// Close releases the store's resources.
 	Close() error
@@ -447,6 +455,13 @@ type UpdateTaskParams struct {
 type CompleteTaskParams struct {
 	ID     string
 	Owner  string
+	Result *DeliverParams // delivered to the task's run; RunID is filled in
+}
+
+// ExpireTaskParams are the inputs of Store.ExpireTask.
+type ExpireTaskParams struct {
+	ID     string
+	After  time.Duration  // how long past its DueAt the task may wait unclaimed
 	Result *DeliverParams // delivered to the task's run; RunID is filled in
 }
 

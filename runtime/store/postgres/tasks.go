@@ -110,6 +110,43 @@ func (s *Store) UpdateTask(ctx context.Context, p *store.UpdateTaskParams) error
 	return leaseResult("update task", done, exists)
 }
 
+// ExpireTask implements store.Store: one statement deletes the task when
+// no worker holds it and it waited long enough, and delivers the result;
+// when it did not, a second reads the task as it is.
+func (s *Store) ExpireTask(ctx context.Context, p *store.ExpireTaskParams) (bool, *store.Task, error) {
+	deliver := p.Result != nil
+	var kind, name string
+	var data []byte
+	if deliver {
+		kind, name, data = p.Result.Kind, p.Result.Name, p.Result.Data
+	}
+	var expired bool
+	err := s.pool.QueryRow(ctx, `WITH d AS (
+		DELETE FROM tasks WHERE id = $1 AND owner = '' AND due_at <= now() - $2::bigint * interval '1 microsecond'
+		RETURNING run_id
+	), target AS (
+		SELECT r.run_id, r.queue, r.status FROM d JOIN runs r ON r.run_id = d.run_id
+		WHERE r.status IN ('running', 'stuck')
+	), i AS (
+		INSERT INTO inbox (run_id, kind, name, data) SELECT run_id, $3, $4, $5 FROM target WHERE $6
+	)
+	SELECT EXISTS (SELECT 1 FROM d),
+		(SELECT count(pg_notify($7, 'run:' || queue)) FROM target WHERE $6 AND status = 'running' AND $8)`,
+		p.ID, p.After.Microseconds(), kind, name, data, deliver, s.channel, s.cfg.notify,
+	).Scan(&expired, nil)
+	if err != nil {
+		return false, nil, interpretError("expire task", err)
+	}
+	if expired {
+		return true, nil, nil
+	}
+	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks t WHERE t.id = $1`, p.ID))
+	if err != nil {
+		return false, nil, interpretError("expire task", err)
+	}
+	return false, t, nil
+}
+
 // CompleteTask deletes a task p.Owner holds and, in the same
 // transaction, delivers p.Result to the task's run when it is still open.
 // Concurrent calls are applied together by one statement (see group.go).

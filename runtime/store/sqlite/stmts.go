@@ -68,6 +68,8 @@ type stmts struct {
 	claimTasks   *wstmt
 	updateTask   *wstmt
 	countTask    *wstmt
+	expireTask   *wstmt
+	getTask      *wstmt
 	completeTask *wstmt
 }
 
@@ -119,6 +121,8 @@ func (s *stmts) defs() []wdef {
 		{&s.claimTasks, `UPDATE tasks SET owner = ?1, lease_until = ?2, abandoned = (owner <> '') WHERE id IN (SELECT id FROM tasks WHERE due_at <= ?3 AND lease_until <= ?3 AND (?4 IS NULL OR kind IN (SELECT value FROM json_each(?4))) AND (?5 IS NULL OR queue IN (SELECT value FROM json_each(?5))) ORDER BY due_at LIMIT ?6) RETURNING ` + taskColumns},
 		{&s.updateTask, `UPDATE tasks SET details = coalesce(?4, details), lease_until = CASE WHEN ?5 THEN 0 WHEN ?6 > 0 THEN ?3 + ?6 ELSE lease_until END, owner = CASE WHEN ?5 THEN '' ELSE owner END, due_at = CASE WHEN ?5 THEN ?7 ELSE due_at END, attempt = CASE WHEN ?5 THEN ?8 ELSE attempt END WHERE id = ?1 AND owner = ?2 AND lease_until > ?3`},
 		{&s.countTask, `SELECT count(*) FROM tasks WHERE id = ?1`},
+		{&s.expireTask, `DELETE FROM tasks WHERE id = ?1 AND owner = '' AND due_at <= ?2 RETURNING run_id`},
+		{&s.getTask, `SELECT ` + taskColumns + ` FROM tasks WHERE id = ?1`},
 		{&s.completeTask, `DELETE FROM tasks WHERE id = ?1 AND owner = ?2 AND lease_until > ?3 RETURNING run_id`},
 	}
 }

@@ -80,6 +80,43 @@ func (s *Store) CompleteTask(ctx context.Context, p *store.CompleteTaskParams) e
 	})
 }
 
+// ExpireTask implements store.Store.
+func (s *Store) ExpireTask(ctx context.Context, p *store.ExpireTaskParams) (expired bool, task *store.Task, err error) {
+	err = s.write(ctx, func(tx *wtx) error {
+		expired, task = false, nil
+		var runID string
+		err := tx.scanRow(tx.expireTask, true, []any{p.ID, tx.now - int64(p.After)}, &runID)
+		if errors.Is(err, sql.ErrNoRows) {
+			err := tx.scanRows(tx.getTask, []any{p.ID}, func(rows scanner) error {
+				t, err := scanTask(rows)
+				task = t
+				return err
+			})
+			if err == nil && task == nil {
+				err = store.ErrNotFound
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		expired = true
+		if p.Result == nil {
+			return nil
+		}
+		d := *p.Result
+		d.RunID, d.WorkflowID = runID, ""
+		if _, err := tx.deliver(&d); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return false, nil, fmt.Errorf("expire task %s: %w", p.ID, err)
+	}
+	return expired, task, nil
+}
+
 // ListTasks implements store.Store.
 func (s *Store) ListTasks(ctx context.Context, runID string) ([]*store.Task, error) {
 	tasks := []*store.Task{}

@@ -218,6 +218,71 @@ func exerciseTasks(t *testing.T, open OpenFunc) {
 		require.Equal(t, 2, claimed[0].Attempt)
 	})
 
+	t.Run("ExpireTaskDeletesAnUnclaimedTaskAndDelivers", func(t *testing.T) {
+		t.Parallel()
+		b, run := setup(t)
+
+		// Due a second ago (past), never claimed.
+		task := newTask(run.RunID)
+		addTasks(t, b, run, task)
+		result := &store.DeliverParams{Kind: "result", Name: task.ID, Data: []byte(`"timeout"`)}
+
+		expired, got, err := b.store.ExpireTask(b.ctx, &store.ExpireTaskParams{ID: task.ID, After: longLease, Result: result})
+		require.NoError(t, err)
+		require.False(t, expired, "due for less than After")
+		require.NotNil(t, got, "the task as it is")
+		require.Equal(t, task.ID, got.ID)
+		require.Empty(t, got.Owner)
+
+		expired, got, err = b.store.ExpireTask(b.ctx, &store.ExpireTaskParams{ID: task.ID, After: shortLease, Result: result})
+		require.NoError(t, err)
+		require.True(t, expired)
+		require.Nil(t, got)
+		require.Empty(t, b.claimTasks(t, "w1", longLease), "the task is gone")
+		inbox, err := b.store.ListInbox(b.ctx, run.RunID)
+		require.NoError(t, err)
+		require.Len(t, inbox, 1, "the result is delivered with the deletion")
+		require.Equal(t, run.RunID, inbox[0].RunID, "RunID is filled in")
+		require.Equal(t, []byte(`"timeout"`), inbox[0].Data)
+
+		_, _, err = b.store.ExpireTask(b.ctx, &store.ExpireTaskParams{ID: task.ID, After: shortLease, Result: result})
+		require.ErrorIs(t, err, store.ErrNotFound, "expiring twice")
+	})
+
+	t.Run("ExpireTaskLeavesAClaimedTask", func(t *testing.T) {
+		t.Parallel()
+		b, run := setup(t)
+
+		task := newTask(run.RunID)
+		addTasks(t, b, run, task)
+		require.Len(t, b.claimTasks(t, "w1", shortLease), 1)
+
+		result := &store.DeliverParams{Kind: "result", Name: task.ID, Data: []byte(`"timeout"`)}
+		expired, got, err := b.store.ExpireTask(b.ctx, &store.ExpireTaskParams{ID: task.ID, After: 0, Result: result})
+		require.NoError(t, err)
+		require.False(t, expired, "a worker took it: it started")
+		require.Equal(t, "w1", got.Owner)
+		// Its lease expiring does not make it unclaimed: the attempt
+		// started, and a new claim takes it over as abandoned.
+		waitPast(t, got.LeaseUntil)
+		expired, _, err = b.store.ExpireTask(b.ctx, &store.ExpireTaskParams{ID: task.ID, After: 0, Result: result})
+		require.NoError(t, err)
+		require.False(t, expired, "an expired lease is not unclaimed")
+		inbox, err := b.store.ListInbox(b.ctx, run.RunID)
+		require.NoError(t, err)
+		require.Empty(t, inbox, "nothing delivered")
+
+		// Released for a retry, it is unclaimed again from its new due time.
+		claimed := b.claimTasks(t, "w2", longLease)
+		require.Len(t, claimed, 1)
+		require.NoError(t, b.store.UpdateTask(b.ctx, &store.UpdateTaskParams{
+			ID: task.ID, Owner: "w2", Release: true, DueAt: past(), Attempt: 2,
+		}))
+		expired, _, err = b.store.ExpireTask(b.ctx, &store.ExpireTaskParams{ID: task.ID, After: shortLease, Result: result})
+		require.NoError(t, err)
+		require.True(t, expired, "released and due for longer than After")
+	})
+
 	t.Run("UpdateTaskExtendsTheLease", func(t *testing.T) {
 		t.Parallel()
 		b, run := setup(t)
