@@ -16,6 +16,26 @@ import (
 	"github.com/durablego/toolkit/runtime/durable"
 )
 
+// Temporal's task queue description types, under compat so that
+// converted code that reads them names no Temporal client package.
+type (
+	DescribeTaskQueueEnhancedOptions = client.DescribeTaskQueueEnhancedOptions
+	TaskQueueDescription             = client.TaskQueueDescription
+	TaskQueueVersionInfo             = client.TaskQueueVersionInfo
+	TaskQueueTypeInfo                = client.TaskQueueTypeInfo
+	TaskQueuePollerInfo              = client.TaskQueuePollerInfo
+	TaskQueueStats                   = client.TaskQueueStats
+	TaskQueueType                    = client.TaskQueueType
+)
+
+// Temporal's task queue types.
+const (
+	TaskQueueTypeUnspecified = client.TaskQueueTypeUnspecified
+	TaskQueueTypeWorkflow    = client.TaskQueueTypeWorkflow
+	TaskQueueTypeActivity    = client.TaskQueueTypeActivity
+	TaskQueueTypeNexus       = client.TaskQueueTypeNexus
+)
+
 // queueDescriber is what DescribeTaskQueue needs of a durable.Client: the
 // engine has it.
 type queueDescriber interface {

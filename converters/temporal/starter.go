@@ -118,14 +118,25 @@ var starterRule = rule{
 			return true
 		})
 		p.renameIdents(pkgClient, map[string]target{
-			"WorkflowRun":                    {DurablePath, "Run"},
-			"WorkflowUpdateHandle":           {DurablePath, "UpdateHandle"},
-			"WithStartWorkflowOperation":     {DurablePath, "WithStartWorkflowOperation"},
-			"WorkflowUpdateStageUnspecified": {DurablePath, "UpdateStageUnspecified"},
-			"WorkflowUpdateStageAdmitted":    {DurablePath, "UpdateStageAdmitted"},
-			"WorkflowUpdateStageAccepted":    {DurablePath, "UpdateStageAccepted"},
-			"WorkflowUpdateStageCompleted":   {DurablePath, "UpdateStageCompleted"},
-			"HistoryEventIterator":           {CompatPath, "HistoryEventIterator"},
+			"WorkflowRun":                      {DurablePath, "Run"},
+			"WorkflowUpdateHandle":             {DurablePath, "UpdateHandle"},
+			"WithStartWorkflowOperation":       {DurablePath, "WithStartWorkflowOperation"},
+			"WorkflowUpdateStageUnspecified":   {DurablePath, "UpdateStageUnspecified"},
+			"WorkflowUpdateStageAdmitted":      {DurablePath, "UpdateStageAdmitted"},
+			"WorkflowUpdateStageAccepted":      {DurablePath, "UpdateStageAccepted"},
+			"WorkflowUpdateStageCompleted":     {DurablePath, "UpdateStageCompleted"},
+			"HistoryEventIterator":             {CompatPath, "HistoryEventIterator"},
+			"DescribeTaskQueueEnhancedOptions": {CompatPath, "DescribeTaskQueueEnhancedOptions"},
+			"TaskQueueDescription":             {CompatPath, "TaskQueueDescription"},
+			"TaskQueueVersionInfo":             {CompatPath, "TaskQueueVersionInfo"},
+			"TaskQueueTypeInfo":                {CompatPath, "TaskQueueTypeInfo"},
+			"TaskQueuePollerInfo":              {CompatPath, "TaskQueuePollerInfo"},
+			"TaskQueueStats":                   {CompatPath, "TaskQueueStats"},
+			"TaskQueueType":                    {CompatPath, "TaskQueueType"},
+			"TaskQueueTypeUnspecified":         {CompatPath, "TaskQueueTypeUnspecified"},
+			"TaskQueueTypeWorkflow":            {CompatPath, "TaskQueueTypeWorkflow"},
+			"TaskQueueTypeActivity":            {CompatPath, "TaskQueueTypeActivity"},
+			"TaskQueueTypeNexus":               {CompatPath, "TaskQueueTypeNexus"},
 		})
 		p.renameIdents(pkgEnums, map[string]target{
 			"WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED":                 {DurablePath, "IDReuseAllowDuplicate"},
