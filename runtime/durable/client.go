@@ -80,7 +80,7 @@ func (e *Engine) TerminateWorkflow(ctx context.Context, id, runID, reason string
 	if err := e.checkRun(ctx, id, runID, "Terminate"); err != nil {
 		return err
 	}
-	return e.deliver(ctx, &store.DeliverParams{WorkflowID: id, RunID: runID, Kind: inboxTerminate, Data: mustJSON(reason)}, "Terminate")
+	return e.terminate(ctx, &store.DeliverParams{WorkflowID: id, RunID: runID, Kind: inboxTerminate, Data: mustJSON(reason)})
 }
 
 // checkRun returns ErrNotFound unless runID is a run of workflow ID id.

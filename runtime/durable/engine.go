@@ -1071,10 +1071,17 @@ func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
 		return e.TerminateRun(ctx, id, r.RunID, reason)
 	}
 	raw, _ := json.Marshal(reason)
-	return e.deliver(ctx, &store.DeliverParams{WorkflowID: id, Kind: inboxTerminate, Data: raw}, "Terminate")
+	return e.terminate(ctx, &store.DeliverParams{WorkflowID: id, Kind: inboxTerminate, Data: raw})
 }
 
 func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string) error {
+	_, err := e.deliverItem(ctx, p, op)
+	return err
+}
+
+// deliverItem delivers p and returns the inbox item, whose RunID is the
+// run it reached.
+func (e *Engine) deliverItem(ctx context.Context, p *store.DeliverParams, op string) (*store.InboxItem, error) {
 	var item *store.InboxItem
 	err := e.retryClient(ctx, deliverOp(op, p), func(ctx context.Context, _ int) (err error) {
 		item, err = e.store.Deliver(ctx, p)
@@ -1087,15 +1094,15 @@ func (e *Engine) deliver(ctx context.Context, p *store.DeliverParams, op string)
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
-			return err
+			return nil, err
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, noOpenRun(p.WorkflowID, p.RunID))
+			return nil, fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, noOpenRun(p.WorkflowID, p.RunID))
 		}
-		return fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, err)
+		return nil, fmt.Errorf("durable: %s %s: %w", op, p.WorkflowID, err)
 	}
 	e.nudge(item.RunID)
-	return nil
+	return item, nil
 }
 
 // readInbox turns unconsumed inbox items into inbound events, one by one,
