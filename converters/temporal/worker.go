@@ -119,6 +119,14 @@ var workerRule = rule{
 						engine = &dst.TypeAssertExpr{X: engine, Type: &dst.StarExpr{X: &dst.Ident{Path: DurablePath, Name: "Engine"}}}
 					}
 					serve := &dst.CallExpr{Fun: &dst.SelectorExpr{X: engine, Sel: &dst.Ident{Name: "Serve"}}, Args: []dst.Expr{call.Args[1]}}
+					if len(call.Args) >= 3 {
+						if bg := takeOptionsField(call.Args[2], "BackgroundActivityContext"); bg != nil {
+							// The worker's activities run in contexts with
+							// bg's values, per queue.
+							serve.Fun.(*dst.SelectorExpr).Sel.Name = "ServeWithActivityContext"
+							serve.Args = []dst.Expr{bg, call.Args[1]}
+						}
+					}
 					keeps = p.keepUsed(keeps, serve, call.Args[2:])
 					serve.Decs = call.Decs
 					c.Replace(serve)
@@ -562,4 +570,29 @@ func (p *pass) toOwnInterface(c *dstutil.Cursor) bool {
 	}
 	_, isInterface := dest.Underlying().(*types.Interface)
 	return isInterface && !types.Identical(dest.Underlying(), types.NewInterfaceType(nil, nil))
+}
+
+// takeOptionsField removes the field key from an options literal (or a
+// pointer to one) and returns its value; nil when the literal has none or
+// opts is not a literal.
+func takeOptionsField(opts dst.Expr, key string) dst.Expr {
+	if u, ok := opts.(*dst.UnaryExpr); ok && u.Op == token.AND {
+		opts = u.X
+	}
+	lit, ok := opts.(*dst.CompositeLit)
+	if !ok {
+		return nil
+	}
+	for i, el := range lit.Elts {
+		kv, ok := el.(*dst.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		if id, ok := kv.Key.(*dst.Ident); ok && id.Name == key {
+			lit.Elts = append(lit.Elts[:i], lit.Elts[i+1:]...)
+			kv.Value.Decorations().Start = nil
+			return kv.Value
+		}
+	}
+	return nil
 }

@@ -104,7 +104,7 @@ func (e *Engine) runAttempt(t *store.Task, inlineTask *activityTask) {
 		e.deliverResult(t, &at, mode, nil, toFailure(&TimeoutError{Kind: "ScheduleToClose"}))
 		return
 	}
-	ctx, cancel := context.WithCancelCause(e.ctx)
+	ctx, cancel := e.attemptContext(t.Queue)
 	st := newActivityState(e, &at, t, attempt, t.Details)
 	st.mode = mode
 	if !mode.hasRow() {

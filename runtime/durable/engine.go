@@ -24,11 +24,14 @@ import (
 // runs and activities of its queues in its own process (embedded mode);
 // several engines on one PostgreSQL store share the work.
 type Engine struct {
-	cfg      config
-	store    store.Store
-	ownStore bool
-	reg      *registry
-	workerID string
+	cfg config
+	// activityCtx holds, per queue, the background context of its
+	// activities (ServeWithActivityContext); guarded by mu.
+	activityCtx map[string]context.Context
+	store       store.Store
+	ownStore    bool
+	reg         *registry
+	workerID    string
 
 	ctx    context.Context
 	cancel context.CancelFunc

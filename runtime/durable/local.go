@@ -100,7 +100,7 @@ func (e *Engine) runLocal(in *instance, ac *activityCall) {
 		defer e.wg.Done()
 		defer e.busy.Add(-1)
 		for attempt := 1; ; attempt++ {
-			ctx, cancel := context.WithCancelCause(e.ctx)
+			ctx, cancel := e.attemptContext(in.queue)
 			l.mu.Lock()
 			if l.canceled {
 				l.mu.Unlock()
