@@ -21,10 +21,18 @@ type kvEntry struct {
 	kv         []any
 }
 
-func (k *keyValues) Debug(msg string, kv ...any) { k.entries = append(k.entries, kvEntry{"DEBUG", msg, kv}) }
-func (k *keyValues) Info(msg string, kv ...any)  { k.entries = append(k.entries, kvEntry{"INFO", msg, kv}) }
-func (k *keyValues) Warn(msg string, kv ...any)  { k.entries = append(k.entries, kvEntry{"WARN", msg, kv}) }
-func (k *keyValues) Error(msg string, kv ...any) { k.entries = append(k.entries, kvEntry{"ERROR", msg, kv}) }
+func (k *keyValues) Debug(msg string, kv ...any) {
+	k.entries = append(k.entries, kvEntry{"DEBUG", msg, kv})
+}
+func (k *keyValues) Info(msg string, kv ...any) {
+	k.entries = append(k.entries, kvEntry{"INFO", msg, kv})
+}
+func (k *keyValues) Warn(msg string, kv ...any) {
+	k.entries = append(k.entries, kvEntry{"WARN", msg, kv})
+}
+func (k *keyValues) Error(msg string, kv ...any) {
+	k.entries = append(k.entries, kvEntry{"ERROR", msg, kv})
+}
 
 func (k *keyValues) find(level, msg string) []any {
 	for _, e := range k.entries {
@@ -36,7 +44,9 @@ func (k *keyValues) find(level, msg string) []any {
 }
 
 // tagger adds a tag to the workflow's and the activities' loggers.
-type tagger struct{ interceptor.WorkerInterceptorBase }
+type tagger struct {
+	interceptor.WorkerInterceptorBase
+}
 
 func (t *tagger) InterceptWorkflow(ctx context.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
 	i := &taggerWorkflowIn{}
