@@ -190,6 +190,11 @@ func (f *encodedFuture) Get(ctx context.Context, valuePtr any) error {
 	return decodeInto(f.what, f.p.raw, valuePtr)
 }
 
+// Encoded returns f as an EncodedFuture, for an interceptor that returns
+// a future of its own making (NewFuture) or a typed call's: Get decodes
+// f's value into the pointer it is given.
+func Encoded[R any](f Future[R]) EncodedFuture { return encodedOf(f) }
+
 // encodedOf returns the engine future behind a typed one.
 func encodedOf[R any](f Future[R]) *encodedFuture {
 	tf := f.(*future[R])
