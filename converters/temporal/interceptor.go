@@ -139,8 +139,12 @@ func (p *pass) todoKeep(fd *dst.FuncDecl, anchor, msg string) {
 
 // workerInterceptors converts worker.Options{Interceptors: ...} given to
 // worker.New into durable.WithInterceptors on the durable.Open of the
-// worker's client, when the client is dialled in the same function.
+// worker's client, when the client is dialled in the same function. Any
+// other worker.Options literal with interceptors (held in a variable,
+// passed to a helper) is marked, unless a test environment's
+// SetWorkerOptions takes it (testsuite_env.go keeps them there).
 func (p *pass) workerInterceptors() {
+	done := map[*dst.CompositeLit]bool{}
 	dst.Inspect(p.file, func(n dst.Node) bool {
 		call, name := callOf(n, pkgWorker)
 		if call == nil || name != "New" || len(call.Args) != 3 || p.marked(call) {
@@ -148,15 +152,19 @@ func (p *pass) workerInterceptors() {
 		}
 		lit := workerOptionsLit(call.Args[2])
 		if lit == nil {
+			lit = p.optionsVar(call, call.Args[2])
+		}
+		if lit == nil {
 			return true
 		}
 		kv := interceptorsKV(lit)
 		if kv == nil {
 			return true
 		}
+		done[lit] = true
 		elts, ok := p.interceptorElts(kv.Value)
 		if !ok {
-			return true // the unsupported rule marks it
+			return true // the unsupported rule marked it
 		}
 		dial := p.dialOf(call, call.Args[0])
 		if dial == nil {
@@ -175,6 +183,64 @@ func (p *pass) workerInterceptors() {
 			"worker.Options.Interceptors became durable.WithInterceptors on durable.Open: every engine that works these runs needs the same interceptors (docs/api.md#interceptors)", ""))
 		return true
 	})
+	dst.Inspect(p.file, func(n dst.Node) bool {
+		lit, ok := n.(*dst.CompositeLit)
+		if !ok || done[lit] || !isIdent(lit.Type, pkgWorker, "Options") || p.marked(lit) {
+			return true
+		}
+		kv := interceptorsKV(lit)
+		if kv == nil || p.marked(kv) || p.testEnvOptions(lit) {
+			return true
+		}
+		if _, ok := p.interceptorElts(kv.Value); ok {
+			p.todo(kv, "interceptors", "pass these interceptors to durable.Open as durable.WithInterceptors(...): these worker options do not go to a worker.New of a client dialled in the same function")
+		}
+		return true
+	})
+}
+
+// optionsVar returns the worker.Options literal the variable v was
+// declared with (opts := worker.Options{...}), in the function around at.
+func (p *pass) optionsVar(at dst.Node, v dst.Expr) *dst.CompositeLit {
+	id, ok := v.(*dst.Ident)
+	if !ok {
+		return nil
+	}
+	obj := p.objOf(id)
+	if obj == nil {
+		return nil
+	}
+	var lit *dst.CompositeLit
+	if body := p.funcBody(at); body != nil {
+		dst.Inspect(body, func(n dst.Node) bool {
+			if as, ok := n.(*dst.AssignStmt); ok && as.Tok == token.DEFINE && len(as.Lhs) == 1 && len(as.Rhs) == 1 && p.objOf(as.Lhs[0]) == obj {
+				lit = workerOptionsLit(as.Rhs[0])
+			}
+			return lit == nil
+		})
+	}
+	return lit
+}
+
+// funcBody is the body of the function declaration around n.
+func (p *pass) funcBody(n dst.Node) *dst.BlockStmt {
+	for cur := p.parent(n); cur != nil; cur = p.parent(cur) {
+		if fd, ok := cur.(*dst.FuncDecl); ok {
+			return fd.Body
+		}
+	}
+	return nil
+}
+
+// testEnvOptions reports whether lit is the argument of a test
+// environment's SetWorkerOptions.
+func (p *pass) testEnvOptions(lit *dst.CompositeLit) bool {
+	var par dst.Node = p.parent(lit)
+	if u, ok := par.(*dst.UnaryExpr); ok && u.Op == token.AND {
+		par = p.parent(u)
+	}
+	call, recv, m := methodCall(par)
+	return call != nil && m == "SetWorkerOptions" && temporalRecv(p, recv)
 }
 
 // workerOptionsLit returns the worker.Options literal e is (or points to).
@@ -254,13 +320,7 @@ func (p *pass) dialOf(at dst.Node, client dst.Expr) *dst.CallExpr {
 	if obj == nil {
 		return nil
 	}
-	var body *dst.BlockStmt
-	for cur := p.parent(at); cur != nil; cur = p.parent(cur) {
-		if fd, ok := cur.(*dst.FuncDecl); ok {
-			body = fd.Body
-			break
-		}
-	}
+	body := p.funcBody(at)
 	if body == nil {
 		return nil
 	}

@@ -377,7 +377,13 @@ func callValues(ft reflect.Type, ctx context.Context, args []any) []reflect.Valu
 
 // intercept builds the run's interceptor chain and calls each Init; the
 // innermost Init sets in.icptOut. It runs on every replay.
-func (in *instance) intercept(ctx context.Context) error {
+func (in *instance) intercept(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.icptIn, in.icptOut = nil, nil
+			err = fmt.Errorf("workflow interceptor panicked: %v", r)
+		}
+	}()
 	var next WorkflowInboundInterceptor = engineInbound{in: in}
 	is := in.e.cfg.interceptors
 	for i := len(is) - 1; i >= 0; i-- {

@@ -3,6 +3,8 @@ package durable_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -302,16 +304,51 @@ func TestInterceptors(t *testing.T) {
 		verifyAll(t, e)
 	})
 
-	t.Run("InitErrorFailsTheRun", func(t *testing.T) {
+	t.Run("EveryOutboundCall", func(t *testing.T) {
 		t.Parallel()
 		ctx := waitCtx(t)
-		e := openEngine(t, "memory:", durable.WithInterceptors(&brokenInterceptor{}))
-		e.RegisterWorkflow(Greet, durable.WithName("GreetWorkflow"))
-		run, err := e.Start(ctx, durable.StartOptions{ID: "broken"}, "GreetWorkflow", "x")
+		calls := &callLog{}
+		e := openEngine(t, "memory:", durable.WithMaxCachedRuns(1), durable.WithEvictAfter(time.Nanosecond),
+			durable.WithInterceptors(&outboundRecorder{log: calls}))
+		e.RegisterWorkflow(Outbound)
+		e.RegisterWorkflow(AllowedChild)
+		run, err := e.Start(ctx, durable.StartOptions{ID: "outbound"}, Outbound)
 		require.NoError(t, err)
-		err = run.Get(ctx, nil)
-		require.ErrorContains(t, err, "an Init did not call its Next.Init")
+		var got string
+		require.NoError(t, run.Get(ctx, &got))
+		require.Equal(t, "local:x/ok", got)
+		// Each call once, live; replays after every wait make them again
+		// (the interceptor sees every replay), so only the order is
+		// checked, on the last complete pass.
+		last := calls.lastPass()
+		require.Equal(t, []string{"GetInfo", "ExecuteLocalActivity", "NewTimer", "Now", "ExecuteChildWorkflow", "GetLogger"}, last)
+		verifyAll(t, e)
 	})
+
+	for _, tc := range []struct {
+		name    string
+		broken  brokenInterceptor
+		wantErr string
+	}{
+		{"InitWithoutNext", brokenInterceptor{mode: "skip-next"}, "an Init did not call its Next.Init"},
+		{"InitError", brokenInterceptor{mode: "init-error"}, "workflow interceptor: init: no tenant"},
+		{"NilInbound", brokenInterceptor{mode: "nil"}, "InterceptWorkflow returned nil"},
+		{"Panic", brokenInterceptor{mode: "panic"}, "workflow interceptor panicked: boom"},
+	} {
+		t.Run("BrokenFailsTheRun/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := waitCtx(t)
+			e := openEngine(t, "memory:", durable.WithInterceptors(&tc.broken))
+			e.RegisterWorkflow(Greet, durable.WithName("GreetWorkflow"))
+			run, err := e.Start(ctx, durable.StartOptions{ID: "broken"}, "GreetWorkflow", "x")
+			require.NoError(t, err)
+			err = run.Get(ctx, nil)
+			require.ErrorContains(t, err, tc.wantErr)
+			var appErr *durable.ApplicationError
+			require.ErrorAs(t, err, &appErr)
+			require.Equal(t, "InterceptorError", appErr.Type())
+		})
+	}
 }
 
 // childGuard refuses child workflows other than allowed: its
@@ -380,17 +417,135 @@ func GuardedParent(ctx context.Context) (string, error) {
 	return a + b, err
 }
 
-// brokenInterceptor's Init forgets to call Next.Init.
+// brokenInterceptor breaks the contract the way mode says.
 type brokenInterceptor struct {
 	interceptor.WorkerInterceptorBase
+	mode string
 }
 
 func (b *brokenInterceptor) InterceptWorkflow(ctx context.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
-	return &brokenInbound{}
+	switch b.mode {
+	case "nil":
+		return nil
+	case "panic":
+		panic("boom")
+	}
+	i := &brokenInbound{mode: b.mode}
+	i.Next = next
+	return i
 }
 
 type brokenInbound struct {
 	interceptor.WorkflowInboundInterceptorBase
+	mode string
 }
 
-func (b *brokenInbound) Init(interceptor.WorkflowOutboundInterceptor) error { return nil }
+func (b *brokenInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	if b.mode == "init-error" {
+		return errors.New("no tenant")
+	}
+	return nil
+}
+
+// callLog records the outbound calls of each pass through a run; a pass
+// starts at GetInfo, the workflow's first call.
+type callLog struct {
+	mu     sync.Mutex
+	passes [][]string
+}
+
+func (c *callLog) add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if name == "GetInfo" || len(c.passes) == 0 {
+		c.passes = append(c.passes, nil)
+	}
+	c.passes[len(c.passes)-1] = append(c.passes[len(c.passes)-1], name)
+}
+
+func (c *callLog) lastPass() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.passes[len(c.passes)-1])
+}
+
+// outboundRecorder records every outbound call a run makes.
+type outboundRecorder struct {
+	interceptor.WorkerInterceptorBase
+	log *callLog
+}
+
+func (r *outboundRecorder) InterceptWorkflow(ctx context.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	i := &recorderIn{log: r.log}
+	i.Next = next
+	return i
+}
+
+type recorderIn struct {
+	interceptor.WorkflowInboundInterceptorBase
+	log *callLog
+}
+
+func (i *recorderIn) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	o := &recorderOut{log: i.log}
+	o.Next = outbound
+	return i.Next.Init(o)
+}
+
+type recorderOut struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	log *callLog
+}
+
+func (o *recorderOut) GetInfo(ctx context.Context) *durable.Info {
+	o.log.add("GetInfo")
+	return o.Next.GetInfo(ctx)
+}
+
+func (o *recorderOut) ExecuteLocalActivity(ctx context.Context, activityType string, args ...any) durable.EncodedFuture {
+	o.log.add("ExecuteLocalActivity")
+	return o.Next.ExecuteLocalActivity(ctx, activityType, args...)
+}
+
+func (o *recorderOut) NewTimer(ctx context.Context, d time.Duration) durable.EncodedFuture {
+	o.log.add("NewTimer")
+	return o.Next.NewTimer(ctx, d)
+}
+
+func (o *recorderOut) Now(ctx context.Context) time.Time {
+	o.log.add("Now")
+	return o.Next.Now(ctx)
+}
+
+func (o *recorderOut) ExecuteChildWorkflow(ctx context.Context, childWorkflowType string, args ...any) durable.ChildWorkflowFuture {
+	o.log.add("ExecuteChildWorkflow")
+	return o.Next.ExecuteChildWorkflow(ctx, childWorkflowType, args...)
+}
+
+func (o *recorderOut) GetLogger(ctx context.Context) *slog.Logger {
+	o.log.add("GetLogger")
+	return o.Next.GetLogger(ctx)
+}
+
+// Outbound makes one call of each kind; its local activity is not
+// registered (a local activity runs by its function).
+func Outbound(ctx context.Context) (string, error) {
+	if durable.GetInfo(ctx).WorkflowID != "outbound" {
+		return "", fmt.Errorf("wrong info")
+	}
+	ctx = durable.WithLocalCallOptions(ctx, durable.LocalCallOptions{StartToCloseTimeout: time.Second})
+	l, err := durable.CallLocal[string](ctx, func(ctx context.Context, s string) (string, error) { return "local:" + s, nil }, "x")
+	if err != nil {
+		return "", err
+	}
+	if _, err := durable.NewTimer(ctx, time.Millisecond).Get(ctx); err != nil {
+		return "", err
+	}
+	_ = durable.Now(ctx)
+	c, err := durable.Child[string](ctx, AllowedChild)
+	if err != nil {
+		return "", err
+	}
+	durable.Logger(ctx).Info("done")
+	return l + "/" + c, nil
+}
