@@ -23,7 +23,7 @@ const pkgInterceptor = "go.temporal.io/sdk/interceptor"
 // signatures. worker.Options{Interceptors: ...} becomes
 // durable.WithInterceptors on the durable.Open of the worker's client, and
 // the test environment's SetWorkerOptions keeps them. Methods the runtime
-// never calls (an outbound GetVersion, an inbound ExecuteUpdate, ...) and
+// never calls (an outbound GetVersion or SideEffect, ...) and
 // client interceptors are marked: they would compile and do nothing.
 var interceptorRule = rule{
 	Name: "interceptors",
@@ -44,7 +44,7 @@ var interceptorTypes = func() map[string]target {
 		"ActivityOutboundInterceptor", "ActivityOutboundInterceptorBase",
 		"WorkflowInboundInterceptor", "WorkflowInboundInterceptorBase",
 		"WorkflowOutboundInterceptor", "WorkflowOutboundInterceptorBase",
-		"ExecuteActivityInput", "ExecuteWorkflowInput", "HandleSignalInput", "HandleQueryInput",
+		"ExecuteActivityInput", "ExecuteWorkflowInput", "HandleSignalInput", "HandleQueryInput", "UpdateInput",
 	} {
 		m[n] = target{InterceptorPath, n}
 	}
@@ -57,7 +57,7 @@ var interceptorMethodsKept = map[string]map[string]bool{
 	"WorkerInterceptorBase":           {"InterceptActivity": true, "InterceptWorkflow": true},
 	"ActivityInboundInterceptorBase":  {"Init": true, "ExecuteActivity": true},
 	"ActivityOutboundInterceptorBase": {"GetLogger": true, "GetInfo": true, "RecordHeartbeat": true, "HasHeartbeatDetails": true, "GetHeartbeatDetails": true},
-	"WorkflowInboundInterceptorBase":  {"Init": true, "ExecuteWorkflow": true, "HandleSignal": true, "HandleQuery": true},
+	"WorkflowInboundInterceptorBase":  {"Init": true, "ExecuteWorkflow": true, "HandleSignal": true, "HandleQuery": true, "ValidateUpdate": true, "ExecuteUpdate": true},
 	"WorkflowOutboundInterceptorBase": {
 		"ExecuteActivity": true, "ExecuteLocalActivity": true, "ExecuteChildWorkflow": true, "GetInfo": true, "GetLogger": true,
 		"Now": true, "NewTimer": true, "Sleep": true, "SignalExternalWorkflow": true, "RequestCancelExternalWorkflow": true,

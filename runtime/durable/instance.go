@@ -487,14 +487,17 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		}
 		in.rootCtx = ctx
 	}
-	if len(in.e.cfg.interceptors) > 0 {
-		if err := in.intercept(in.rootCtx); err != nil { // interceptor.go
-			in.mainDone = true
-			in.mainErr = NewNonRetryableApplicationError(err.Error(), "InterceptorError", nil)
-			return
-		}
-	}
 	in.sched.spawn("main", func() {
+		// The interceptors are asked first, in the run's coroutine, so
+		// that they may call workflow code (GetInfo); this runs before
+		// any later event of the run (a signal, a query) is handled.
+		if len(in.e.cfg.interceptors) > 0 {
+			if err := in.intercept(in.rootCtx); err != nil { // interceptor.go
+				in.mainDone = true
+				in.mainErr = NewNonRetryableApplicationError(err.Error(), "InterceptorError", nil)
+				return
+			}
+		}
 		var res any
 		if in.icptIn != nil {
 			vals := make([]any, len(args))

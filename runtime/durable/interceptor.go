@@ -81,6 +81,23 @@ type WorkflowInboundInterceptor interface {
 	// HandleQuery answers a query; the innermost calls the handler set
 	// with SetQueryHandler. It must not block or change the run's state.
 	HandleQuery(ctx context.Context, in *HandleQueryInput) (any, error)
+	// ValidateUpdate runs before an update is accepted; the innermost
+	// calls the validator of SetUpdateHandler. An error rejects the
+	// update, which leaves no trace. It must not block or change the
+	// run's state.
+	ValidateUpdate(ctx context.Context, in *UpdateInput) error
+	// ExecuteUpdate runs an accepted update, in a coroutine of the run;
+	// the innermost calls the update's handler.
+	ExecuteUpdate(ctx context.Context, in *UpdateInput) (any, error)
+}
+
+// UpdateInput is the input of WorkflowInboundInterceptor.ValidateUpdate
+// and ExecuteUpdate.
+type UpdateInput struct {
+	Name string
+	// Args are the update's arguments, decoded into the types its
+	// handler takes.
+	Args []any
 }
 
 // ExecuteWorkflowInput is the input of WorkflowInboundInterceptor.ExecuteWorkflow.
@@ -347,6 +364,26 @@ func (e engineInbound) HandleQuery(ctx context.Context, input *HandleQueryInput)
 		return nil, err
 	}
 	return raw, nil
+}
+
+func (e engineInbound) ValidateUpdate(ctx context.Context, input *UpdateInput) error {
+	return e.in.validateDirect(input.Name, input.Args)
+}
+
+func (e engineInbound) ExecuteUpdate(ctx context.Context, input *UpdateInput) (any, error) {
+	u := e.in.updates[input.Name]
+	if u == nil {
+		return nil, fmt.Errorf("durable: run %s has no update handler %q", e.in.runID, input.Name)
+	}
+	out := u.handler.fn.Call(callValues(u.handler.fn.Type(), ctx, input.Args))
+	var err error
+	if errV := out[len(out)-1].Interface(); errV != nil {
+		err = errV.(error)
+	}
+	if u.handler.result == nil {
+		return nil, err
+	}
+	return out[0].Interface(), err
 }
 
 // callValues is the reflect call of function type ft with args, after

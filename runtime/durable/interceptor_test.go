@@ -100,7 +100,8 @@ type tenantInterceptor struct {
 }
 
 func (t *tenantInterceptor) InterceptWorkflow(ctx context.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
-	i := &tenantWorkflowInbound{}
+	// Workflow code may run here: the run's info names the workflow.
+	i := &tenantWorkflowInbound{workflow: durable.GetInfo(ctx).Workflow}
 	i.Next = next
 	return i
 }
@@ -113,11 +114,12 @@ func (t *tenantInterceptor) InterceptActivity(ctx context.Context, next intercep
 
 type tenantWorkflowInbound struct {
 	interceptor.WorkflowInboundInterceptorBase
-	queries int
+	queries  int
+	workflow string
 }
 
 func (w *tenantWorkflowInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
-	o := &tenantWorkflowOutbound{}
+	o := &tenantWorkflowOutbound{workflow: w.workflow}
 	o.Next = outbound
 	return w.Next.Init(o)
 }
@@ -151,10 +153,11 @@ func (w *tenantWorkflowInbound) HandleQuery(ctx context.Context, in *interceptor
 
 type tenantWorkflowOutbound struct {
 	interceptor.WorkflowOutboundInterceptorBase
+	workflow string
 }
 
 func (o *tenantWorkflowOutbound) GetLogger(ctx context.Context) *slog.Logger {
-	return o.Next.GetLogger(ctx).With("tenant", "acme")
+	return o.Next.GetLogger(ctx).With("tenant", "acme", "wf", o.workflow)
 }
 
 func (o *tenantWorkflowOutbound) ExecuteActivity(ctx context.Context, activityType string, args ...any) durable.EncodedFuture {
@@ -270,6 +273,7 @@ func TestInterceptors(t *testing.T) {
 				started := logs.records("workflow started")
 				require.Len(t, started, 1, "the workflow logs once however often it replays")
 				require.Contains(t, started[0].attrs, "tenant=acme")
+				require.Contains(t, started[0].attrs, "wf=Intercepted")
 				require.Contains(t, started[0].attrs, "name=ANN")
 				greeting := logs.records("greeting")
 				require.NotEmpty(t, greeting)
@@ -322,6 +326,41 @@ func TestInterceptors(t *testing.T) {
 		// checked, on the last complete pass.
 		last := calls.lastPass()
 		require.Equal(t, []string{"GetInfo", "ExecuteLocalActivity", "NewTimer", "Now", "ExecuteChildWorkflow", "GetLogger"}, last)
+		verifyAll(t, e)
+	})
+
+	t.Run("Updates", func(t *testing.T) {
+		t.Parallel()
+		ctx := waitCtx(t)
+		e := openEngine(t, "memory:", durable.WithInterceptors(&updateCap{max: 100}))
+		e.RegisterWorkflow(CappedCounter)
+		run, err := e.Start(ctx, durable.StartOptions{ID: "counter"}, CappedCounter)
+		require.NoError(t, err)
+		for _, tc := range []struct {
+			n       int
+			want    int
+			wantErr string
+		}{
+			{n: 5, want: 50},             // the interceptor multiplies the handler's result by 10
+			{n: -1, wantErr: "negative"}, // the workflow's own validator, reached through the interceptor
+			{n: 101, wantErr: "over the cap of 100"},
+			{n: 7, want: 120},
+		} {
+			v, err := e.Update(ctx, "counter", "add", tc.n)
+			if tc.wantErr != "" {
+				require.ErrorIs(t, err, durable.ErrUpdateRejected)
+				require.ErrorContains(t, err, tc.wantErr)
+				continue
+			}
+			require.NoError(t, err)
+			var got int
+			require.NoError(t, v.Get(&got))
+			require.Equal(t, tc.want, got)
+		}
+		require.NoError(t, e.Signal(ctx, "counter", "stop", nil))
+		var total int
+		require.NoError(t, run.Get(ctx, &total))
+		require.Equal(t, 12, total, "rejected updates leave no trace")
 		verifyAll(t, e)
 	})
 
@@ -548,4 +587,58 @@ func Outbound(ctx context.Context) (string, error) {
 	}
 	durable.Logger(ctx).Info("done")
 	return l + "/" + c, nil
+}
+
+// CappedCounter adds what its "add" updates bring until it is told to stop.
+func CappedCounter(ctx context.Context) (int, error) {
+	total := 0
+	err := durable.SetUpdateHandler(ctx, "add", func(ctx context.Context, n int) (int, error) {
+		total += n
+		return total, nil
+	}, durable.UpdateOptions{Validator: func(n int) error {
+		if n < 0 {
+			return errors.New("negative")
+		}
+		return nil
+	}})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := durable.Receive[any](ctx, "stop"); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// updateCap rejects updates whose first argument exceeds max and
+// multiplies their results by 10.
+type updateCap struct {
+	interceptor.WorkerInterceptorBase
+	max int
+}
+
+func (u *updateCap) InterceptWorkflow(ctx context.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	i := &updateCapIn{max: u.max}
+	i.Next = next
+	return i
+}
+
+type updateCapIn struct {
+	interceptor.WorkflowInboundInterceptorBase
+	max int
+}
+
+func (u *updateCapIn) ValidateUpdate(ctx context.Context, in *interceptor.UpdateInput) error {
+	if n := in.Args[0].(int); n > u.max {
+		return fmt.Errorf("%d is over the cap of %d", n, u.max)
+	}
+	return u.Next.ValidateUpdate(ctx, in)
+}
+
+func (u *updateCapIn) ExecuteUpdate(ctx context.Context, in *interceptor.UpdateInput) (any, error) {
+	res, err := u.Next.ExecuteUpdate(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return res.(int) * 10, nil
 }

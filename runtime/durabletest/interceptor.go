@@ -2,6 +2,7 @@ package durabletest
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/durablego/toolkit/runtime/durable"
@@ -35,7 +36,15 @@ func (l *envInterceptors) InterceptActivity(ctx context.Context, next durable.Ac
 	return next
 }
 
+// activityRunnerPrefix names the workflows ActivityEnv.ExecuteActivity
+// runs its activity in; workflow interceptors do not see them (Temporal's
+// activity environment runs no workflow), activity interceptors do.
+const activityRunnerPrefix = "durabletest.ExecuteActivity."
+
 func (l *envInterceptors) InterceptWorkflow(ctx context.Context, next durable.WorkflowInboundInterceptor) durable.WorkflowInboundInterceptor {
+	if strings.HasPrefix(durable.GetInfo(ctx).Workflow, activityRunnerPrefix) {
+		return next
+	}
 	is := l.list()
 	for i := len(is) - 1; i >= 0; i-- {
 		next = is[i].InterceptWorkflow(ctx, next)

@@ -163,3 +163,29 @@ func TestKeyValueHandlerFlattensGroups(t *testing.T) {
 	require.Equal(t, 3, len(logs.entries))
 	require.Equal(t, "ERROR", logs.entries[2].level)
 }
+
+// TestActivityEnvInterceptors checks that an ActivityEnv runs the
+// activity interceptors and not the workflow ones, as Temporal's does.
+func TestActivityEnvInterceptors(t *testing.T) {
+	t.Parallel()
+	var logs keyValues
+	aenv := durabletest.NewActivityEnv(t, durabletest.WithEngineOptions(durable.WithLogger(slog.New(durabletest.NewKeyValueHandler(&logs)))))
+	aenv.SetWorkerOptions(durabletest.WorkerOptions{Interceptors: []durable.WorkerInterceptor{&tagger{}, &noWorkflows{t: t}}})
+	v, err := aenv.ExecuteActivity(TaggedActivity, "cy")
+	require.NoError(t, err)
+	var got string
+	require.NoError(t, v.Get(&got))
+	require.Equal(t, "hi cy", got)
+	require.True(t, hasPair(logs.find("INFO", "activity ran"), "tag", "activity"))
+}
+
+// noWorkflows fails the test if a workflow interceptor is asked for.
+type noWorkflows struct {
+	interceptor.WorkerInterceptorBase
+	t *testing.T
+}
+
+func (n *noWorkflows) InterceptWorkflow(ctx context.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	n.t.Errorf("workflow interceptor asked for %s", durable.GetInfo(ctx).Workflow)
+	return next
+}

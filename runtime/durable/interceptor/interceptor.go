@@ -32,6 +32,7 @@ type (
 	ExecuteWorkflowInput        = durable.ExecuteWorkflowInput
 	HandleSignalInput           = durable.HandleSignalInput
 	HandleQueryInput            = durable.HandleQueryInput
+	UpdateInput                 = durable.UpdateInput
 )
 
 // WorkerInterceptorBase intercepts nothing: embed it and override
@@ -124,6 +125,16 @@ func (w *WorkflowInboundInterceptorBase) HandleSignal(ctx context.Context, in *H
 // HandleQuery calls Next.HandleQuery.
 func (w *WorkflowInboundInterceptorBase) HandleQuery(ctx context.Context, in *HandleQueryInput) (any, error) {
 	return w.Next.HandleQuery(ctx, in)
+}
+
+// ValidateUpdate calls Next.ValidateUpdate.
+func (w *WorkflowInboundInterceptorBase) ValidateUpdate(ctx context.Context, in *UpdateInput) error {
+	return w.Next.ValidateUpdate(ctx, in)
+}
+
+// ExecuteUpdate calls Next.ExecuteUpdate.
+func (w *WorkflowInboundInterceptorBase) ExecuteUpdate(ctx context.Context, in *UpdateInput) (any, error) {
+	return w.Next.ExecuteUpdate(ctx, in)
 }
 
 // WorkflowOutboundInterceptorBase passes every call on to Next.
