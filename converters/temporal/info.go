@@ -3,6 +3,7 @@ package temporal
 import (
 	"go/ast"
 	"go/types"
+	"strings"
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/dstutil"
@@ -64,6 +65,13 @@ func (p *pass) convertInfo(typeName string, fields map[string]string) {
 			base, key = inner.X, inner.Sel.Name+"."+sel.Sel.Name
 			if _, known := fields[key]; !known && typeName == "WorkflowInfo" && infoBridged[inner.Sel.Name] != "" {
 				return true // info.Memo.GetFields(): the bridge below converts info.Memo
+			}
+			if _, known := fields[key]; !known {
+				if _, field := fields[inner.Sel.Name]; field && p.typeOf(inner) != nil && !strings.Contains(p.typeOf(inner).String(), temporalPrefix) {
+					// info.WorkflowStartTime.Format(...): a method or field
+					// of a plain value; the field itself is converted below.
+					return true
+				}
 			}
 		} else if isInfo(sel.X) {
 			base, key = sel.X, sel.Sel.Name

@@ -28,6 +28,9 @@ var Suite = []rule{
 	activityHelpersRule,
 	mocksRule,
 	dynamicRule,
+	// After the rules that convert what the interceptors given to
+	// worker.New hold, which move to durable.Open.
+	interceptorRule,
 	workerRule,
 	replayerRule,
 	starterRule,

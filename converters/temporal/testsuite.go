@@ -332,9 +332,9 @@ func usesName(n dst.Node, name string) bool {
 }
 
 // headerSuites are the types (suiteTypeKey) of the package whose values
-// call WorkflowTestSuite.SetHeader: Temporal's suite itself, or test suites
-// that embed it. They keep a durabletest.WorkflowTestSuite, which holds the
-// header for the environments they make.
+// call WorkflowTestSuite.SetHeader or SetLogger: Temporal's suite itself,
+// or test suites that embed it. They keep a durabletest.WorkflowTestSuite,
+// which holds the header and the logger for the environments they make.
 func (p *pass) headerSuites() map[string]bool {
 	if p.headers != nil {
 		return p.headers
@@ -342,7 +342,7 @@ func (p *pass) headerSuites() map[string]bool {
 	p.headers = map[string]bool{}
 	for _, sel := range p.pkg.TypesInfo.Selections {
 		fn, ok := sel.Obj().(*types.Func)
-		if !ok || fn.Name() != "SetHeader" || fn.Pkg() == nil || fn.Pkg().Path() != pkgTestsuite && fn.Pkg().Path() != pkgInternal {
+		if !ok || fn.Name() != "SetHeader" && fn.Name() != "SetLogger" || fn.Pkg() == nil || fn.Pkg().Path() != pkgTestsuite && fn.Pkg().Path() != pkgInternal {
 			continue
 		}
 		if recv := fn.Type().(*types.Signature).Recv(); recv != nil && temporalType(recv.Type(), "WorkflowTestSuite") != "" {

@@ -102,8 +102,11 @@ func (p *pass) workerOptions(call *dst.CallExpr, arg dst.Expr) {
 		case "BackgroundActivityContext":
 			kept = append(kept, kv)
 		case "Interceptors":
-			p.todo(call, "testsuite", "worker interceptors have no counterpart in durabletest: move what they do into the code or the test")
-			return
+			if !p.convertibleInterceptors(kv) {
+				p.todo(call, "testsuite", "Temporal's own worker interceptors (tracing) have no counterpart in durabletest: remove them from the test")
+				return
+			}
+			kept = append(kept, kv)
 		}
 	}
 	lit.Type = &dst.Ident{Path: DurableTestPath, Name: "WorkerOptions"}

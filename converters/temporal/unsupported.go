@@ -24,6 +24,9 @@ var unsupportedRule = rule{
 				if key, ok := n.Key.(*dst.Ident); ok && !p.marked(n) {
 					switch key.Name {
 					case "Interceptors", "WorkflowInterceptors":
+						if lit, ok := p.parent(n).(*dst.CompositeLit); ok && key.Name == "Interceptors" && isIdent(lit.Type, pkgWorker, "Options") && p.convertibleInterceptors(n) {
+							break // interceptor.go converts it
+						}
 						if p.isTemporalLit(n) {
 							p.todo(n, "interceptors", "%s are not supported by the durable runtime", key.Name)
 						}
@@ -72,6 +75,9 @@ func unsupportedIdent(id *dst.Ident) (anchor, what string) {
 			return "data-converters", "workflow.WithDataConverter (custom data converter)"
 		}
 	case strings.HasPrefix(id.Path, "go.temporal.io/sdk/interceptor"):
+		if id.Path == pkgInterceptor && !unsupportedInterceptor(id.Name) {
+			return "", "" // interceptor.go converts it
+		}
 		return "interceptors", "interceptor." + id.Name + " (interceptors)"
 	case strings.HasPrefix(id.Path, "go.temporal.io/sdk/temporalnexus"), strings.HasPrefix(id.Path, "github.com/nexus-rpc/"):
 		return "nexus", lastElem(id.Path) + "." + id.Name + " (Nexus)"

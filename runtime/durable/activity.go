@@ -76,7 +76,33 @@ func Exec(ctx context.Context, activity any, args ...any) error {
 // that waits later or selects over several.
 func Async[R any](ctx context.Context, activity any, args ...any) Future[R] {
 	in := instanceOf(ctx, "Async")
+	if in.icptOut != nil {
+		return interceptedActivity[R](ctx, in, activity, args, false)
+	}
 	return scheduleActivity[R](ctx, in, activity, args, false)
+}
+
+// interceptedActivity checks an activity call and hands it to the run's
+// outbound interceptors by name (interceptor.go).
+func interceptedActivity[R any](ctx context.Context, in *instance, activity any, args []any, local bool) Future[R] {
+	callName := "durable.Call"
+	if local {
+		callName = "durable.CallLocal"
+	}
+	name, _, err := checkActivityCall[R](in, callName, activity, args)
+	if err != nil {
+		return failedFuture[R](in, err)
+	}
+	if reflect.ValueOf(activity).Kind() == reflect.Func {
+		if in.icptFuncs == nil {
+			in.icptFuncs = map[string]any{}
+		}
+		in.icptFuncs[name] = activity
+	}
+	if local {
+		return typedFuture[R](ctx, in, in.icptOut.ExecuteLocalActivity(ctx, name, args...), "local activity "+name)
+	}
+	return typedFuture[R](ctx, in, in.icptOut.ExecuteActivity(ctx, name, args...), "activity "+name)
 }
 
 // activityCall is an activity the run waits for.

@@ -42,6 +42,9 @@ func GetActivityInfo(ctx context.Context) ActivityInfo {
 	if st == nil {
 		panic("durable.GetActivityInfo: ctx is not an activity context")
 	}
+	if st.outbound != nil {
+		return st.outbound.GetInfo(ctx)
+	}
 	return st.info
 }
 
@@ -53,6 +56,15 @@ func RecordHeartbeat(ctx context.Context, details ...any) {
 	if st == nil {
 		return
 	}
+	if st.outbound != nil {
+		st.outbound.RecordHeartbeat(ctx, details...)
+		return
+	}
+	st.recordHeartbeat(details)
+}
+
+// recordHeartbeat is RecordHeartbeat without interceptors.
+func (st *activityState) recordHeartbeat(details []any) {
 	var raw json.RawMessage
 	if len(details) > 0 {
 		var err error
@@ -67,6 +79,9 @@ func RecordHeartbeat(ctx context.Context, details ...any) {
 // HasHeartbeatDetails reports whether an earlier attempt recorded details.
 func HasHeartbeatDetails(ctx context.Context) bool {
 	st := activityStateOf(ctx)
+	if st != nil && st.outbound != nil {
+		return st.outbound.HasHeartbeatDetails(ctx)
+	}
 	return st != nil && len(st.previous) > 0
 }
 
@@ -77,6 +92,14 @@ func HeartbeatDetails(ctx context.Context, ptrs ...any) error {
 	if st == nil {
 		return fmt.Errorf("durable.HeartbeatDetails: ctx is not an activity context")
 	}
+	if st.outbound != nil {
+		return st.outbound.GetHeartbeatDetails(ctx, ptrs...)
+	}
+	return st.heartbeatDetails(ptrs)
+}
+
+// heartbeatDetails is HeartbeatDetails without interceptors.
+func (st *activityState) heartbeatDetails(ptrs []any) error {
 	if len(st.previous) == 0 {
 		return fmt.Errorf("durable.HeartbeatDetails: no heartbeat details recorded")
 	}

@@ -240,26 +240,37 @@ func (e *Engine) invoke(ctx context.Context, cancel context.CancelCauseFunc, at 
 			return nil, NewNonRetryableApplicationError(err.Error(), "ContextPropagationError", nil)
 		}
 	}
-	call := make([]reflect.Value, 0, len(args)+1)
-	if def.hasCtx {
-		call = append(call, reflect.ValueOf(actx))
+	var res any
+	handled := false
+	if len(e.cfg.interceptors) > 0 {
+		res, handled, err = e.interceptActivity(actx, st, def, args) // interceptor.go
 	}
-	call = append(call, args...)
-	out, perr := callRecover(def.fn, call)
-	if perr != nil {
-		return nil, perr
+	if !handled {
+		call := make([]reflect.Value, 0, len(args)+1)
+		if def.hasCtx {
+			call = append(call, reflect.ValueOf(actx))
+		}
+		call = append(call, args...)
+		out, perr := callRecover(def.fn, call)
+		if perr != nil {
+			return nil, perr
+		}
+		if errV := out[len(out)-1].Interface(); errV != nil {
+			err = errV.(error)
+		} else if def.result != nil {
+			res = out[0].Interface()
+		}
 	}
-	if errV := out[len(out)-1].Interface(); errV != nil {
-		err = errV.(error)
+	if err != nil {
+		var pe *PanicError
+		if errors.As(err, &pe) && err == error(pe) {
+			return nil, err
+		}
 		var te *TimeoutError
 		if errors.As(context.Cause(ctx), &te) {
 			return nil, te
 		}
 		return nil, err
-	}
-	var res any
-	if def.result != nil {
-		res = out[0].Interface()
 	}
 	raw, encErr := encodeValue(res)
 	if encErr != nil {
@@ -349,6 +360,8 @@ type activityState struct {
 	mode     attemptMode // attemptInline: promote gives it a row
 	info     ActivityInfo
 	previous json.RawMessage // heartbeat details of earlier attempts
+	// outbound is the interceptors' outbound chain (interceptor.go).
+	outbound ActivityOutboundInterceptor
 
 	mu        sync.Mutex
 	promoted  bool // promote was tried

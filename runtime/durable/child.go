@@ -72,6 +72,18 @@ func Child[R any](ctx context.Context, workflow any, args ...any) (R, error) {
 // the future holds a *TimeoutError.
 func ChildAsync[R any](ctx context.Context, workflow any, args ...any) Future[R] {
 	in := instanceOf(ctx, "ChildAsync")
+	if in.icptOut != nil {
+		name, _, _, err := in.e.reg.workflowCall("durable.Child", workflow, args)
+		if err != nil {
+			return failedFuture[R](in, err)
+		}
+		return typedFuture[R](ctx, in, in.icptOut.ExecuteChildWorkflow(ctx, name, args...), "result of child "+name)
+	}
+	return childAsync[R](ctx, in, workflow, args)
+}
+
+// childAsync starts a child workflow (ChildAsync without interceptors).
+func childAsync[R any](ctx context.Context, in *instance, workflow any, args []any) Future[R] {
 	name, _, raw, err := in.e.reg.workflowCall("durable.Child", workflow, args)
 	if err != nil {
 		return failedFuture[R](in, err)

@@ -13,6 +13,14 @@ import (
 // commit of the current step. It returns an error when no run of that ID
 // is open.
 func SignalExternal(ctx context.Context, workflowID, signal string, arg any) error {
+	if in := instanceOf(ctx, "SignalExternal"); in.icptOut != nil {
+		return in.icptOut.SignalExternalWorkflow(ctx, workflowID, "", signal, arg).Get(ctx, nil)
+	}
+	return signalExternal(ctx, workflowID, signal, arg)
+}
+
+// signalExternal is SignalExternal without interceptors.
+func signalExternal(ctx context.Context, workflowID, signal string, arg any) error {
 	in := instanceOf(ctx, "SignalExternal")
 	raw, err := encodeValue(arg)
 	if err != nil {
@@ -66,6 +74,14 @@ func WithUnknownSignalTarget(f UnknownSignalTarget) Option {
 // CancelExternal asks the open run of another workflow ID to cancel
 // (workflow.RequestCancelExternalWorkflow).
 func CancelExternal(ctx context.Context, workflowID string) error {
+	if in := instanceOf(ctx, "CancelExternal"); in.icptOut != nil {
+		return in.icptOut.RequestCancelExternalWorkflow(ctx, workflowID, "").Get(ctx, nil)
+	}
+	return cancelExternal(ctx, workflowID)
+}
+
+// cancelExternal is CancelExternal without interceptors.
+func cancelExternal(ctx context.Context, workflowID string) error {
 	in := instanceOf(ctx, "CancelExternal")
 	data := &journal.CancelData{ID: in.m.NewID(), WorkflowID: workflowID}
 	if in.replaying() {

@@ -59,6 +59,14 @@ type Execution struct {
 // GetInfo returns what is known about the run ctx belongs to.
 func GetInfo(ctx context.Context) *Info {
 	in := instanceOf(ctx, "GetInfo")
+	if in.icptOut != nil {
+		return in.icptOut.GetInfo(ctx)
+	}
+	return in.getInfo()
+}
+
+// getInfo is GetInfo without interceptors.
+func (in *instance) getInfo() *Info {
 	info := in.info
 	info.JournalLen = in.m.Len()
 	info.ContinueAsNewSuggested = info.JournalLen >= ContinueAsNewSuggestedLen

@@ -35,6 +35,12 @@ type instance struct {
 	// IDs and the step since the last commit (internal/machine). A replica
 	// (Config.ReadOnly) is rebuilt to be looked at: it never writes.
 	m *machine.Machine
+	// icptIn and icptOut are the run's interceptor chains (interceptor.go;
+	// nil without interceptors), built when the run starts or replays.
+	icptIn  WorkflowInboundInterceptor
+	icptOut WorkflowOutboundInterceptor
+	// icptFuncs are the activity functions the run called, by name.
+	icptFuncs map[string]any
 
 	box mailbox // messages to the run; its drainer owns what follows
 
@@ -421,9 +427,18 @@ func (in *instance) applyDecoded(ev store.Event, data any) {
 		in.resolve(t.p, nil, nil)
 		delete(in.timers, d.ID)
 	case *journal.SignalData:
-		q := in.signalQueue(d.Name)
-		q.items = append(q.items, d.Arg)
-		in.sched.notify(&q.q)
+		if in.icptIn != nil {
+			// The interceptors see the signal in a coroutine of the run,
+			// which may call workflow code (interceptor.go).
+			name, arg := d.Name, d.Arg
+			in.sched.spawn("signal "+name, func() {
+				if err := in.icptIn.HandleSignal(in.rootCtx, &HandleSignalInput{SignalName: name, Arg: arg}); err != nil {
+					in.log().Warn("durable: a signal interceptor failed", "signal", name, "error", err)
+				}
+			})
+			break
+		}
+		in.deliverSignal(d.Name, d.Arg)
 	case *journal.CancelData:
 		if ev.Kind == journal.Terminated {
 			in.terminate(d)
@@ -473,16 +488,40 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		in.rootCtx = ctx
 	}
 	in.sched.spawn("main", func() {
-		call := append(make([]reflect.Value, 0, len(args)+1), reflect.ValueOf(in.rootCtx))
-		out := in.def.fn.Call(append(call, args...))
-		in.mainDone = true
-		if errV := out[len(out)-1].Interface(); errV != nil {
-			in.mainErr = errV.(error)
-			return
+		// The interceptors are asked first, in the run's coroutine, so
+		// that they may call workflow code (GetInfo); this runs before
+		// any later event of the run (a signal, a query) is handled.
+		if len(in.e.cfg.interceptors) > 0 {
+			if err := in.intercept(in.rootCtx); err != nil { // interceptor.go
+				in.mainDone = true
+				in.mainErr = NewNonRetryableApplicationError(err.Error(), "InterceptorError", nil)
+				return
+			}
 		}
 		var res any
-		if in.def.result != nil {
-			res = out[0].Interface()
+		if in.icptIn != nil {
+			vals := make([]any, len(args))
+			for i, a := range args {
+				vals[i] = a.Interface()
+			}
+			var err error
+			res, err = in.icptIn.ExecuteWorkflow(in.rootCtx, &ExecuteWorkflowInput{Args: vals})
+			in.mainDone = true
+			if err != nil {
+				in.mainErr = err
+				return
+			}
+		} else {
+			call := append(make([]reflect.Value, 0, len(args)+1), reflect.ValueOf(in.rootCtx))
+			out := in.def.fn.Call(append(call, args...))
+			in.mainDone = true
+			if errV := out[len(out)-1].Interface(); errV != nil {
+				in.mainErr = errV.(error)
+				return
+			}
+			if in.def.result != nil {
+				res = out[0].Interface()
+			}
 		}
 		raw, err := encodeValue(res)
 		if err != nil {
@@ -491,6 +530,13 @@ func (in *instance) onStarted(d *journal.StartedData) {
 		}
 		in.mainResult = raw
 	})
+}
+
+// deliverSignal puts a signal's value in its channel.
+func (in *instance) deliverSignal(name string, arg json.RawMessage) {
+	q := in.signalQueue(name)
+	q.items = append(q.items, arg)
+	in.sched.notify(&q.q)
 }
 
 // markFirstStep records that a run's first step issued no command.

@@ -49,6 +49,9 @@ func ExecLocal(ctx context.Context, activity any, args ...any) error {
 // AsyncLocal starts a local activity and returns a future of its result.
 func AsyncLocal[R any](ctx context.Context, activity any, args ...any) Future[R] {
 	in := instanceOf(ctx, "AsyncLocal")
+	if in.icptOut != nil {
+		return interceptedActivity[R](ctx, in, activity, args, true)
+	}
 	return scheduleActivity[R](ctx, in, activity, args, true)
 }
 

@@ -11,13 +11,24 @@ import (
 // it returns slog.Default().
 func Logger(ctx context.Context) *slog.Logger {
 	if in, _ := ctx.Value(instanceKey).(*instance); in != nil {
+		if in.icptOut != nil {
+			return in.icptOut.GetLogger(ctx)
+		}
 		return in.log()
 	}
 	if st := activityStateOf(ctx); st != nil {
-		return st.e.cfg.logger.With("activity", st.info.Activity, "attempt", st.info.Attempt,
-			"workflow_id", st.info.WorkflowID, "run_id", st.info.RunID)
+		if st.outbound != nil {
+			return st.outbound.GetLogger(ctx)
+		}
+		return st.logger()
 	}
 	return slog.Default()
+}
+
+// logger is an activity attempt's logger.
+func (st *activityState) logger() *slog.Logger {
+	return st.e.cfg.logger.With("activity", st.info.Activity, "attempt", st.info.Attempt,
+		"workflow_id", st.info.WorkflowID, "run_id", st.info.RunID)
 }
 
 // IsReplaying reports whether the workflow code is re-executing journaled

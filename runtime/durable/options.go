@@ -32,6 +32,7 @@ const (
 
 type config struct {
 	propagators   []ContextPropagator // WithContextPropagators
+	interceptors  []WorkerInterceptor // WithInterceptors
 	fsync         bool                // deprecated WithFsync, for the store Open opens
 	ownStore      bool                // Close closes the store (Open, WithStoreOwnership)
 	logger        *slog.Logger

@@ -87,8 +87,24 @@ func callHandler(ctx context.Context, def *funcDef, args []any) (result json.Raw
 	return encodeValue(res)
 }
 
-// runQuery answers a query from the instance's current state.
+// runQuery answers a query from the instance's current state, through
+// the interceptors when there are.
 func (in *instance) runQuery(name string, args []any) (json.RawMessage, error) {
+	if in.icptIn == nil {
+		return in.runQueryDirect(name, args)
+	}
+	res, err := in.icptIn.HandleQuery(context.WithoutCancel(in.rootCtx), &HandleQueryInput{QueryType: name, Args: args})
+	if err != nil {
+		return nil, err
+	}
+	if raw, ok := res.(json.RawMessage); ok {
+		return raw, nil
+	}
+	return encodeValue(res)
+}
+
+// runQueryDirect calls the query's handler.
+func (in *instance) runQueryDirect(name string, args []any) (json.RawMessage, error) {
 	h := in.queries[name]
 	if h == nil {
 		known := make([]string, 0, len(in.queries))

@@ -29,13 +29,20 @@ func (t *timerCall) stop() {
 // the code is reacting to was journaled. It does not move while the code
 // runs, and replay sees the same value.
 func Now(ctx context.Context) time.Time {
-	return instanceOf(ctx, "Now").m.Now()
+	in := instanceOf(ctx, "Now")
+	if in.icptOut != nil {
+		return in.icptOut.Now(ctx)
+	}
+	return in.m.Now()
 }
 
 // Sleep waits durably for d: a run sleeping an hour resumes on time after
 // a restart. It returns an error that matches context.Canceled when ctx is
 // cancelled first.
 func Sleep(ctx context.Context, d time.Duration) error {
+	if in := instanceOf(ctx, "Sleep"); in.icptOut != nil {
+		return in.icptOut.Sleep(ctx, d)
+	}
 	_, err := NewTimer(ctx, d).Get(ctx)
 	return err
 }
@@ -45,6 +52,9 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // error matching context.Canceled.
 func NewTimer(ctx context.Context, d time.Duration) Future[struct{}] {
 	in := instanceOf(ctx, "NewTimer")
+	if in.icptOut != nil {
+		return typedFuture[struct{}](ctx, in, in.icptOut.NewTimer(ctx, d), "timer")
+	}
 	return in.startTimer(ctx, d)
 }
 

@@ -92,8 +92,32 @@ type updateReply struct {
 	err   error
 }
 
-// validate runs an update's validator against the current state.
+// validate runs an update's validator against the current state,
+// through the interceptors when there are (with the arguments decoded into
+// the handler's types, as ExecuteUpdate gets them).
 func (in *instance) validate(name string, args []any) error {
+	if in.icptIn == nil {
+		return in.validateDirect(name, args)
+	}
+	if u := in.updates[name]; u != nil {
+		raw, err := encodeArgs(args)
+		if err != nil {
+			return fmt.Errorf("durable: update %q: arguments: %w", name, err)
+		}
+		vals, err := decodeArgs(u.handler, raw)
+		if err != nil {
+			return err
+		}
+		args = make([]any, len(vals))
+		for i, v := range vals {
+			args[i] = v.Interface()
+		}
+	}
+	return in.icptIn.ValidateUpdate(context.WithoutCancel(in.rootCtx), &UpdateInput{Name: name, Args: args})
+}
+
+// validateDirect runs an update's validator.
+func (in *instance) validateDirect(name string, args []any) error {
 	u := in.updates[name]
 	if u == nil {
 		return fmt.Errorf("durable: run %s has no update handler %q", in.runID, name)
@@ -162,6 +186,20 @@ func (in *instance) onUpdateAccepted(d *journal.UpdateData) {
 		vals, err := decodeArgs(u.handler, d.Args)
 		if err != nil {
 			finish(nil, err)
+			return
+		}
+		if in.icptIn != nil {
+			args := make([]any, len(vals))
+			for i, v := range vals {
+				args[i] = v.Interface()
+			}
+			res, err := in.icptIn.ExecuteUpdate(in.rootCtx, &UpdateInput{Name: d.Name, Args: args})
+			if err != nil {
+				finish(nil, err)
+				return
+			}
+			raw, err := encodeValue(res)
+			finish(raw, err)
 			return
 		}
 		out := u.handler.fn.Call(append([]reflect.Value{reflect.ValueOf(in.rootCtx)}, vals...))

@@ -142,7 +142,7 @@ func (a *ActivityEnv) ExecuteActivity(activity any, args ...any) (durable.Value,
 	}
 	a.mu.Lock()
 	a.n++
-	wfName := fmt.Sprintf("durabletest.ExecuteActivity.%d", a.n)
+	wfName := fmt.Sprintf("%s%d", activityRunnerPrefix, a.n)
 	o := a.options
 	a.mu.Unlock()
 	o.RetryPolicy = &durable.RetryPolicy{MaximumAttempts: 1}

@@ -85,6 +85,8 @@ type Env struct {
 
 	mock mocker
 
+	interceptors envInterceptors // WorkerOptions.Interceptors
+
 	// Updates sent with UpdateWorkflow (update.go). updCtx ends when the
 	// Env closes, releasing those still waiting for an outcome.
 	updMu     sync.Mutex
@@ -183,6 +185,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithUpsertObserver(e.upserted),
 		// Context values go through the propagators a test sets.
 		durable.WithContextPropagators(&e.propagators),
+		// Interceptors go through the ones a test sets (interceptor.go).
+		durable.WithInterceptors(&e.interceptors),
 	}
 	eng, err := durable.New(e.ctx, durable.NewCodecStore(mem, &e.codec), append(engineOpts, e.cfg.engineOpts...)...)
 	if err != nil {
@@ -291,6 +295,10 @@ type WorkerOptions struct {
 	// made from: its values are seen through them, and cancelling it
 	// cancels running activities.
 	BackgroundActivityContext context.Context
+	// Interceptors wrap the workflows and activities the Env runs, as
+	// durable.WithInterceptors does on an engine (Temporal's
+	// worker.Options.Interceptors). Set them before the workflow starts.
+	Interceptors []durable.WorkerInterceptor
 }
 
 // SetWorkerOptions sets the options of the worker running the workflow's
@@ -299,6 +307,7 @@ func (e *Env) SetWorkerOptions(o WorkerOptions) *Env {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.background = o.BackgroundActivityContext
+	e.interceptors.set(o.Interceptors)
 	return e
 }
 

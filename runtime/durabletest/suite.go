@@ -9,13 +9,14 @@ import (
 )
 
 // WorkflowTestSuite holds what Temporal's testsuite.WorkflowTestSuite sets
-// for every environment it makes: the header (SetHeader). The converter
-// keeps it where a test suite that sets a header embedded Temporal's, and
-// turns the suite's NewTestWorkflowEnvironment into NewEnv. Its zero value
-// sets nothing.
+// for every environment it makes: the header (SetHeader) and the logger
+// (SetLogger). The converter keeps it where a test suite that sets either
+// embedded Temporal's, and turns the suite's NewTestWorkflowEnvironment
+// into NewEnv. Its zero value sets nothing.
 type WorkflowTestSuite struct {
 	mu     sync.Mutex
 	header durable.Header
+	logger KeyValueLogger
 }
 
 // SetHeader sets the header every Env the suite makes from now on starts
@@ -30,6 +31,9 @@ func (s *WorkflowTestSuite) SetHeader(h durable.Header) {
 // suite's header.
 func (s *WorkflowTestSuite) NewEnv(tb testing.TB, opts ...Option) *Env {
 	tb.Helper()
+	if o := s.loggerOption(); o != nil {
+		opts = append(opts, o)
+	}
 	e := NewEnv(tb, opts...)
 	s.mu.Lock()
 	h := s.header

@@ -14,15 +14,9 @@ type WorkflowExecution struct {
 }
 
 // ChildWorkflowFuture is the future of a child workflow
-// (workflow.ChildWorkflowFuture).
-type ChildWorkflowFuture interface {
-	Future
-	// GetChildWorkflowExecution returns a future of the child's
-	// WorkflowExecution, ready once the child is started.
-	GetChildWorkflowExecution() Future
-	// SignalChildWorkflow sends a signal to the child.
-	SignalChildWorkflow(ctx context.Context, signalName string, data any) Future
-}
+// (workflow.ChildWorkflowFuture): durable.ChildWorkflowFuture, which
+// interceptors return.
+type ChildWorkflowFuture = durable.ChildWorkflowFuture
 
 // ExecuteChildWorkflow starts a child workflow (workflow.ExecuteChildWorkflow);
 // options come from the context (durable.WithChildOptions).

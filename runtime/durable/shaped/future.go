@@ -10,15 +10,28 @@ import (
 	"github.com/durablego/toolkit/runtime/durable"
 )
 
-// Future is the result of an asynchronous call (workflow.Future).
-type Future interface {
-	// Get waits for the result and decodes it into valuePtr (nil to
-	// discard it); it returns the call's error.
-	Get(ctx context.Context, valuePtr any) error
-	// IsReady reports whether Get would return without waiting.
-	IsReady() bool
-	// waiter is what a durable.Selector waits on.
-	waiter() durable.Waiter
+// Future is the result of an asynchronous call (workflow.Future): Get
+// decodes it into a pointer. It is durable.EncodedFuture, the type
+// interceptors pass around; code may implement it with a future of its
+// own.
+type Future = durable.EncodedFuture
+
+// waiterOf returns what a durable.Selector waits on for f: the future
+// itself when the engine made it, else a future a coroutine completes
+// once f's Get returns.
+func waiterOf(ctx context.Context, f Future) durable.Waiter {
+	switch w := f.(type) {
+	case interface{ waiter() durable.Waiter }:
+		return w.waiter()
+	case durable.Waiter:
+		return w
+	}
+	done, s := durable.NewFuture[struct{}](ctx)
+	durable.Go(ctx, func(ctx context.Context) {
+		_ = f.Get(context.WithoutCancel(ctx), nil)
+		s.SetValue(struct{}{})
+	})
+	return done
 }
 
 // Settable completes a future made with NewFuture (workflow.Settable).

@@ -21,13 +21,16 @@ type Selector interface {
 
 // NewSelector returns an empty selector (workflow.NewSelector).
 func NewSelector(ctx context.Context) Selector {
-	return &selector{s: durable.NewSelector(ctx)}
+	return &selector{s: durable.NewSelector(ctx), ctx: ctx}
 }
 
 // NewNamedSelector is NewSelector; the name is not used.
 func NewNamedSelector(ctx context.Context, name string) Selector { return NewSelector(ctx) }
 
-type selector struct{ s *durable.Selector }
+type selector struct {
+	s   *durable.Selector
+	ctx context.Context
+}
 
 func (s *selector) AddReceive(c ReceiveChannel, f func(c ReceiveChannel, more bool)) Selector {
 	if d, ok := c.(*doneChannel); ok {
@@ -52,7 +55,7 @@ func (s *selector) AddSend(c SendChannel, v any, f func()) Selector {
 }
 
 func (s *selector) AddFuture(future Future, f func(f Future)) Selector {
-	s.s.AddFuture(future.waiter(), func(durable.Waiter) {
+	s.s.AddFuture(waiterOf(s.ctx, future), func(durable.Waiter) {
 		if f != nil {
 			f(future)
 		}
