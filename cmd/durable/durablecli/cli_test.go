@@ -200,6 +200,23 @@ func TestCommands(t *testing.T) {
 			require.Equal(t, []any{"lamp"}, run["input"])
 			require.Equal(t, map[string]any{"Item": "lamp"}, run["searchAttributes"])
 
+			// queue: the worker holds both runs, nothing waits.
+			var q struct {
+				Queue     string
+				Workflows struct{ Count int64 }
+				Workers   []struct {
+					ID        string
+					Workflows int64
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(b.ok(t, "queue", "default", "--json")), &q))
+			require.Equal(t, "default", q.Queue)
+			require.Zero(t, q.Workflows.Count)
+			require.Len(t, q.Workers, 1)
+			require.Equal(t, int64(2), q.Workers[0].Workflows)
+			require.Regexp(t, `(?m)^WORKER\s+WORKFLOWS\s+ACTIVITIES\s+LEASE UNTIL$`, b.ok(t, "queue", "default"))
+			require.Contains(t, b.ok(t, "queue", "nobody"), "no worker holds its work")
+
 			// list: table, --json and filters.
 			table := b.ok(t, "list")
 			require.Regexp(t, `(?m)^WORKFLOW ID\s+RUN ID\s+WORKFLOW\s+QUEUE\s+STATUS`, table)

@@ -179,7 +179,7 @@ allow it, 5 --timeout passed.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &exitError{code: ExitUsage, err: err} })
 	root.AddCommand(
 		newListCmd(a), newDescribeCmd(a), newHistoryCmd(a), newStartCmd(a),
-		newSignalCmd(a), newQueryCmd(a), newUpdateCmd(a), newCompleteCmd(a),
+		newSignalCmd(a), newQueryCmd(a), newUpdateCmd(a), newCompleteCmd(a), newQueueCmd(a),
 		newCancelCmd(a), newTerminateCmd(a), newResumeCmd(a), newResetCmd(a),
 		newUICmd(a), newMetricsCmd(a),
 	)
