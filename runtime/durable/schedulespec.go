@@ -93,7 +93,7 @@ type compiledSpec struct {
 // calendarSet is a calendar spec as sorted sets of the values it allows.
 type calendarSet struct {
 	second, minute, hour, dom, month, year []int // sorted; year empty: any
-	dow                                      [7]bool
+	dow                                    [7]bool
 }
 
 // compile checks the spec and prepares it. Errors name the field.

@@ -29,8 +29,8 @@ func TestScheduleSpecNext(t *testing.T) {
 		want  []string // the next times, in order; none: no next time
 	}{
 		{
-			name: "IntervalCountsFromTheEpoch",
-			spec: ScheduleSpec{Intervals: []ScheduleIntervalSpec{{Every: 5 * time.Second}}},
+			name:  "IntervalCountsFromTheEpoch",
+			spec:  ScheduleSpec{Intervals: []ScheduleIntervalSpec{{Every: 5 * time.Second}}},
 			after: "2026-03-04T10:00:03Z",
 			want:  []string{"2026-03-04T10:00:05Z", "2026-03-04T10:00:10Z", "2026-03-04T10:00:15Z"},
 		},
