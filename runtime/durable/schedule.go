@@ -266,10 +266,10 @@ type ScheduleInfo struct {
 // ScheduleDescription is what Describe returns (Temporal's
 // client.ScheduleDescription).
 type ScheduleDescription struct {
-	Schedule Schedule
-	Info     ScheduleInfo
+	Schedule Schedule     `json:"schedule"`
+	Info     ScheduleInfo `json:"info"`
 	// Memo is the schedule's memo (JSON values).
-	Memo map[string]json.RawMessage
+	Memo map[string]json.RawMessage `json:"memo,omitempty"`
 }
 
 // ScheduleUpdateInput is what a DoUpdate callback receives.
@@ -319,16 +319,16 @@ type ScheduleListOptions struct {
 
 // ScheduleListEntry is one schedule of a List page.
 type ScheduleListEntry struct {
-	ID string
+	ID string `json:"id"`
 	// Spec, WorkflowType, Paused and Note are the schedule's; RecentActions
 	// and NextActionTimes as in ScheduleInfo.
-	Spec            ScheduleSpec
-	WorkflowType    string
-	Paused          bool
-	Note            string
-	RecentActions   []ScheduleActionResult
-	NextActionTimes []time.Time
-	CreatedAt       time.Time
+	Spec            ScheduleSpec           `json:"spec"`
+	WorkflowType    string                 `json:"workflowType"`
+	Paused          bool                   `json:"paused,omitempty"`
+	Note            string                 `json:"note,omitempty"`
+	RecentActions   []ScheduleActionResult `json:"recentActions,omitempty"`
+	NextActionTimes []time.Time            `json:"nextActionTimes,omitempty"`
+	CreatedAt       time.Time              `json:"createdAt"`
 }
 
 // SchedulePage is one page of ScheduleClient.List.

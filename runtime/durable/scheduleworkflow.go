@@ -45,9 +45,9 @@ var errScheduleDeleted = errors.New("schedule is deleted")
 // schedulerState is the scheduler's whole state: its argument, carried
 // from run to run by continue-as-new.
 type schedulerState struct {
-	ID       string   `json:"id"`
-	Schedule Schedule `json:"schedule"`
-	Info     ScheduleInfo
+	ID       string       `json:"id"`
+	Schedule Schedule     `json:"schedule"`
+	Info     ScheduleInfo `json:"info"`
 	// LastProcessed is the last schedule time taken (or skipped); the
 	// times after it are still to come.
 	LastProcessed time.Time       `json:"lastProcessed,omitzero"`

@@ -41,20 +41,20 @@ func TestScheduleCommands(t *testing.T) {
 			}
 			d := describe()
 			require.Equal(t, "ticker", d["id"])
-			require.Len(t, d["Info"].(map[string]any)["nextActionTimes"], durable.ScheduleNextActionTimesMax)
+			require.Len(t, d["info"].(map[string]any)["nextActionTimes"], durable.ScheduleNextActionTimesMax)
 			text := b.ok(t, "schedule", "describe", "ticker")
 			require.Contains(t, text, "calendar (nightly), in Europe/Paris")
 			require.Contains(t, text, "Overlap:      Skip")
 
 			require.Contains(t, b.ok(t, "schedule", "trigger", "ticker", "--overlap", "allowall"), "triggered schedule ticker")
 			require.Eventually(t, func() bool {
-				return describe()["Info"].(map[string]any)["numActions"].(float64) == 1
+				return describe()["info"].(map[string]any)["numActions"].(float64) == 1
 			}, 20*time.Second, 20*time.Millisecond)
 
 			b.ok(t, "schedule", "pause", "ticker", "--note", "holidays")
 			d = describe()
-			require.Equal(t, true, d["Schedule"].(map[string]any)["state"].(map[string]any)["paused"])
-			require.Equal(t, "holidays", d["Schedule"].(map[string]any)["state"].(map[string]any)["note"])
+			require.Equal(t, true, d["schedule"].(map[string]any)["state"].(map[string]any)["paused"])
+			require.Equal(t, "holidays", d["schedule"].(map[string]any)["state"].(map[string]any)["note"])
 			require.Contains(t, b.ok(t, "schedule", "list"), "paused")
 			b.ok(t, "schedule", "unpause", "ticker")
 
