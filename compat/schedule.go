@@ -91,9 +91,12 @@ func (it *scheduleIterator) HasNext() bool {
 	return len(it.page) > 0 || it.err != nil
 }
 
+// errNoMoreSchedules is Next's error past a list's last entry.
+var errNoMoreSchedules = errors.New("schedule list: no more entries")
+
 func (it *scheduleIterator) Next() (*client.ScheduleListEntry, error) {
 	if !it.HasNext() {
-		return nil, errors.New("schedule list: no more entries")
+		return nil, errNoMoreSchedules
 	}
 	if it.err != nil {
 		err := it.err

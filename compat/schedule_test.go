@@ -5,11 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/durablego/toolkit/compat"
@@ -108,4 +110,51 @@ func TestScheduleClient(t *testing.T) {
 	require.NoError(t, h.Delete(ctx))
 	_, err = sc.GetHandle(ctx, "greetings").Describe(ctx)
 	require.ErrorIs(t, err, durable.ErrNotFound)
+}
+
+// TestClientRoutesSchedules checks that compat.Client's ScheduleClient
+// creates a schedule where the rollout policy sends its action's workflow
+// type, reaches it there by ID, and lists both sides.
+func TestClientRoutesSchedules(t *testing.T) {
+	t.Parallel()
+	b := setup(t, percent("Greet", 100))
+	ctx := context.Background()
+	tsc := mocks.NewScheduleClient(t)
+	th := mocks.NewScheduleHandle(t)
+	tit := mocks.NewScheduleListIterator(t)
+	b.temporal.On("ScheduleClient").Return(tsc)
+	tsc.On("Create", mock.Anything, mock.MatchedBy(func(o client.ScheduleOptions) bool { return o.ID == "on-temporal" })).Return(th, nil).Once()
+	tsc.On("GetHandle", mock.Anything, "on-temporal").Return(th).Once()
+	tsc.On("List", mock.Anything, mock.Anything).Return(tit, nil).Once()
+	tit.On("HasNext").Return(false)
+	th.On("GetID").Return("on-temporal")
+
+	sc := b.client.ScheduleClient()
+	dh, err := sc.Create(ctx, client.ScheduleOptions{
+		ID: "on-durable", Action: &client.ScheduleWorkflowAction{ID: "greet", Workflow: Greet, Args: []any{"you"}},
+	})
+	require.NoError(t, err)
+	_, err = b.engine.Describe(ctx, durable.ScheduleWorkflowIDPrefix+"on-durable")
+	require.NoError(t, err, "the schedule's scheduler runs on durable")
+	th2, err := sc.Create(ctx, client.ScheduleOptions{
+		ID: "on-temporal", Action: &client.ScheduleWorkflowAction{ID: "other", Workflow: "Other"},
+	})
+	require.NoError(t, err)
+	require.Equal(t, "on-temporal", th2.GetID())
+
+	d, err := sc.GetHandle(ctx, "on-durable").Describe(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "greet", d.Schedule.Action.(*client.ScheduleWorkflowAction).ID)
+	require.Equal(t, dh.GetID(), "on-durable")
+	require.Same(t, th, sc.GetHandle(ctx, "on-temporal"))
+
+	it, err := sc.List(ctx, client.ScheduleListOptions{})
+	require.NoError(t, err)
+	var ids []string
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		ids = append(ids, e.ID)
+	}
+	require.Equal(t, []string{"on-durable"}, ids)
 }
