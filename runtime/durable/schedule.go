@@ -389,7 +389,10 @@ func (c *ScheduleClient) newState(o ScheduleOptions) (*schedulerState, error) {
 	if err := c.e.normalizeSchedule(&s); err != nil {
 		return nil, err
 	}
-	st := &schedulerState{ID: o.ID, Schedule: s}
+	// The schedule counts from now, the time of Create, not from when a
+	// worker first runs its scheduler.
+	now := eventTime(c.e.cfg.clock.Now()).UTC()
+	st := &schedulerState{ID: o.ID, Schedule: s, LastProcessed: now, Info: ScheduleInfo{CreatedAt: now}}
 	if o.TriggerImmediately {
 		st.Pending = append(st.Pending, schedulePending{Trigger: true, Overlap: o.Overlap})
 	}

@@ -215,7 +215,10 @@ func backfills(b *ScheduleBackfill) []ScheduleBackfill {
 func (s *scheduleRun) handlers(ctx context.Context) error {
 	st := s.st
 	if err := SetQueryHandler(ctx, scheduleQueryDescribe, func() (scheduleDescribeResult, error) {
-		return scheduleDescribeResult{Description: ScheduleDescription{Schedule: st.Schedule, Info: st.Info}, ConflictToken: st.ConflictToken}, nil
+		info := st.Info
+		info.NextActionTimes = s.nextActionTimes() // as the state stands, also between steps
+		info.BufferedActions = len(st.Buffer)
+		return scheduleDescribeResult{Description: ScheduleDescription{Schedule: st.Schedule, Info: info}, ConflictToken: st.ConflictToken}, nil
 	}); err != nil {
 		return err
 	}
