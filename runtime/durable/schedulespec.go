@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/robfig/cron/v3"
 )
 
 // ScheduleSpec says when a schedule takes its action, as Temporal's
@@ -19,10 +18,16 @@ type ScheduleSpec struct {
 	Calendars []ScheduleCalendarSpec `json:"calendars,omitempty"`
 	// Intervals match times at a fixed period from the Unix epoch.
 	Intervals []ScheduleIntervalSpec `json:"intervals,omitempty"`
-	// CronExpressions match times by standard 5-field cron specs
-	// ("0 12 * * MON-FRI") or descriptors ("@hourly", "@every 90m"). A
-	// spec may start with "CRON_TZ=Zone " (or "TZ=Zone ") to give its own
-	// time zone; otherwise TimeZoneName applies.
+	// CronExpressions match times by cron specs, read as Temporal reads
+	// them: each is a calendar (5 fields: minute hour day-of-month month
+	// day-of-week; 6: and year; 7: second first, then the 6), so day of
+	// month and day of week must both match, unlike classic cron. Fields
+	// take *, ?, values, ranges, steps (*/15, 1-30/2), lists, and month
+	// and weekday names. Descriptors: @yearly, @annually, @monthly,
+	// @weekly, @daily, @midnight, @hourly; "@every 90m" (or "@every
+	// 90m/15m", with an offset) is an interval counted from the Unix
+	// epoch. A spec may start with "CRON_TZ=Zone " (or "TZ=Zone ") to give
+	// its own time zone; otherwise TimeZoneName applies.
 	CronExpressions []string `json:"cronExpressions,omitempty"`
 	// Skip removes the times any of these calendars match.
 	Skip []ScheduleCalendarSpec `json:"skip,omitempty"`
@@ -83,7 +88,6 @@ type compiledSpec struct {
 	loc       *time.Location
 	calendars []*calendarSet
 	intervals []ScheduleIntervalSpec
-	crons     []cron.Schedule
 	skip      []*calendarSet
 	startAt   time.Time
 	endAt     time.Time
@@ -94,11 +98,14 @@ type compiledSpec struct {
 type calendarSet struct {
 	second, minute, hour, dom, month, year []int // sorted; year empty: any
 	dow                                    [7]bool
+	// loc is the zone of a cron expression with its own CRON_TZ; nil:
+	// the spec's.
+	loc *time.Location
 }
 
 // compile checks the spec and prepares it. Errors name the field.
 func (s *ScheduleSpec) compile() (*compiledSpec, error) {
-	c := &compiledSpec{loc: time.UTC, startAt: s.StartAt, endAt: s.EndAt, jitter: s.Jitter, intervals: s.Intervals}
+	c := &compiledSpec{loc: time.UTC, startAt: s.StartAt, endAt: s.EndAt, jitter: s.Jitter, intervals: slices.Clone(s.Intervals)}
 	if s.TimeZoneName != "" {
 		loc, err := time.LoadLocation(s.TimeZoneName)
 		if err != nil {
@@ -135,17 +142,44 @@ func (s *ScheduleSpec) compile() (*compiledSpec, error) {
 		}
 	}
 	for i, expr := range s.CronExpressions {
-		spec := strings.TrimSpace(expr)
-		if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
-			spec = "CRON_TZ=" + c.loc.String() + " " + spec
-		}
-		sched, err := parseCron(spec)
+		cal, loc, iv, err := parseScheduleCron(expr)
 		if err != nil {
-			return nil, fmt.Errorf("Spec.CronExpressions[%d]: %w", i, err)
+			return nil, fmt.Errorf("Spec.CronExpressions[%d] %q: %w", i, expr, err)
 		}
-		c.crons = append(c.crons, sched)
+		if iv != nil {
+			c.intervals = append(c.intervals, *iv)
+			continue
+		}
+		set, err := cal.compile()
+		if err != nil {
+			return nil, fmt.Errorf("Spec.CronExpressions[%d] %q: %w", i, expr, err)
+		}
+		if loc == nil {
+			loc = c.loc
+		}
+		set.loc = loc
+		c.calendars = append(c.calendars, set)
 	}
 	return c, nil
+}
+
+// parseEvery parses the "D[/OFFSET]" of an "@every" cron expression.
+func parseEvery(s string) (ScheduleIntervalSpec, error) {
+	every, offset, hasOffset := strings.Cut(strings.TrimSpace(s), "/")
+	var iv ScheduleIntervalSpec
+	var err error
+	if iv.Every, err = time.ParseDuration(every); err != nil {
+		return iv, err
+	}
+	if hasOffset {
+		if iv.Offset, err = time.ParseDuration(offset); err != nil {
+			return iv, err
+		}
+	}
+	if iv.Every <= 0 || iv.Offset < 0 || iv.Offset >= iv.Every {
+		return iv, fmt.Errorf("interval %v with offset %v: the interval must be positive and the offset below it", iv.Every, iv.Offset)
+	}
+	return iv, nil
 }
 
 // compile turns the calendar's ranges into value sets.
@@ -275,13 +309,14 @@ func (c *compiledSpec) nextRaw(t time.Time) time.Time {
 		}
 	}
 	for _, cal := range c.calendars {
-		take(cal.next(t, c.loc))
+		loc := c.loc
+		if cal.loc != nil {
+			loc = cal.loc
+		}
+		take(cal.next(t, loc))
 	}
 	for _, iv := range c.intervals {
 		take(nextInterval(iv, t))
-	}
-	for _, s := range c.crons {
-		take(s.Next(t))
 	}
 	return best
 }
@@ -348,4 +383,128 @@ func (c *compiledSpec) jitterFor(id string, n time.Time) time.Duration {
 // empty reports whether the spec matches no time at all.
 func (s *ScheduleSpec) empty() bool {
 	return len(s.Calendars) == 0 && len(s.Intervals) == 0 && len(s.CronExpressions) == 0
+}
+
+// cronDescriptors are the cron descriptors as 5-field specs.
+var cronDescriptors = map[string]string{
+	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+}
+
+var (
+	cronMonths   = []string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+	cronWeekdays = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
+)
+
+// parseScheduleCron reads a schedule's cron expression as Temporal does:
+// a calendar (with its own zone when it starts with CRON_TZ= or TZ=), or,
+// for "@every", an interval.
+func parseScheduleCron(expr string) (cal ScheduleCalendarSpec, loc *time.Location, iv *ScheduleIntervalSpec, err error) {
+	spec := strings.TrimSpace(expr)
+	for _, prefix := range []string{"CRON_TZ=", "TZ="} {
+		if rest, ok := strings.CutPrefix(spec, prefix); ok {
+			zone, tail, _ := strings.Cut(rest, " ")
+			if loc, err = time.LoadLocation(zone); err != nil {
+				return cal, nil, nil, fmt.Errorf("time zone %q: %w", zone, err)
+			}
+			spec = strings.TrimSpace(tail)
+		}
+	}
+	if every, ok := strings.CutPrefix(spec, "@every "); ok {
+		v, err := parseEvery(every)
+		return cal, loc, &v, err
+	}
+	if d, ok := cronDescriptors[strings.ToLower(spec)]; ok {
+		spec = d
+	}
+	fields := strings.Fields(spec)
+	var sec, min, hour, dom, month, dow, year string
+	switch len(fields) {
+	case 5:
+		sec, min, hour, dom, month, dow = "0", fields[0], fields[1], fields[2], fields[3], fields[4]
+	case 6:
+		sec, min, hour, dom, month, dow, year = "0", fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]
+	case 7:
+		sec, min, hour, dom, month, dow, year = fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6]
+	default:
+		return cal, nil, nil, fmt.Errorf("want 5, 6 or 7 fields, got %d", len(fields))
+	}
+	parse := func(name, f string, lo, hi int, names []string, nameBase int) []ScheduleRange {
+		if err != nil {
+			return nil
+		}
+		var rs []ScheduleRange
+		rs, err = parseCronField(f, lo, hi, names, nameBase)
+		if err != nil {
+			err = fmt.Errorf("%s field %q: %w", name, f, err)
+		}
+		return rs
+	}
+	cal.Second = parse("second", sec, 0, 59, nil, 0)
+	cal.Minute = parse("minute", min, 0, 59, nil, 0)
+	cal.Hour = parse("hour", hour, 0, 23, nil, 0)
+	cal.DayOfMonth = parse("day-of-month", dom, 1, 31, nil, 0)
+	cal.Month = parse("month", month, 1, 12, cronMonths, 1)
+	cal.DayOfWeek = parse("day-of-week", dow, 0, 7, cronWeekdays, 0)
+	if year != "" {
+		cal.Year = parse("year", year, 1970, 9999, nil, 0)
+	}
+	return cal, loc, nil, err
+}
+
+// parseCronField reads one cron field as ranges; nil means every value.
+func parseCronField(f string, lo, hi int, names []string, nameBase int) ([]ScheduleRange, error) {
+	if f == "*" || f == "?" {
+		return nil, nil
+	}
+	value := func(s string) (int, error) {
+		for i, n := range names {
+			if strings.EqualFold(s, n) {
+				return i + nameBase, nil
+			}
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number", s)
+		}
+		return v, nil
+	}
+	var rs []ScheduleRange
+	for _, item := range strings.Split(f, ",") {
+		body, stepText, hasStep := strings.Cut(item, "/")
+		r := ScheduleRange{Start: lo, End: hi}
+		switch {
+		case body == "*" || body == "?":
+		case strings.Contains(body, "-"):
+			a, b, _ := strings.Cut(body, "-")
+			var err error
+			if r.Start, err = value(a); err != nil {
+				return nil, err
+			}
+			if r.End, err = value(b); err != nil {
+				return nil, err
+			}
+		default:
+			v, err := value(body)
+			if err != nil {
+				return nil, err
+			}
+			r.Start, r.End = v, v
+			if hasStep {
+				r.End = hi
+			}
+		}
+		if hasStep {
+			step, err := strconv.Atoi(stepText)
+			if err != nil || step <= 0 {
+				return nil, fmt.Errorf("step %q is not a positive number", stepText)
+			}
+			r.Step = step
+		}
+		if r.Start < lo || r.End > hi || r.End < r.Start {
+			return nil, fmt.Errorf("%s is outside %d-%d", item, lo, hi)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }

@@ -111,6 +111,48 @@ func TestScheduleSpecNext(t *testing.T) {
 			want:  []string{"2026-03-09T09:30:00Z", "2026-03-10T09:30:00Z"},
 		},
 		{
+			name:  "CronEveryIsAnIntervalFromTheEpoch",
+			spec:  ScheduleSpec{CronExpressions: []string{"@every 90m"}},
+			after: "2026-12-04T18:59:59Z",
+			want:  []string{"2026-12-04T19:30:00Z", "2026-12-04T21:00:00Z"},
+		},
+		{
+			name:  "CronEveryWithOffset",
+			spec:  ScheduleSpec{CronExpressions: []string{"@every 1h/10m"}},
+			after: "2026-12-04T19:00:00Z",
+			want:  []string{"2026-12-04T19:10:00Z", "2026-12-04T20:10:00Z"},
+		},
+		{
+			name:  "CronDayOfMonthAndDayOfWeekMustBothMatch",
+			spec:  ScheduleSpec{CronExpressions: []string{"0 9 1-7 * MON"}},
+			after: "2026-12-04T00:00:00Z",
+			want:  []string{"2026-12-07T09:00:00Z", "2027-01-04T09:00:00Z", "2027-02-01T09:00:00Z"},
+		},
+		{
+			name:  "CronSixFieldsEndWithTheYear",
+			spec:  ScheduleSpec{CronExpressions: []string{"0 12 25 DEC * 2027-2028"}},
+			after: "2026-01-01T00:00:00Z",
+			want:  []string{"2027-12-25T12:00:00Z", "2028-12-25T12:00:00Z"},
+		},
+		{
+			name:  "CronSevenFieldsStartWithTheSecond",
+			spec:  ScheduleSpec{CronExpressions: []string{"*/20 0 0 1 jan ? *"}},
+			after: "2026-06-01T00:00:00Z",
+			want:  []string{"2027-01-01T00:00:00Z", "2027-01-01T00:00:20Z", "2027-01-01T00:00:40Z", "2028-01-01T00:00:00Z"},
+		},
+		{
+			name:  "CronListsStepsAndSundayAsSeven",
+			spec:  ScheduleSpec{CronExpressions: []string{"5,35 8-10/2 * * 7"}},
+			after: "2026-03-07T00:00:00Z", // a Saturday
+			want:  []string{"2026-03-08T08:05:00Z", "2026-03-08T08:35:00Z", "2026-03-08T10:05:00Z", "2026-03-08T10:35:00Z", "2026-03-15T08:05:00Z"},
+		},
+		{
+			name:  "CronDescriptor",
+			spec:  ScheduleSpec{CronExpressions: []string{"@weekly"}},
+			after: "2026-03-04T00:00:00Z",
+			want:  []string{"2026-03-08T00:00:00Z", "2026-03-15T00:00:00Z"},
+		},
+		{
 			name:  "CronExpressionInTimeZoneName",
 			spec:  ScheduleSpec{CronExpressions: []string{"0 9 * * *"}, TimeZoneName: "Europe/Paris"},
 			after: "2026-03-06T10:00:00Z",
@@ -234,7 +276,12 @@ func TestScheduleSpecErrors(t *testing.T) {
 		{name: "NegativeStep", spec: ScheduleSpec{Calendars: []ScheduleCalendarSpec{{Minute: []ScheduleRange{{Start: 1, End: 5, Step: -1}}}}}, want: "Spec.Calendars[0]: Minute[0].Step -1 is negative"},
 		{name: "ZeroInterval", spec: ScheduleSpec{Intervals: []ScheduleIntervalSpec{{}}}, want: "Spec.Intervals[0].Every 0s must be positive"},
 		{name: "OffsetNotBelowEvery", spec: ScheduleSpec{Intervals: []ScheduleIntervalSpec{{Every: time.Hour, Offset: time.Hour}}}, want: "Spec.Intervals[0].Offset 1h0m0s must be at least 0 and less than Every 1h0m0s"},
-		{name: "BadCron", spec: ScheduleSpec{CronExpressions: []string{"* *"}}, want: "Spec.CronExpressions[0]: invalid CronSchedule"},
+		{name: "CronFieldCount", spec: ScheduleSpec{CronExpressions: []string{"* *"}}, want: `Spec.CronExpressions[0] "* *": want 5, 6 or 7 fields, got 2`},
+		{name: "CronHourOutOfRange", spec: ScheduleSpec{CronExpressions: []string{"0 25 * * *"}}, want: `hour field "25": 25 is outside 0-23`},
+		{name: "CronBadName", spec: ScheduleSpec{CronExpressions: []string{"0 9 * * FUNDAY"}}, want: `day-of-week field "FUNDAY": "FUNDAY" is not a number`},
+		{name: "CronBadStep", spec: ScheduleSpec{CronExpressions: []string{"*/0 * * * *"}}, want: `minute field "*/0": step "0" is not a positive number`},
+		{name: "CronBadZone", spec: ScheduleSpec{CronExpressions: []string{"CRON_TZ=Nowhere/City 0 9 * * *"}}, want: `time zone "Nowhere/City"`},
+		{name: "BadEvery", spec: ScheduleSpec{CronExpressions: []string{"@every 1h/2h"}}, want: `Spec.CronExpressions[0] "@every 1h/2h"`},
 		{name: "EndBeforeStart", spec: ScheduleSpec{StartAt: time.Unix(100, 0), EndAt: time.Unix(50, 0)}, want: "Spec.EndAt"},
 		{name: "NegativeJitter", spec: ScheduleSpec{Jitter: -time.Second}, want: "Spec.Jitter -1s is negative"},
 	}
