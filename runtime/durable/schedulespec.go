@@ -22,7 +22,7 @@ type ScheduleSpec struct {
 	// them: each is a calendar (5 fields: minute hour day-of-month month
 	// day-of-week; 6: and year; 7: second first, then the 6), so day of
 	// month and day of week must both match, unlike classic cron. Fields
-	// take *, ?, values, ranges, steps (*/15, 1-30/2), lists, and month
+	// take *, values, ranges, steps (*/15, 1-30/2), lists, and month
 	// and weekday names. Descriptors: @yearly, @annually, @monthly,
 	// @weekly, @daily, @midnight, @hourly; "@every 90m" (or "@every
 	// 90m/15m", with an offset) is an interval counted from the Unix
