@@ -10,13 +10,16 @@
 // store, so follow-up calls for an ID (signals, queries, updates,
 // cancellation, termination, GetWorkflow, DescribeWorkflowExecution,
 // GetWorkflowHistory) go wherever that ID was started, from any process.
+// ScheduleClient routes schedules the same way, by the action's workflow
+// type: a schedule and the workflows it starts live on one side.
 // Everything else passes through to Temporal.
 //
 // Functions of the client's method names (DescribeWorkflowExecution,
-// ListWorkflow, GetWorkflowHistory, ...) answer on a durable engine alone
-// in Temporal's types; converted code calls them where it called the
-// client. [GetWorkflowHistory] reads a run's journal as Temporal history
-// events ([HistoryFromDurable]), the reverse of compat/replay.
+// ListWorkflow, GetWorkflowHistory, ScheduleClient, ...) answer on a
+// durable engine alone in Temporal's types; converted code calls them
+// where it called the client. [GetWorkflowHistory] reads a run's journal
+// as Temporal history events ([HistoryFromDurable]), the reverse of
+// compat/replay.
 //
 // Shadow mode verifies a sampled share of the executions that ran on
 // Temporal: once one closes, its history is replayed through the converted

@@ -74,6 +74,13 @@ var starterRule = rule{
 				switch {
 				case m == "Close" || shaped[m]:
 					return true
+				case m == "ScheduleClient" && len(call.Args) == 0:
+					// compat.ScheduleClient(c): Temporal's schedule client
+					// served by the engine's durable schedules.
+					call.Args = []dst.Expr{recv}
+					call.Fun = &dst.Ident{Path: CompatPath, Name: m}
+					p.changed()
+					return true
 				case compatCalls[m]:
 					// compat.M(ctx, c, args...): durable's answer in
 					// Temporal's types.

@@ -145,6 +145,13 @@ func (p *pass) isAPIData(id *dst.Ident) bool {
 		// reads Temporal payloads (compat.Memo's) with it keeps working.
 		return true
 	}
+	if id.Path == pkgClient && strings.HasPrefix(id.Name, "Schedule") ||
+		id.Path == "go.temporal.io/sdk/temporal" && (id.Name == "ErrScheduleAlreadyRunning" || id.Name == "ErrSkipScheduleUpdate") {
+		// Temporal's schedule types (ScheduleOptions, ScheduleSpec,
+		// ScheduleHandle, ...) and errors: compat.ScheduleClient serves
+		// them from durable schedules (the starter rule).
+		return true
+	}
 	if !strings.HasPrefix(id.Path, "go.temporal.io/api/") || id.Path == pkgServiceError {
 		return false
 	}

@@ -124,6 +124,10 @@ func TestMain(m *testing.M) {
 		restartChild(arg)
 		return
 	}
+	if path := os.Getenv(scheduleChildEnv); path != "" {
+		scheduleChild(path, os.Getenv(scheduleChildCreateEnv) != "") // schedule_crash_test.go
+		return
+	}
 	if os.Getenv("DURABLE_CRASH_CHILD") != "" {
 		crashChild(os.Getenv("DURABLE_CRASH_CHILD"), os.Getenv("DURABLE_CRASH_FINAL") != "")
 		return

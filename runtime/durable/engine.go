@@ -175,6 +175,9 @@ func newEngine(ctx context.Context, st store.Store, cfg config) (e *Engine, err 
 		waiters:   map[string]chan struct{}{},
 		outcomes:  map[string]*store.Run{},
 	}
+	if err := e.registerScheduler(); err != nil { // scheduleworkflow.go: schedules run on every engine
+		return nil, fmt.Errorf("durable: register the scheduler: %w", err)
+	}
 	queues := slices.Clone(cfg.queues)
 	e.queues.Store(&queues)
 	if cfg.sessionMax >= 0 && !cfg.clientOnly {

@@ -295,6 +295,7 @@ func (e *Engine) validateByReplay(ctx context.Context, run *store.Run, name stri
 func (e *Engine) awaitUpdate(ctx context.Context, runID, updateID, what string) (Value, error) {
 	var after int64
 	backoff := 2 * time.Millisecond
+	closed := false
 	for {
 		var events []store.Event
 		err := e.retryClient(ctx, what, func(ctx context.Context, _ int) (err error) {
@@ -326,7 +327,14 @@ func (e *Engine) awaitUpdate(ctx context.Context, runID, updateID, what string) 
 		}
 		run, err := e.store.GetRun(ctx, runID)
 		if err == nil && !run.Status.Open() && len(events) == 0 {
-			return nil, fmt.Errorf("durable: %s: the run closed before the update completed", what)
+			// The run may have closed in the commit that completed the
+			// update, after the journal was read: read it once more
+			// before giving up.
+			if closed {
+				return nil, fmt.Errorf("durable: %s: the run closed before the update completed", what)
+			}
+			closed = true
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -181,7 +181,7 @@ allow it, 5 --timeout passed.`,
 		newListCmd(a), newDescribeCmd(a), newHistoryCmd(a), newStartCmd(a),
 		newSignalCmd(a), newQueryCmd(a), newUpdateCmd(a), newCompleteCmd(a), newQueueCmd(a),
 		newCancelCmd(a), newTerminateCmd(a), newResumeCmd(a), newResetCmd(a),
-		newUICmd(a), newMetricsCmd(a),
+		newScheduleCmd(a), newUICmd(a), newMetricsCmd(a),
 	)
 	return root, a
 }
