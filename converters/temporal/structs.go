@@ -67,7 +67,7 @@ func (p *pass) convertStruct(m structMap) {
 					continue
 				}
 				orig := key.Name
-				if field(key, kv) && m.int32[orig] && !p.isConst(kv.Value) {
+				if field(key, kv) && m.int32[orig] && !p.isUntypedConst(kv.Value) {
 					kv.Value = &dst.CallExpr{Fun: &dst.Ident{Name: "int"}, Args: []dst.Expr{kv.Value}}
 				}
 			}
@@ -81,6 +81,32 @@ func (p *pass) convertStruct(m structMap) {
 		return true
 	})
 	p.renameIdents(m.path, map[string]target{m.name: m.to})
+}
+
+// isUntypedConst reports whether e is a constant expression built from
+// literals and untyped constants only (3, 1 << 2, max), which converts to
+// an int field as it is; one that names a typed constant (const Max int32
+// = 3) needs int(...). go/types records an untyped constant with the type
+// it was converted to, so the constants e names decide.
+func (p *pass) isUntypedConst(e dst.Expr) bool {
+	if !p.isConst(e) {
+		return false
+	}
+	a, _ := p.astOf(e).(ast.Expr)
+	untyped := true
+	ast.Inspect(a, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok {
+			return untyped
+		}
+		if c, ok := p.pkg.TypesInfo.Uses[id].(*types.Const); ok {
+			if b, ok := c.Type().(*types.Basic); !ok || b.Info()&types.IsUntyped == 0 {
+				untyped = false
+			}
+		}
+		return untyped
+	})
+	return untyped
 }
 
 // isConst reports whether e is a constant expression.
