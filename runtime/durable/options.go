@@ -50,6 +50,8 @@ type config struct {
 	unknownSignal UnknownSignalTarget
 	// upsertObserver is told of upserts (WithUpsertObserver).
 	upsertObserver UpsertObserver
+	// versionChooser picks live versions (WithVersionChooser).
+	versionChooser VersionChooser
 	// unavailableRetry bounds client calls' retries (unavailable.go).
 	unavailableRetry time.Duration
 	// codec encodes stored values (WithPayloadCodec); nil: stored as they are.

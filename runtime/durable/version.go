@@ -25,6 +25,9 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 			v = in.m.Version(changeID, DefaultVersion)
 		default:
 			v = maxSupported
+			if choose := in.e.cfg.versionChooser; choose != nil {
+				v = choose(changeID, minSupported, maxSupported)
+			}
 			in.command(journal.VersionMarker, &journal.VersionData{ChangeID: changeID, Version: v})
 		}
 		in.versions[changeID] = v
@@ -34,4 +37,16 @@ func Version(ctx context.Context, changeID string, minSupported, maxSupported in
 		in.parkForever()
 	}
 	return v
+}
+
+// VersionChooser picks the version a run gets when it reaches a change
+// point for the first time (not in replay, which takes the journaled
+// one). The choice is journaled like any other.
+type VersionChooser func(changeID string, minSupported, maxSupported int) int
+
+// WithVersionChooser replaces Version's live choice (maxSupported) with
+// choose's. Test environments use it for Temporal's OnGetVersion, to run a
+// workflow down an older version's path; production code has no reason to.
+func WithVersionChooser(choose VersionChooser) Option {
+	return optionFunc(func(c *config) { c.versionChooser = choose })
 }

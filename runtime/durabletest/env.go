@@ -56,6 +56,8 @@ type Env struct {
 	codec envCodec
 	// propagators are SetContextPropagators's (propagate.go).
 	propagators envPropagators
+	// versions are OnGetVersion's expectations (version.go).
+	versions versionMocks
 	// heartbeatSeed holds the details new activity tasks start with
 	// (ActivityEnv.SetHeartbeatDetails); nil: none.
 	heartbeatSeed atomic.Pointer[json.RawMessage]
@@ -187,6 +189,8 @@ func NewEnv(tb testing.TB, opts ...Option) *Env {
 		durable.WithContextPropagators(&e.propagators),
 		// Interceptors go through the ones a test sets (interceptor.go).
 		durable.WithInterceptors(&e.interceptors),
+		// Versions a test sets with OnGetVersion (version.go).
+		durable.WithVersionChooser(e.versions.choose),
 	}
 	eng, err := durable.New(e.ctx, durable.NewCodecStore(mem, &e.codec), append(engineOpts, e.cfg.engineOpts...)...)
 	if err != nil {
