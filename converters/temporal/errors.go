@@ -36,6 +36,12 @@ var errorsRule = rule{
 			"ErrNoData":                       {DurablePath, "ErrNoData"},
 			"IsTimeoutError":                  {DurablePath, "IsTimeoutError"},
 		})
+		p.renameIdents(pkgEnums, map[string]target{
+			"TIMEOUT_TYPE_START_TO_CLOSE":    {DurablePath, "TimeoutStartToClose"},
+			"TIMEOUT_TYPE_SCHEDULE_TO_START": {DurablePath, "TimeoutScheduleToStart"},
+			"TIMEOUT_TYPE_SCHEDULE_TO_CLOSE": {DurablePath, "TimeoutScheduleToClose"},
+			"TIMEOUT_TYPE_HEARTBEAT":         {DurablePath, "TimeoutHeartbeat"},
+		})
 		p.renameIdents(pkgServiceError, map[string]target{
 			"NotFound":                        {DurablePath, "NotFoundError"},
 			"WorkflowExecutionAlreadyStarted": {DurablePath, "AlreadyStartedError"},

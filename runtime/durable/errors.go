@@ -161,6 +161,20 @@ func (e *TimeoutError) Error() string {
 
 func (e *TimeoutError) Unwrap() error { return e.Cause }
 
+// TimeoutType returns Kind, under the name Temporal's TimeoutError gives
+// it (its enums.TIMEOUT_TYPE_* are the Timeout* constants here).
+func (e *TimeoutError) TimeoutType() string { return e.Kind }
+
+// The kinds of TimeoutError.
+const (
+	TimeoutStartToClose    = "StartToClose"
+	TimeoutScheduleToStart = "ScheduleToStart"
+	TimeoutScheduleToClose = "ScheduleToClose"
+	TimeoutHeartbeat       = "Heartbeat"
+	// TimeoutExecution: a run's ExecutionTimeout or RunTimeout.
+	TimeoutExecution = "Execution"
+)
+
 // IsTimeoutError reports whether err is, or wraps, a *TimeoutError
 // (temporal.IsTimeoutError): a timed-out activity, child or run, or a
 // session that could not be created in time.
