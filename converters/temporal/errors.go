@@ -27,6 +27,7 @@ var errorsRule = rule{
 		p.renameIdents(pkgTemporal, map[string]target{
 			"NewApplicationError":             {DurablePath, "NewApplicationError"},
 			"NewNonRetryableApplicationError": {DurablePath, "NewNonRetryableApplicationError"},
+			"NewApplicationErrorWithCause":    {DurablePath, "NewApplicationErrorWithCause"},
 			"ApplicationError":                {DurablePath, "ApplicationError"},
 			"TimeoutError":                    {DurablePath, "TimeoutError"},
 			"CanceledError":                   {DurablePath, "CanceledError"},

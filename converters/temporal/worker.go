@@ -232,6 +232,12 @@ func runReplacement(call *dst.CallExpr) []dst.Stmt {
 	if isCallTo(call.Args[0], pkgWorker, "InterruptCh") {
 		return []dst.Stmt{waitInterrupt()}
 	}
+	if id, ok := call.Args[0].(*dst.Ident); ok && id.Name == "nil" && id.Path == "" {
+		// Run(nil) waits on a nil channel, for ever; a typed nil says so
+		// (untyped nil has no channel type to receive from).
+		nilCh := &dst.CallExpr{Fun: &dst.ParenExpr{X: &dst.ChanType{Dir: dst.RECV | dst.SEND, Value: &dst.StructType{Fields: &dst.FieldList{Opening: true, Closing: true}}}}, Args: []dst.Expr{dst.NewIdent("nil")}}
+		return []dst.Stmt{&dst.ExprStmt{X: &dst.UnaryExpr{Op: token.ARROW, X: nilCh}}}
+	}
 	// Wait for the stop channel to deliver or close, as Run does.
 	return []dst.Stmt{&dst.ExprStmt{X: &dst.UnaryExpr{Op: token.ARROW, X: call.Args[0]}}}
 }

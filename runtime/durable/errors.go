@@ -87,6 +87,13 @@ func NewApplicationError(msg, typ string, details ...any) error {
 	return newAppError(msg, typ, false, nil, details)
 }
 
+// NewApplicationErrorWithCause returns an application error that wraps
+// cause (errors.Unwrap finds it, and it survives the journal as the
+// error's cause), retried as NewApplicationError's is.
+func NewApplicationErrorWithCause(msg, typ string, cause error, details ...any) error {
+	return newAppError(msg, typ, false, cause, details)
+}
+
 // NewNonRetryableApplicationError returns an application error that is
 // never retried, whatever the retry policy says.
 func NewNonRetryableApplicationError(msg, typ string, cause error, details ...any) error {
