@@ -69,11 +69,21 @@ func match(expected, actual []any) (bool, string) {
 		if _, ok := act.(unseenRunID); ok {
 			continue
 		}
+		if m, ok := testifyAnythingOfType(exp); ok {
+			exp = m
+		}
 		switch m := exp.(type) {
 		case string:
 			if m == Anything {
 				continue
 			}
+		case argumentMatcher:
+			// testify's mock.MatchedBy, kept by tests written for
+			// Temporal's mocks.
+			if !m.Matches(act) {
+				return false, fmt.Sprintf("argument %d: %#v not matched by %v", i, act, m)
+			}
+			continue
 		case anythingOfType:
 			t := fmt.Sprintf("%T", act)
 			if act != nil && (reflect.TypeOf(act).Name() == string(m) || t == string(m)) {
@@ -101,6 +111,19 @@ func match(expected, actual []any) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// argumentMatcher is testify's mock.MatchedBy (its Matches method).
+type argumentMatcher interface{ Matches(argument any) bool }
+
+// testifyAnythingOfType reads testify's mock.AnythingOfType, a string of
+// an unexported type of package mock, as AnythingOfType.
+func testifyAnythingOfType(exp any) (anythingOfType, bool) {
+	t := reflect.TypeOf(exp)
+	if t == nil || t.Kind() != reflect.String || t.PkgPath() != "github.com/stretchr/testify/mock" {
+		return "", false
+	}
+	return anythingOfType(reflect.ValueOf(exp).String()), true
 }
 
 func equal(exp, act any) bool {
@@ -459,6 +482,27 @@ func (e *Env) AssertActivityNumberOfCalls(t TestingT, name string, expected int)
 		return false
 	}
 	return true
+}
+
+// AssertWorkflowCalled asserts that a mocked child workflow (OnWorkflow)
+// was called with arguments.
+func (e *Env) AssertWorkflowCalled(t TestingT, name string, arguments ...any) bool {
+	helper(t)
+	return e.AssertActivityCalled(t, name, arguments...)
+}
+
+// AssertWorkflowNotCalled asserts that a mocked child workflow was not
+// called with arguments.
+func (e *Env) AssertWorkflowNotCalled(t TestingT, name string, arguments ...any) bool {
+	helper(t)
+	return e.AssertActivityNotCalled(t, name, arguments...)
+}
+
+// AssertWorkflowNumberOfCalls asserts how many times a mocked child
+// workflow was called.
+func (e *Env) AssertWorkflowNumberOfCalls(t TestingT, name string, expected int) bool {
+	helper(t)
+	return e.AssertActivityNumberOfCalls(t, name, expected)
 }
 
 // AssertCalled is AssertActivityCalled (only activities are mocked).

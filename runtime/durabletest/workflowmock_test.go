@@ -61,6 +61,24 @@ func TestOnWorkflow(t *testing.T) {
 		env.AssertCalled(t, "ChildGreeting", mock.Anything, "World")
 	})
 
+	t.Run("TestifyMatchersAndWorkflowCallCounts", func(t *testing.T) {
+		t.Parallel()
+		env := durabletest.NewEnv(t)
+		env.OnWorkflow(ChildGreeting, mock.Anything, mock.MatchedBy(func(name string) bool { return name == "World" })).
+			Return("matched", nil).Once()
+		env.ExecuteWorkflow(ParentWorkflow)
+		var got string
+		require.NoError(t, env.GetWorkflowResult(&got))
+		require.Equal(t, "matched", got)
+		require.True(t, env.AssertWorkflowNumberOfCalls(t, "ChildGreeting", 1))
+		require.True(t, env.AssertWorkflowCalled(t, "ChildGreeting", mock.Anything, mock.MatchedBy(func(name string) bool { return len(name) == 5 })))
+		require.True(t, env.AssertWorkflowCalled(t, "ChildGreeting", mock.Anything, mock.AnythingOfType("string")))
+		require.False(t, env.AssertWorkflowCalled(newRecorder(t), "ChildGreeting", mock.Anything, mock.AnythingOfType("int")))
+		rec := newRecorder(t)
+		require.False(t, env.AssertWorkflowNumberOfCalls(rec, "ChildGreeting", 2))
+		require.False(t, env.AssertWorkflowCalled(rec, "ChildGreeting", mock.Anything, mock.MatchedBy(func(name string) bool { return name == "Mars" })))
+	})
+
 	t.Run("UnmatchedCallFailsTheChild", func(t *testing.T) {
 		t.Parallel()
 		rec := newRecorder(t)
