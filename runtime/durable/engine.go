@@ -315,7 +315,7 @@ func (e *Engine) serves(queue string) bool {
 		return true
 	}
 	base, ok := strings.CutSuffix(queue, sessionCreationSuffix)
-	return ok && slices.Contains(qs, base)
+	return ok && slices.Contains(qs, base) && !e.sessions.full()
 }
 
 // Serve makes the engine work the runs and activities of queues too, as
@@ -365,8 +365,10 @@ func (e *Engine) claimQueues() []string {
 	}
 	all := make([]string, 0, 2*len(qs)+1)
 	all = append(all, qs...)
-	for _, q := range qs {
-		all = append(all, SessionCreationQueue(q))
+	if !e.sessions.full() {
+		for _, q := range qs {
+			all = append(all, SessionCreationQueue(q))
+		}
 	}
 	return append(all, e.sessions.queue)
 }

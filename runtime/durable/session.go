@@ -280,6 +280,12 @@ type sessionWorker struct {
 	host  string
 }
 
+// full reports whether every slot is taken: the engine then neither
+// claims nor runs session creation tasks, so that they go to a worker
+// with room, as a Temporal session worker stops polling its creation
+// queue when it is full.
+func (sw *sessionWorker) full() bool { return len(sw.slots) == cap(sw.slots) }
+
 func newSessionWorker(workerID string, max int) *sessionWorker {
 	host, err := os.Hostname()
 	if err != nil {
@@ -304,7 +310,10 @@ func (e *Engine) runSessionCreation(ctx context.Context, sessionID string) error
 	default:
 		return NewApplicationError(errTooManySessions, "")
 	}
-	defer func() { <-sw.slots }()
+	defer func() {
+		<-sw.slots
+		e.pokePoller() // room again: claim creation tasks that wait
+	}()
 	info := GetActivityInfo(ctx)
 	resp := sessionCreated{Taskqueue: sw.queue, HostName: sw.host, ResourceID: e.workerID}
 	if err := e.Signal(ctx, info.WorkflowID, sessionID, resp); err != nil {
