@@ -45,6 +45,7 @@ var errorsRule = rule{
 		})
 		p.renameIdents(pkgServiceError, map[string]target{
 			"NotFound":                        {DurablePath, "NotFoundError"},
+			"NewNotFound":                     {DurablePath, "NewNotFoundError"},
 			"WorkflowExecutionAlreadyStarted": {DurablePath, "AlreadyStartedError"},
 		})
 	},

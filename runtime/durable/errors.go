@@ -39,6 +39,11 @@ func (e *NotFoundError) Error() string {
 	return "durable: run not found"
 }
 
+// NewNotFoundError returns a *NotFoundError that says message, as
+// Temporal's serviceerror.NewNotFound does: for code (and its tests) that
+// makes the error a lookup would return.
+func NewNotFoundError(message string) error { return &NotFoundError{why: message} }
+
 // Is makes errors.Is(err, ErrNotFound) true for every *NotFoundError.
 func (e *NotFoundError) Is(target error) bool {
 	_, ok := target.(*NotFoundError)
