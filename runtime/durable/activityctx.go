@@ -1,6 +1,9 @@
 package durable
 
-import "context"
+import (
+	"context"
+	"maps"
+)
 
 // ServeWithActivityContext serves queues as Serve does, and runs the
 // activities of those queues (local ones too) in contexts that carry
@@ -11,12 +14,14 @@ import "context"
 // for the same queue replaces its context.
 func (e *Engine) ServeWithActivityContext(ctx context.Context, queues ...string) *Engine {
 	e.mu.Lock()
-	if e.activityCtx == nil {
-		e.activityCtx = map[string]context.Context{}
+	next := map[string]context.Context{}
+	if cur := e.activityCtx.Load(); cur != nil {
+		maps.Copy(next, *cur)
 	}
 	for _, q := range queues {
-		e.activityCtx[q] = ctx
+		next[q] = ctx
 	}
+	e.activityCtx.Store(&next)
 	e.mu.Unlock()
 	return e.Serve(queues...)
 }
@@ -25,9 +30,10 @@ func (e *Engine) ServeWithActivityContext(ctx context.Context, queues ...string)
 // in, derived from the engine's: with the queue's background values and
 // cancellation when ServeWithActivityContext gave it some.
 func (e *Engine) attemptContext(queue string) (context.Context, context.CancelCauseFunc) {
-	e.mu.Lock()
-	bg := e.activityCtx[queue]
-	e.mu.Unlock()
+	var bg context.Context
+	if m := e.activityCtx.Load(); m != nil {
+		bg = (*m)[queue]
+	}
 	if bg == nil {
 		return context.WithCancelCause(e.ctx)
 	}

@@ -26,8 +26,9 @@ import (
 type Engine struct {
 	cfg config
 	// activityCtx holds, per queue, the background context of its
-	// activities (ServeWithActivityContext); guarded by mu.
-	activityCtx map[string]context.Context
+	// activities (ServeWithActivityContext): read by every attempt without
+	// a lock, replaced whole under mu.
+	activityCtx atomic.Pointer[map[string]context.Context]
 	store       store.Store
 	ownStore    bool
 	reg         *registry
